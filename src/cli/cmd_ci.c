@@ -1,0 +1,336 @@
+/*
+ * cmd_ci.c - `greenlight ci`: list, show and add configuration items through the API.
+ *
+ * A CI belongs to one client or, with --shared, to nobody: shared infrastructure (backup
+ * clusters, RMM platforms) that changes of several clients can touch.
+ */
+#include <getopt.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/api_client.h"
+#include "cli/cli.h"
+#include "cli/table.h"
+#include "util/buf.h"
+
+#include "util/banned.h"
+
+static const char usage[] =
+    "usage: greenlight ci COMMAND [ARGS] [--server URL] [--token T] [--json]\n"
+    "\n"
+    "  list [--client K] [--type T] [-q TEXT] [--limit N] [--cursor C] [--all]\n"
+    "  show ID\n"
+    "  add (--client K | --shared) --name N --type T --criticality 1-5 [--users N]\n"
+    "      [--owner O]\n";
+
+enum cmd { C_LIST = 1, C_SHOW = 2, C_ADD = 4 };
+
+enum { O_CLIENT = 0x200, O_TYPE, O_Q, O_LIMIT, O_CURSOR, O_ALL, O_SHARED, O_NAME, O_CRIT,
+       O_USERS, O_OWNER };
+
+struct ci_args {
+    struct gl_api_opts api;
+    enum cmd cmd;
+    const char *client, *type, *q, *limit, *cursor, *name, *owner;
+    bool all, shared;
+    int64_t criticality, users; /* -1 = not given */
+    const char *id;
+};
+
+/* Which commands take each option, indexed by option - O_CLIENT. */
+static const unsigned allowed[] = {
+    C_LIST | C_ADD, C_LIST | C_ADD, C_LIST, C_LIST, C_LIST, C_LIST,
+    C_ADD, C_ADD, C_ADD, C_ADD, C_ADD,
+};
+
+static int take_number(const char *v, const char *what, int64_t min, int64_t max, int64_t *out)
+{
+    if (gl_cli_parse_int(v, min, max, out) < 0)
+        return gl_cli_usage_error("ci: --%s wants %lld..%lld", what, (long long)min,
+                                  (long long)max);
+    return 0;
+}
+
+static int take_option(struct ci_args *a, const char *cmd, int c, const char *v)
+{
+    int64_t n;
+    if (c < O_CLIENT || c > O_OWNER)
+        return GL_EXIT_USAGE;
+    if (!(allowed[c - O_CLIENT] & a->cmd))
+        return gl_cli_usage_error("%s: option not valid here (see --help)", cmd);
+    switch (c) {
+    case O_CLIENT: a->client = v; return 0;
+    case O_TYPE: a->type = v; return 0;
+    case O_Q: a->q = v; return 0;
+    case O_CURSOR: a->cursor = v; return 0;
+    case O_ALL: a->all = true; return 0;
+    case O_SHARED: a->shared = true; return 0;
+    case O_NAME: a->name = v; return 0;
+    case O_OWNER: a->owner = v; return 0;
+    case O_LIMIT:
+        a->limit = v;
+        return take_number(v, "limit", 1, 200, &n);
+    case O_CRIT: return take_number(v, "criticality", 1, 5, &a->criticality);
+    default: return take_number(v, "users", 0, INT64_MAX, &a->users);
+    }
+}
+
+static int parse_args(int argc, char **argv, struct ci_args *a)
+{
+    static const struct option opts[] = {
+        GL_API_LONG_OPTIONS,
+        {"client", required_argument, NULL, O_CLIENT},
+        {"type", required_argument, NULL, O_TYPE},
+        {"q", required_argument, NULL, O_Q},
+        {"limit", required_argument, NULL, O_LIMIT},
+        {"cursor", required_argument, NULL, O_CURSOR},
+        {"all", no_argument, NULL, O_ALL},
+        {"shared", no_argument, NULL, O_SHARED},
+        {"name", required_argument, NULL, O_NAME},
+        {"criticality", required_argument, NULL, O_CRIT},
+        {"users", required_argument, NULL, O_USERS},
+        {"owner", required_argument, NULL, O_OWNER},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    int c, rc;
+    gl_cli_getopt_reset();
+    while ((c = getopt_long(argc, argv, "hq:", opts, NULL)) != -1) {
+        if (c == 'h') {
+            fputs(usage, stdout);
+            return -1;
+        }
+        if (gl_api_opts_take(&a->api, c, optarg))
+            continue;
+        if ((rc = take_option(a, gl_cli_cmdname(argv[0]), c == 'q' ? O_Q : c, optarg)) != 0)
+            return rc;
+    }
+    int npos = a->cmd == C_SHOW ? 1 : 0;
+    if (argc - optind != npos)
+        return gl_cli_usage_error("%s: %s", gl_cli_cmdname(argv[0]),
+                                  npos ? "wants exactly one CI ID" : "takes no arguments");
+    a->id = npos ? argv[optind] : NULL;
+    return 0;
+}
+
+static int begin(int argc, char **argv, enum cmd cmd, struct ci_args *a, struct gl_api **api)
+{
+    memset(a, 0, sizeof *a);
+    a->cmd = cmd;
+    a->criticality = a->users = -1;
+    int rc = parse_args(argc, argv, a);
+    if (rc)
+        return rc;
+    *api = gl_api_new(&a->api);
+    return *api ? 0 : GL_EXIT_FAIL;
+}
+
+static int finish(int rc, struct gl_api *api, struct gl_api_response *r)
+{
+    gl_api_response_release(r);
+    gl_api_free(api);
+    return rc < 0 ? GL_EXIT_OK : rc;
+}
+
+/* ---- list ---- */
+
+static int fetch_page(struct gl_api *api, const struct ci_args *a, const char *cursor,
+                      json_t *all, char **next)
+{
+    struct gl_buf path = GL_BUF_INIT;
+    struct gl_api_response r = {0};
+    int rc = -1;
+    *next = NULL;
+    if (gl_buf_puts(&path, "/api/v1/cis") < 0 || gl_api_query(&path, "client", a->client) < 0 ||
+        gl_api_query(&path, "type", a->type) < 0 || gl_api_query(&path, "q", a->q) < 0 ||
+        gl_api_query(&path, "limit", a->limit) < 0 || gl_api_query(&path, "cursor", cursor) < 0)
+        goto out;
+    if (gl_api_request(api, "GET", path.data, NULL, NULL, &r) < 0)
+        goto out;
+    json_array_extend(all, json_object_get(r.body, "items"));
+    const char *nc = gl_api_str(r.body, "next_cursor");
+    if (nc && !(*next = strdup(nc)))
+        goto out;
+    rc = 0;
+out:
+    gl_api_response_release(&r);
+    gl_buf_release(&path);
+    return rc;
+}
+
+static void print_cis(const json_t *items)
+{
+    static const char *const head[] = {"ID", "CLIENT", "NAME", "TYPE", "CRIT", "USERS", "OWNER"};
+    struct gl_table *t = gl_table_new(7, head);
+    struct gl_buf crit = GL_BUF_INIT, users = GL_BUF_INIT;
+    size_t i;
+    const json_t *ci;
+    if (!t)
+        return;
+    gl_table_set_max(t, 2, 40);
+    json_array_foreach(items, i, ci) {
+        gl_buf_reset(&crit);
+        gl_buf_reset(&users);
+        gl_api_text(&crit, ci, "criticality");
+        gl_api_text(&users, ci, "users_affected");
+        const char *client = gl_api_str(ci, "client");
+        const char *row[] = {gl_api_str(ci, "id"), client ? client : "(shared)",
+                             gl_api_str(ci, "name"), gl_api_str(ci, "type"),
+                             gl_buf_str(&crit), gl_buf_str(&users), gl_api_str(ci, "owner")};
+        gl_table_add_row(t, row);
+    }
+    gl_table_print(t, stdout);
+    gl_buf_release(&crit);
+    gl_buf_release(&users);
+    gl_table_free(t);
+}
+
+static void print_list(const struct ci_args *a, json_t *items, const char *next)
+{
+    if (a->api.json) {
+        json_t *doc = json_pack("{s:O,s:s?}", "items", items, "next_cursor", next);
+        gl_api_print_json(doc);
+        json_decref(doc);
+        return;
+    }
+    print_cis(items);
+    if (next)
+        fprintf(stderr, "greenlight: more CIs: add --cursor %s (or --all)\n", next);
+}
+
+static int ci_list(int argc, char **argv)
+{
+    struct ci_args a;
+    struct gl_api *api = NULL;
+    struct gl_api_response r = {0};
+    json_t *items = json_array();
+    char *next = NULL;
+    int rc = begin(argc, argv, C_LIST, &a, &api);
+    if (rc)
+        goto out;
+    rc = GL_EXIT_FAIL;
+    if (fetch_page(api, &a, a.cursor, items, &next) < 0)
+        goto out;
+    while (a.all && next) {
+        char *cursor = next;
+        int frc = fetch_page(api, &a, cursor, items, &next);
+        free(cursor);
+        if (frc < 0)
+            goto out;
+    }
+    print_list(&a, items, next);
+    rc = GL_EXIT_OK;
+out:
+    free(next);
+    json_decref(items);
+    return finish(rc, api, &r);
+}
+
+/* ---- show ---- */
+
+static void view(const json_t *c, const char *label, const char *key)
+{
+    struct gl_buf b = GL_BUF_INIT;
+    gl_api_text(&b, c, key);
+    gl_view_line(stdout, label, gl_buf_str(&b));
+    gl_buf_release(&b);
+}
+
+static void print_ci(const json_t *ci)
+{
+    printf("%s  %s\n\n", gl_api_str(ci, "id") ? gl_api_str(ci, "id") : "?",
+           gl_api_str(ci, "name") ? gl_api_str(ci, "name") : "");
+    gl_view_line(stdout, "Client",
+                 gl_api_str(ci, "client") ? gl_api_str(ci, "client") : "(shared)");
+    view(ci, "Type", "type");
+    view(ci, "Criticality", "criticality");
+    view(ci, "Users affected", "users_affected");
+    view(ci, "Owner", "owner");
+    view(ci, "Version", "version");
+    view(ci, "Created at", "created_at");
+    view(ci, "Updated at", "updated_at");
+}
+
+static int ci_show(int argc, char **argv)
+{
+    struct ci_args a;
+    struct gl_api *api = NULL;
+    struct gl_api_response r = {0};
+    struct gl_buf path = GL_BUF_INIT;
+    int rc = begin(argc, argv, C_SHOW, &a, &api);
+    if (rc)
+        goto out;
+    rc = GL_EXIT_FAIL;
+    if (gl_buf_puts(&path, "/api/v1/cis") < 0 || gl_api_segment(&path, a.id) < 0 ||
+        gl_api_request(api, "GET", path.data, NULL, NULL, &r) < 0)
+        goto out;
+    if (a.api.json)
+        gl_api_print_json(r.body);
+    else
+        print_ci(r.body);
+    rc = GL_EXIT_OK;
+out:
+    gl_buf_release(&path);
+    return finish(rc, api, &r);
+}
+
+/* ---- add ---- */
+
+static int check_add(const struct ci_args *a)
+{
+    if (!a->client == !a->shared)
+        return gl_cli_usage_error("ci add: give either --client KEY or --shared");
+    if (!a->name || !a->type || a->criticality < 0)
+        return gl_cli_usage_error("ci add: --name, --type and --criticality are required");
+    return 0;
+}
+
+static json_t *ci_body(const struct ci_args *a)
+{
+    json_t *body = json_pack("{s:s?,s:s,s:s,s:I}", "client", a->client, "name", a->name, "type",
+                             a->type, "criticality", (json_int_t)a->criticality);
+    if (body && a->users >= 0)
+        json_object_set_new(body, "users_affected", json_integer(a->users));
+    if (body && a->owner)
+        json_object_set_new(body, "owner", json_string(a->owner));
+    return body;
+}
+
+static int ci_add(int argc, char **argv)
+{
+    struct ci_args a;
+    struct gl_api *api = NULL;
+    struct gl_api_response r = {0};
+    json_t *body = NULL;
+    int rc = begin(argc, argv, C_ADD, &a, &api);
+    if (rc || (rc = check_add(&a)) != 0)
+        goto out;
+    rc = GL_EXIT_FAIL;
+    if (!(body = ci_body(&a))) {
+        gl_cli_fail("out of memory");
+        goto out;
+    }
+    if (gl_api_request(api, "POST", "/api/v1/cis", body, NULL, &r) < 0)
+        goto out;
+    if (a.api.json)
+        gl_api_print_json(r.body);
+    else
+        printf("%s\n", gl_api_str(r.body, "id") ? gl_api_str(r.body, "id") : "?");
+    rc = GL_EXIT_OK;
+out:
+    json_decref(body);
+    return finish(rc, api, &r);
+}
+
+static const struct gl_cli_cmd ci_cmds[] = {
+    {"list", ci_list, "configuration items you may see (shared ones included)"},
+    {"show", ci_show, "one CI by ID (CI-000042 or 42)"},
+    {"add", ci_add, "create a CI (prints its ID)"},
+};
+
+int gl_cmd_ci(int argc, char **argv)
+{
+    return gl_cli_dispatch(ci_cmds, sizeof ci_cmds / sizeof ci_cmds[0], usage, argc, argv);
+}

@@ -1,0 +1,240 @@
+/*
+ * cmd_client.c - `greenlight client`: list, show and add clients (tenants) through the API.
+ */
+#include <getopt.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/api_client.h"
+#include "cli/cli.h"
+#include "cli/table.h"
+#include "util/buf.h"
+
+#include "util/banned.h"
+
+static const char usage[] =
+    "usage: greenlight client COMMAND [ARGS] [--server URL] [--token T] [--json]\n"
+    "\n"
+    "  list\n"
+    "  show KEY\n"
+    "  add --key K --name N --timezone TZ [--notice-hours H] [--requires-signoff]\n";
+
+enum { O_KEY = 0x200, O_NAME, O_TZ, O_NOTICE, O_SIGNOFF };
+
+struct client_args {
+    struct gl_api_opts api;
+    const char *key, *name, *timezone;
+    int64_t notice_hours; /* -1 = not given */
+    bool signoff;
+    bool adding;         /* add: the record options are allowed */
+    const char *positional;
+};
+
+static int take_record_option(struct client_args *a, int c, const char *v)
+{
+    if (!a->adding)
+        return gl_cli_usage_error("client: record options only go with 'add'");
+    switch (c) {
+    case O_KEY: a->key = v; return 0;
+    case O_NAME: a->name = v; return 0;
+    case O_TZ: a->timezone = v; return 0;
+    case O_SIGNOFF: a->signoff = true; return 0;
+    case O_NOTICE:
+        if (gl_cli_parse_int(v, 0, 24 * 365, &a->notice_hours) < 0)
+            return gl_cli_usage_error("client add: --notice-hours wants 0..%d", 24 * 365);
+        return 0;
+    default: return GL_EXIT_USAGE;
+    }
+}
+
+/* Parses argv; `npos` is how many positional arguments the command takes (0 or 1).
+ * Returns 0, -1 after printing help, or an exit code. */
+static int parse_args(int argc, char **argv, struct client_args *a, int npos)
+{
+    static const struct option opts[] = {
+        GL_API_LONG_OPTIONS,
+        {"key", required_argument, NULL, O_KEY},
+        {"name", required_argument, NULL, O_NAME},
+        {"timezone", required_argument, NULL, O_TZ},
+        {"notice-hours", required_argument, NULL, O_NOTICE},
+        {"requires-signoff", no_argument, NULL, O_SIGNOFF},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    int c, rc;
+    gl_cli_getopt_reset();
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        if (c == 'h') {
+            fputs(usage, stdout);
+            return -1;
+        }
+        if (gl_api_opts_take(&a->api, c, optarg))
+            continue;
+        if (c == '?' || c == ':')
+            return GL_EXIT_USAGE;
+        if ((rc = take_record_option(a, c, optarg)) != 0)
+            return rc;
+    }
+    if (argc - optind != npos)
+        return gl_cli_usage_error("%s: %s", gl_cli_cmdname(argv[0]), npos ? "wants exactly one client KEY"
+                                                          : "takes no arguments");
+    a->positional = npos ? argv[optind] : NULL;
+    return 0;
+}
+
+static int begin(int argc, char **argv, struct client_args *a, int npos, struct gl_api **api)
+{
+    int rc = parse_args(argc, argv, a, npos);
+    if (rc)
+        return rc;
+    *api = gl_api_new(&a->api);
+    return *api ? 0 : GL_EXIT_FAIL;
+}
+
+static int finish(int rc, struct gl_api *api, struct gl_api_response *r)
+{
+    gl_api_response_release(r);
+    gl_api_free(api);
+    return rc < 0 ? GL_EXIT_OK : rc;
+}
+
+static void print_clients(const json_t *items)
+{
+    static const char *const head[] = {"KEY", "NAME", "TIME ZONE", "NOTICE (H)", "SIGN-OFF"};
+    struct gl_table *t = gl_table_new(5, head);
+    struct gl_buf notice = GL_BUF_INIT, signoff = GL_BUF_INIT;
+    size_t i;
+    const json_t *c;
+    if (!t)
+        return;
+    gl_table_set_max(t, 1, 40);
+    json_array_foreach(items, i, c) {
+        gl_buf_reset(&notice);
+        gl_buf_reset(&signoff);
+        gl_api_text(&notice, c, "notice_hours");
+        gl_api_text(&signoff, c, "requires_signoff");
+        const char *row[] = {gl_api_str(c, "key"), gl_api_str(c, "name"),
+                             gl_api_str(c, "timezone"), gl_buf_str(&notice),
+                             gl_buf_str(&signoff)};
+        gl_table_add_row(t, row);
+    }
+    gl_table_print(t, stdout);
+    gl_buf_release(&notice);
+    gl_buf_release(&signoff);
+    gl_table_free(t);
+}
+
+static int client_list(int argc, char **argv)
+{
+    struct client_args a = {.notice_hours = -1};
+    struct gl_api *api = NULL;
+    struct gl_api_response r = {0};
+    int rc = begin(argc, argv, &a, 0, &api);
+    if (rc)
+        goto out;
+    rc = GL_EXIT_FAIL;
+    if (gl_api_request(api, "GET", "/api/v1/clients", NULL, NULL, &r) < 0)
+        goto out;
+    if (a.api.json)
+        gl_api_print_json(r.body);
+    else
+        print_clients(json_object_get(r.body, "items"));
+    rc = GL_EXIT_OK;
+out:
+    return finish(rc, api, &r);
+}
+
+static void view(const json_t *c, const char *label, const char *key)
+{
+    struct gl_buf b = GL_BUF_INIT;
+    gl_api_text(&b, c, key);
+    gl_view_line(stdout, label, gl_buf_str(&b));
+    gl_buf_release(&b);
+}
+
+static void print_client(const json_t *c)
+{
+    view(c, "Key", "key");
+    view(c, "Name", "name");
+    view(c, "Time zone", "timezone");
+    view(c, "Notice (hours)", "notice_hours");
+    view(c, "Requires sign-off", "requires_signoff");
+    view(c, "Version", "version");
+    view(c, "Created at", "created_at");
+    view(c, "Updated at", "updated_at");
+}
+
+static int client_show(int argc, char **argv)
+{
+    struct client_args a = {.notice_hours = -1};
+    struct gl_api *api = NULL;
+    struct gl_api_response r = {0};
+    struct gl_buf path = GL_BUF_INIT;
+    int rc = begin(argc, argv, &a, 1, &api);
+    if (rc)
+        goto out;
+    rc = GL_EXIT_FAIL;
+    if (gl_buf_puts(&path, "/api/v1/clients") < 0 || gl_api_segment(&path, a.positional) < 0 ||
+        gl_api_request(api, "GET", path.data, NULL, NULL, &r) < 0)
+        goto out;
+    if (a.api.json)
+        gl_api_print_json(r.body);
+    else
+        print_client(r.body);
+    rc = GL_EXIT_OK;
+out:
+    gl_buf_release(&path);
+    return finish(rc, api, &r);
+}
+
+static json_t *client_body(const struct client_args *a)
+{
+    json_t *body = json_pack("{s:s,s:s,s:s,s:b}", "key", a->key, "name", a->name, "timezone",
+                             a->timezone, "requires_signoff", a->signoff);
+    if (body && a->notice_hours >= 0)
+        json_object_set_new(body, "notice_hours", json_integer(a->notice_hours));
+    return body;
+}
+
+static int client_add(int argc, char **argv)
+{
+    struct client_args a = {.notice_hours = -1, .adding = true};
+    struct gl_api *api = NULL;
+    struct gl_api_response r = {0};
+    json_t *body = NULL;
+    int rc = begin(argc, argv, &a, 0, &api);
+    if (rc)
+        goto out;
+    if (!a.key || !a.name || !a.timezone) {
+        rc = gl_cli_usage_error("client add: --key, --name and --timezone are required");
+        goto out;
+    }
+    rc = GL_EXIT_FAIL;
+    if (!(body = client_body(&a))) {
+        gl_cli_fail("out of memory");
+        goto out;
+    }
+    if (gl_api_request(api, "POST", "/api/v1/clients", body, NULL, &r) < 0)
+        goto out;
+    if (a.api.json)
+        gl_api_print_json(r.body);
+    else
+        printf("%s\n", gl_api_str(r.body, "key") ? gl_api_str(r.body, "key") : a.key);
+    rc = GL_EXIT_OK;
+out:
+    json_decref(body);
+    return finish(rc, api, &r);
+}
+
+static const struct gl_cli_cmd client_cmds[] = {
+    {"list", client_list, "every client you may see"},
+    {"show", client_show, "one client by key"},
+    {"add", client_add, "create a client (prints its key)"},
+};
+
+int gl_cmd_client(int argc, char **argv)
+{
+    return gl_cli_dispatch(client_cmds, sizeof client_cmds / sizeof client_cmds[0], usage, argc,
+                           argv);
+}

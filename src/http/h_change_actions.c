@@ -1,0 +1,141 @@
+/*
+ * h_change_actions.c - POST /api/v1/changes/{id}/{action} and the change timeline.
+ *
+ * The lifecycle decision is the core's (gl_lifecycle_apply); this file only turns the
+ * request body into a gl_action_input and the result into one audited store write.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "codec/json.h"
+#include "core/lifecycle.h"
+#include "core/timefmt.h"
+#include "http/h_changes.h"
+#include "util/banned.h"
+
+/* Body members an action may carry, and where they go. */
+struct action_body {
+    const char *reason, *notes, *summary, *lessons, *comment;
+    int64_t planned_start, planned_end;
+};
+
+static int read_text(const char *key, json_t *v, const char **dst, struct gl_error *err)
+{
+    if (!json_is_string(v))
+        return gl_error_set(err, GL_E_INVALID, key, "%s must be a string", key);
+    *dst = json_string_value(v);
+    return 0;
+}
+
+static int read_time(const char *key, json_t *v, int64_t *dst, struct gl_error *err)
+{
+    if (!json_is_string(v) || gl_time_parse(json_string_value(v), dst) < 0)
+        return gl_error_set(err, GL_E_INVALID, key,
+                            "%s must be an RFC 3339 time such as 2026-12-05T22:00:00Z", key);
+    return 0;
+}
+
+static int parse_action_body(json_t *body, struct action_body *ab, struct gl_error *err)
+{
+    const char *key;
+    json_t *v;
+    ab->planned_start = ab->planned_end = GL_TIME_UNSET;
+    json_object_foreach(body, key, v)
+    {
+        int rc;
+        if (strcmp(key, "reason") == 0)
+            rc = read_text(key, v, &ab->reason, err);
+        else if (strcmp(key, "notes") == 0)
+            rc = read_text(key, v, &ab->notes, err);
+        else if (strcmp(key, "summary") == 0)
+            rc = read_text(key, v, &ab->summary, err);
+        else if (strcmp(key, "lessons") == 0)
+            rc = read_text(key, v, &ab->lessons, err);
+        else if (strcmp(key, "comment") == 0)
+            rc = read_text(key, v, &ab->comment, err);
+        else if (strcmp(key, "planned_start") == 0)
+            rc = read_time(key, v, &ab->planned_start, err);
+        else if (strcmp(key, "planned_end") == 0)
+            rc = read_time(key, v, &ab->planned_end, err);
+        else
+            rc = gl_error_set(err, GL_E_INVALID, key, "unknown field %s", key);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+static int parse_action(const char *name, enum gl_action *action, struct gl_error *err)
+{
+    if (gl_action_parse(name, action) == 0)
+        return 0;
+    return gl_error_set(err, GL_E_NOT_FOUND, NULL,
+                        "unknown action %s; actions are submit, assess, approve, reject, reopen, "
+                        "schedule, start, complete, fail, rollback, review, close, cancel",
+                        name);
+}
+
+int gl_h_change_action(struct gl_request *req, struct gl_response *res)
+{
+    struct gl_error err;
+    struct gl_change before, after;
+    struct action_body ab = {0};
+    enum gl_action action;
+    json_t *body = NULL;
+    gl_error_clear(&err);
+    gl_change_init(&before);
+    gl_change_init(&after);
+    if (parse_action(req->captures[1], &action, &err) ||
+        gl_h_load_change(req, req->captures[0], &before, &err) ||
+        gl_h_check_if_match(req, before.version, false, &err) ||
+        gl_req_json(req, true, &body, &err) || parse_action_body(body, &ab, &err))
+        goto fail;
+    struct gl_action_input in = {
+        .actor = req->user.name,
+        .reason = ab.reason,
+        .outcome_notes = ab.notes,
+        .review_summary = ab.summary,
+        .review_lessons = ab.lessons,
+        .planned_start = ab.planned_start,
+        .planned_end = ab.planned_end,
+    };
+    if (gl_lifecycle_apply(&before, action, &in, req->now, &after, &err))
+        goto fail;
+    char audit_action[40];
+    snprintf(audit_action, sizeof audit_action, "change.%s", gl_action_name(action));
+    struct gl_write_ctx ctx =
+        gl_req_write_ctx(req, audit_action, ab.reason ? ab.reason : ab.comment);
+    if (STORE(req, change_update, &ctx, &before, &after, &err))
+        goto fail;
+    gl_h_answer_change(res, 200, &after);
+    goto out;
+fail:
+    gl_res_problem(res, req, &err);
+out:
+    json_decref(body);
+    gl_change_release(&before);
+    gl_change_release(&after);
+    return 0;
+}
+
+int gl_h_change_timeline(struct gl_request *req, struct gl_response *res)
+{
+    struct gl_error err;
+    struct gl_change c;
+    struct gl_audit_list events = {0};
+    gl_change_init(&c);
+    if (gl_h_load_change(req, req->captures[0], &c, &err) ||
+        STORE(req, change_timeline, c.id, &events, &err)) {
+        gl_change_release(&c);
+        return gl_res_problem(res, req, &err);
+    }
+    json_t *items = json_array();
+    for (size_t i = 0; i < events.len; i++)
+        json_array_append_new(items, gl_json_audit_event(&events.items[i]));
+    char ident[GL_IDENT_MAX];
+    gl_change_ident_format(c.id, ident);
+    gl_res_json(res, 200, json_pack("{s:s, s:o}", "change", ident, "items", items));
+    gl_audit_list_release(&events);
+    gl_change_release(&c);
+    return 0;
+}

@@ -1,0 +1,263 @@
+/*
+ * h_changes.c - /api/v1/changes: create, read, list, edit.
+ *
+ * Handlers parse and check the input, let the core decide (validation, edit rules), and
+ * hand the result to the store in one write. Another client's change answers 404 exactly
+ * like a missing one, so its existence does not leak.
+ */
+#include "http/h_changes.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "codec/json.h"
+#include "core/lifecycle.h"
+#include "core/timefmt.h"
+#include "util/banned.h"
+
+int gl_h_load_change(struct gl_request *req, const char *ident, struct gl_change *c,
+                     struct gl_error *err)
+{
+    int64_t id;
+    if (gl_change_ident_parse(ident, &id) < 0)
+        return gl_error_set(err, GL_E_NOT_FOUND, NULL, "no change %s", ident);
+    int rc = STORE(req, change_get, id, c, err);
+    if (rc == GL_E_NOT_FOUND)
+        return gl_error_set(err, GL_E_NOT_FOUND, NULL, "no change %s", ident);
+    if (rc)
+        return rc;
+    if (!gl_scope_contains(&req->scope, c->client_id)) {
+        gl_change_release(c);
+        return gl_error_set(err, GL_E_NOT_FOUND, NULL, "no change %s", ident);
+    }
+    return 0;
+}
+
+int gl_h_resolve_client(struct gl_request *req, const char *key, const char *field,
+                        int64_t *client_id, struct gl_error *err)
+{
+    struct gl_client client;
+    gl_client_init(&client);
+    int rc = STORE(req, client_get, key, &client, err);
+    if (rc == GL_E_NOT_FOUND || (rc == 0 && !gl_scope_contains(&req->scope, client.id)))
+        rc = gl_error_set(err, GL_E_INVALID, field, "unknown client %s", key);
+    if (rc == 0)
+        *client_id = client.id;
+    gl_client_release(&client);
+    return rc;
+}
+
+int gl_h_answer_change(struct gl_response *res, unsigned status, const struct gl_change *c)
+{
+    res->etag_version = c->version;
+    return gl_res_json(res, status, gl_json_change(c));
+}
+
+static int require_members(const json_t *body, const char *const *names, struct gl_error *err)
+{
+    for (; *names; names++)
+        if (!json_object_get(body, *names))
+            return gl_error_set(err, GL_E_INVALID, *names, "%s is required", *names);
+    return 0;
+}
+
+int gl_h_changes_create(struct gl_request *req, struct gl_response *res)
+{
+    static const char *const required[] = {"client", "type", "title", NULL};
+    struct gl_error err;
+    struct gl_change c;
+    json_t *body = NULL;
+    gl_error_clear(&err);
+    gl_change_init(&c);
+    if (gl_req_json(req, false, &body, &err) || require_members(body, required, &err) ||
+        gl_json_change_apply(body, &c, NULL, NULL, &err))
+        goto fail;
+    if (!c.client_key) {
+        gl_error_set(&err, GL_E_INVALID, "client", "client must name a client");
+        goto fail;
+    }
+    if (gl_h_resolve_client(req, c.client_key, "client", &c.client_id, &err))
+        goto fail;
+    c.state = GL_STATE_DRAFT;
+    if ((!c.raised_by && gl_change_set_str(&c.raised_by, req->user.name) < 0) ||
+        gl_change_set_str(&c.created_by, req->user.name) < 0) {
+        gl_error_set(&err, GL_E_INTERNAL, NULL, "out of memory");
+        goto fail;
+    }
+    if (gl_change_validate(&c, &err))
+        goto fail;
+    struct gl_write_ctx ctx = gl_req_write_ctx(req, "change.create", NULL);
+    if (STORE(req, change_create, &ctx, &c, &err))
+        goto fail;
+    char ident[GL_IDENT_MAX];
+    gl_change_ident_format(c.id, ident);
+    snprintf(res->location, sizeof res->location, "/api/v1/changes/%s", ident);
+    gl_h_answer_change(res, 201, &c);
+    goto out;
+fail:
+    gl_res_problem(res, req, &err);
+out:
+    json_decref(body);
+    gl_change_release(&c);
+    return 0;
+}
+
+int gl_h_change_get(struct gl_request *req, struct gl_response *res)
+{
+    struct gl_error err;
+    struct gl_change c;
+    gl_change_init(&c);
+    if (gl_h_load_change(req, req->captures[0], &c, &err))
+        return gl_res_problem(res, req, &err);
+    gl_h_answer_change(res, 200, &c);
+    gl_change_release(&c);
+    return 0;
+}
+
+int gl_h_check_if_match(const struct gl_request *req, int64_t current, bool required,
+                        struct gl_error *err)
+{
+    int64_t wanted = gl_req_if_match(req);
+    if (wanted == 0 && required)
+        return gl_error_set(err, GL_E_VERSION_REQUIRED, NULL,
+                            "send If-Match with the version you read (ETag), e.g. If-Match: \"%lld\"",
+                            (long long)current);
+    if (wanted < 0)
+        return gl_error_set(err, GL_E_INVALID, "If-Match",
+                            "If-Match must be a version number such as \"3\"");
+    if (wanted > 0 && wanted != current)
+        return gl_error_set(err, GL_E_STALE, "version",
+                            "the record is at version %lld, not %lld: read it again and retry",
+                            (long long)current, (long long)wanted);
+    return 0;
+}
+
+static int check_change_edit(const char *field, void *ud, struct gl_error *err)
+{
+    return gl_change_check_edit(ud, field, err);
+}
+
+int gl_h_change_patch(struct gl_request *req, struct gl_response *res)
+{
+    struct gl_error err;
+    struct gl_change before, after;
+    json_t *body = NULL;
+    gl_error_clear(&err);
+    gl_change_init(&before);
+    gl_change_init(&after);
+    if (gl_h_load_change(req, req->captures[0], &before, &err) ||
+        gl_h_check_if_match(req, before.version, true, &err) ||
+        gl_req_json(req, false, &body, &err))
+        goto fail;
+    if (gl_change_copy(&after, &before)) {
+        gl_error_set(&err, GL_E_INTERNAL, NULL, "out of memory");
+        goto fail;
+    }
+    if (gl_json_change_apply(body, &after, check_change_edit, &before, &err) ||
+        gl_change_validate(&after, &err))
+        goto fail;
+    struct gl_write_ctx ctx = gl_req_write_ctx(req, "change.update", NULL);
+    if (STORE(req, change_update, &ctx, &before, &after, &err))
+        goto fail;
+    gl_h_answer_change(res, 200, &after);
+    goto out;
+fail:
+    gl_res_problem(res, req, &err);
+out:
+    json_decref(body);
+    gl_change_release(&before);
+    gl_change_release(&after);
+    return 0;
+}
+
+/* Parses a comma-separated list of enum names into a bit mask. */
+static int parse_mask(const char *list, const char *field, int (*parse)(const char *, int *),
+                      uint32_t *mask, struct gl_error *err)
+{
+    char name[40];
+    *mask = 0;
+    while (*list) {
+        const char *comma = strchr(list, ',');
+        size_t n = comma ? (size_t)(comma - list) : strlen(list);
+        int v;
+        if (n == 0 || n >= sizeof name)
+            return gl_error_set(err, GL_E_INVALID, field, "%s must be a comma-separated list",
+                                field);
+        memcpy(name, list, n);
+        name[n] = '\0';
+        if (parse(name, &v) < 0)
+            return gl_error_set(err, GL_E_INVALID, field, "unknown %s %s", field, name);
+        *mask |= 1u << v;
+        list += n + (comma ? 1 : 0);
+    }
+    return 0;
+}
+
+static int parse_state(const char *s, int *v)
+{
+    enum gl_change_state st;
+    int rc = gl_change_state_parse(s, &st);
+    *v = (int)st;
+    return rc;
+}
+
+static int parse_type(const char *s, int *v)
+{
+    enum gl_change_type t;
+    int rc = gl_change_type_parse(s, &t);
+    *v = (int)t;
+    return rc;
+}
+
+static int parse_time_param(const struct gl_request *req, const char *name, int64_t *out,
+                            struct gl_error *err)
+{
+    const char *s = gl_req_query(req, name);
+    *out = GL_TIME_UNSET;
+    if (s && gl_time_parse(s, out) < 0)
+        return gl_error_set(err, GL_E_INVALID, name,
+                            "%s must be an RFC 3339 time such as 2026-12-05T22:00:00Z", name);
+    return 0;
+}
+
+static int parse_change_filter(struct gl_request *req, struct gl_change_filter *f,
+                               struct gl_error *err)
+{
+    const char *s;
+    f->scope = &req->scope;
+    if ((s = gl_req_query(req, "client")) && gl_h_resolve_client(req, s, "client", &f->client_id, err))
+        return GL_E_INVALID;
+    if ((s = gl_req_query(req, "state")) && parse_mask(s, "state", parse_state, &f->state_mask, err))
+        return GL_E_INVALID;
+    if ((s = gl_req_query(req, "type")) && parse_mask(s, "type", parse_type, &f->type_mask, err))
+        return GL_E_INVALID;
+    if ((s = gl_req_query(req, "ci")) && gl_ci_ident_parse(s, &f->ci_id) < 0)
+        return gl_error_set(err, GL_E_INVALID, "ci", "ci must be a CI identifier such as CI-000042");
+    if (parse_time_param(req, "from", &f->from, err) || parse_time_param(req, "to", &f->to, err))
+        return GL_E_INVALID;
+    if (f->from != GL_TIME_UNSET && f->to != GL_TIME_UNSET && f->to <= f->from)
+        return gl_error_set(err, GL_E_INVALID, "to", "to must be later than from");
+    if ((s = gl_req_query(req, "q")) && *s) {
+        if (strlen(s) > 200)
+            return gl_error_set(err, GL_E_INVALID, "q", "q is limited to 200 characters");
+        f->text = s;
+    }
+    return gl_req_page(req, &f->limit, &f->before_id, err);
+}
+
+int gl_h_changes_list(struct gl_request *req, struct gl_response *res)
+{
+    struct gl_error err;
+    struct gl_change_filter f = {.from = GL_TIME_UNSET, .to = GL_TIME_UNSET};
+    struct gl_change_page page = {0};
+    gl_error_clear(&err);
+    if (parse_change_filter(req, &f, &err) || STORE(req, change_list, &f, &page, &err))
+        return gl_res_problem(res, req, &err);
+    json_t *items = json_array();
+    for (size_t i = 0; i < page.len; i++)
+        json_array_append_new(items, gl_json_change(&page.items[i]));
+    gl_res_json(res, 200, json_pack("{s:o, s:o}", "items", items, "next_cursor",
+                                    gl_json_cursor(page.next_cursor)));
+    gl_change_page_release(&page);
+    return 0;
+}

@@ -1,0 +1,95 @@
+/*
+ * routes.c - the route table and the matcher (see routes.h).
+ */
+#include "http/routes.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/banned.h"
+
+static const struct gl_route routes[] = {
+    {"GET", "/healthz", gl_h_health, GL_ROUTE_PUBLIC},
+
+    {"GET", "/api/v1/clients", gl_h_clients_list, 0},
+    {"POST", "/api/v1/clients", gl_h_clients_create, 0},
+    {"GET", "/api/v1/clients/{}", gl_h_client_get, 0},
+    {"PATCH", "/api/v1/clients/{}", gl_h_client_patch, 0},
+
+    {"GET", "/api/v1/cis", gl_h_cis_list, 0},
+    {"POST", "/api/v1/cis", gl_h_cis_create, 0},
+    {"GET", "/api/v1/cis/{}", gl_h_ci_get, 0},
+    {"PATCH", "/api/v1/cis/{}", gl_h_ci_patch, 0},
+
+    {"GET", "/api/v1/changes", gl_h_changes_list, 0},
+    {"POST", "/api/v1/changes", gl_h_changes_create, 0},
+    {"GET", "/api/v1/changes/{}", gl_h_change_get, 0},
+    {"PATCH", "/api/v1/changes/{}", gl_h_change_patch, 0},
+    {"GET", "/api/v1/changes/{}/timeline", gl_h_change_timeline, 0},
+    {"POST", "/api/v1/changes/{}/{}", gl_h_change_action, 0},
+};
+
+/* Matches path against pattern segment by segment; on success stores the "{}" segments
+ * in caps (borrowed pointers into path are not kept: segments are copied). */
+static bool pattern_match(const char *pattern, const char *path, char **caps, size_t *ncaps)
+{
+    size_t n = 0;
+    while (*pattern && *path) {
+        if (*pattern != '/' || *path != '/')
+            return false;
+        pattern++;
+        path++;
+        const char *seg_end = strchr(path, '/');
+        size_t seg_len = seg_end ? (size_t)(seg_end - path) : strlen(path);
+        if (strncmp(pattern, "{}", 2) == 0 && (pattern[2] == '/' || pattern[2] == '\0')) {
+            if (seg_len == 0 || n == GL_ROUTE_MAX_CAPTURES)
+                goto fail;
+            caps[n++] = strndup(path, seg_len);
+            pattern += 2;
+        } else {
+            const char *pat_end = strchr(pattern, '/');
+            size_t pat_len = pat_end ? (size_t)(pat_end - pattern) : strlen(pattern);
+            if (pat_len != seg_len || memcmp(pattern, path, seg_len) != 0)
+                goto fail;
+            pattern += pat_len;
+        }
+        path += seg_len;
+    }
+    if (*pattern == '\0' && *path == '\0') {
+        *ncaps = n;
+        return true;
+    }
+fail:
+    while (n)
+        free(caps[--n]);
+    return false;
+}
+
+const struct gl_route *gl_route_match(struct gl_request *req, unsigned *status, char *allow,
+                                      size_t allow_size)
+{
+    struct gl_buf methods;
+    gl_buf_init(&methods, allow_size - 1);
+    *status = 404;
+    for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++) {
+        char *caps[GL_ROUTE_MAX_CAPTURES];
+        size_t ncaps = 0;
+        if (!pattern_match(routes[i].pattern, req->path, caps, &ncaps))
+            continue;
+        if (strcmp(routes[i].method, req->method) == 0) {
+            memcpy(req->captures, caps, ncaps * sizeof caps[0]);
+            req->ncaptures = ncaps;
+            gl_buf_release(&methods);
+            return &routes[i];
+        }
+        while (ncaps)
+            free(caps[--ncaps]);
+        *status = 405;
+        if (methods.len)
+            gl_buf_puts(&methods, ", ");
+        gl_buf_puts(&methods, routes[i].method);
+    }
+    memcpy(allow, gl_buf_str(&methods), methods.len + 1);
+    gl_buf_release(&methods);
+    return NULL;
+}

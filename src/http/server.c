@@ -1,0 +1,296 @@
+/*
+ * server.c - libmicrohttpd glue: accept, collect the body, authenticate, route, answer.
+ *
+ * libmicrohttpd calls the access handler several times per request: once with the headers,
+ * then once per body chunk, then once with no data. The per-request struct gl_request is
+ * created on the first call and freed in the completion callback, so every path frees it.
+ * Body size is capped by gl_buf's cap: a declared Content-Length over the cap is refused
+ * before the body is read; an undeclared (chunked) one is read and discarded past the cap.
+ */
+#include "http/server.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <microhttpd.h>
+#include <sodium.h>
+
+#include "http/request.h"
+#include "http/routes.h"
+#include "util/banned.h"
+
+struct gl_server {
+    struct MHD_Daemon *daemon;
+    struct gl_store *store;
+    struct gl_server_config cfg;
+    uint16_t port;
+};
+
+static const struct {
+    const char *name;
+    const char *value;
+} security_headers[] = {
+    {"X-Content-Type-Options", "nosniff"},
+    {"X-Frame-Options", "DENY"},
+    {"Referrer-Policy", "no-referrer"},
+    {"Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'"},
+    {"Cache-Control", "no-store"},
+};
+
+static void request_free(struct gl_request *req)
+{
+    if (!req)
+        return;
+    gl_buf_release(&req->body);
+    for (size_t i = 0; i < req->ncaptures; i++)
+        free(req->captures[i]);
+    gl_user_release(&req->user);
+    gl_scope_release(&req->scope);
+    free(req);
+}
+
+static void set_request_id(struct gl_request *req)
+{
+    const char *given = gl_req_header(req, "X-Request-Id");
+    size_t n = given ? strlen(given) : 0;
+    bool ok = n > 0 && n < GL_REQUEST_ID_MAX;
+    for (size_t i = 0; ok && i < n; i++)
+        ok = (given[i] >= 'a' && given[i] <= 'z') || (given[i] >= 'A' && given[i] <= 'Z') ||
+             (given[i] >= '0' && given[i] <= '9') || given[i] == '-' || given[i] == '_' ||
+             given[i] == '.';
+    if (ok) {
+        memcpy(req->request_id, given, n + 1);
+        return;
+    }
+    unsigned char raw[8];
+    randombytes_buf(raw, sizeof raw);
+    sodium_bin2hex(req->request_id, sizeof req->request_id, raw, sizeof raw);
+}
+
+static struct gl_request *request_new(struct gl_server *srv, struct MHD_Connection *conn,
+                                      const char *method, const char *url)
+{
+    struct gl_request *req = calloc(1, sizeof *req);
+    if (!req)
+        return NULL;
+    req->conn = conn;
+    req->store = srv->store;
+    req->method = method;
+    req->path = url;
+    req->now = (int64_t)time(NULL);
+    gl_buf_init(&req->body, srv->cfg.max_body);
+    gl_user_init(&req->user);
+    set_request_id(req);
+    return req;
+}
+
+/* Resolves the bearer token to a user and the user's scope; fills err on failure. */
+static int authenticate(struct gl_request *req, struct gl_error *err)
+{
+    const char *auth = gl_req_header(req, "Authorization");
+    static const char prefix[] = "Bearer ";
+    if (!auth || strncasecmp(auth, prefix, sizeof prefix - 1) != 0)
+        return gl_error_set(err, GL_E_UNAUTHORIZED, NULL,
+                            "send an API token as Authorization: Bearer TOKEN");
+    const char *token = auth + sizeof prefix - 1;
+    unsigned char hash[32];
+    crypto_generichash(hash, sizeof hash, (const unsigned char *)token, strlen(token), NULL, 0);
+    if (req->store->ops->token_lookup(req->store, hash, req->now, &req->user, err) != 0)
+        return gl_error_set(err, GL_E_UNAUTHORIZED, NULL,
+                            "the token is unknown, expired or revoked");
+    if (gl_user_scope(&req->user, &req->scope) != 0)
+        return gl_error_set(err, GL_E_INTERNAL, NULL, "out of memory");
+    return 0;
+}
+
+static void dispatch(struct gl_request *req, struct gl_response *res)
+{
+    struct gl_error err;
+    gl_error_clear(&err);
+    if (req->body_too_large) {
+        gl_res_fail(res, req, GL_E_TOO_LARGE, NULL, "the request body is larger than %zu bytes",
+                    req->body.max);
+        return;
+    }
+    unsigned status;
+    const struct gl_route *route = gl_route_match(req, &status, res->allow, sizeof res->allow);
+    if (!route) {
+        if (status == 405)
+            gl_res_fail(res, req, GL_E_METHOD, NULL, "%s is not allowed here; use %s",
+                        req->method, res->allow);
+        else
+            gl_res_fail(res, req, GL_E_NOT_FOUND, NULL, "no such resource: %s", req->path);
+        return;
+    }
+    if (!(route->flags & GL_ROUTE_PUBLIC) && authenticate(req, &err) != 0) {
+        gl_res_problem(res, req, &err);
+        return;
+    }
+    route->handler(req, res);
+    if (!res->status)
+        gl_res_fail(res, req, GL_E_INTERNAL, NULL, "the handler gave no answer");
+}
+
+static enum MHD_Result send_response(struct gl_request *req, struct gl_response *res)
+{
+    struct MHD_Response *r =
+        MHD_create_response_from_buffer(res->len, res->body, MHD_RESPMEM_MUST_FREE);
+    if (!r) {
+        free(res->body);
+        return MHD_NO;
+    }
+    res->body = NULL;
+    if (res->content_type)
+        MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, res->content_type);
+    if (res->etag_version > 0) {
+        char etag[32];
+        snprintf(etag, sizeof etag, "\"%lld\"", (long long)res->etag_version);
+        MHD_add_response_header(r, MHD_HTTP_HEADER_ETAG, etag);
+    }
+    if (res->location[0])
+        MHD_add_response_header(r, MHD_HTTP_HEADER_LOCATION, res->location);
+    if (res->allow[0])
+        MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, res->allow);
+    if (req->request_id[0])
+        MHD_add_response_header(r, "X-Request-Id", req->request_id);
+    for (size_t i = 0; i < sizeof security_headers / sizeof security_headers[0]; i++)
+        MHD_add_response_header(r, security_headers[i].name, security_headers[i].value);
+    enum MHD_Result ret = MHD_queue_response(req->conn, res->status, r);
+    MHD_destroy_response(r);
+    return ret;
+}
+
+static bool declared_too_large(struct gl_request *req)
+{
+    const char *cl = gl_req_header(req, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    if (!cl)
+        return false;
+    char *end;
+    unsigned long long n = strtoull(cl, &end, 10);
+    return *end == '\0' && n > req->body.max;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+                                  const char *method, const char *version,
+                                  const char *upload_data, size_t *upload_data_size,
+                                  void **con_cls)
+{
+    struct gl_server *srv = cls;
+    struct gl_request *req = *con_cls;
+    if (!req) {
+        req = request_new(srv, conn, method, url);
+        if (!req)
+            return MHD_NO;
+        *con_cls = req;
+        if (!declared_too_large(req))
+            return MHD_YES;
+        req->body_too_large = true; /* answer now, without reading the body */
+    } else if (*upload_data_size) {
+        if (!req->body_too_large &&
+            gl_buf_append(&req->body, upload_data, *upload_data_size) < 0)
+            req->body_too_large = true;
+        *upload_data_size = 0;
+        return MHD_YES;
+    }
+    struct gl_response res = {0};
+    dispatch(req, &res);
+    return send_response(req, &res);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    request_free(*con_cls);
+    *con_cls = NULL;
+}
+
+static int parse_address(const char *host, uint16_t port, struct sockaddr_storage *ss,
+                         bool *ipv6)
+{
+    memset(ss, 0, sizeof *ss);
+    struct sockaddr_in *in4 = (struct sockaddr_in *)ss;
+    struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)ss;
+    if (inet_pton(AF_INET, host, &in4->sin_addr) == 1) {
+        in4->sin_family = AF_INET;
+        in4->sin_port = htons(port);
+        *ipv6 = false;
+        return 0;
+    }
+    if (inet_pton(AF_INET6, host, &in6->sin6_addr) == 1) {
+        in6->sin6_family = AF_INET6;
+        in6->sin6_port = htons(port);
+        *ipv6 = true;
+        return 0;
+    }
+    return -1;
+}
+
+struct gl_server *gl_server_start(struct gl_store *st, const struct gl_server_config *cfg,
+                                  struct gl_error *err)
+{
+    if (sodium_init() < 0) {
+        gl_error_set(err, GL_E_INTERNAL, NULL, "libsodium failed to initialise");
+        return NULL;
+    }
+    struct sockaddr_storage addr;
+    bool ipv6 = false;
+    const char *host = cfg->host ? cfg->host : "127.0.0.1";
+    if (parse_address(host, cfg->port, &addr, &ipv6) < 0) {
+        gl_error_set(err, GL_E_INVALID, "listen", "not an IP address: %s", host);
+        return NULL;
+    }
+    struct gl_server *srv = calloc(1, sizeof *srv);
+    if (!srv) {
+        gl_error_set(err, GL_E_INTERNAL, NULL, "out of memory");
+        return NULL;
+    }
+    srv->store = st;
+    srv->cfg = *cfg;
+    if (!srv->cfg.max_body)
+        srv->cfg.max_body = 1024 * 1024;
+    if (!srv->cfg.timeout_s)
+        srv->cfg.timeout_s = 30;
+    if (!srv->cfg.threads) {
+        long n = sysconf(_SC_NPROCESSORS_ONLN);
+        srv->cfg.threads = n > 0 ? (unsigned)n : 2;
+    }
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL;
+    if (ipv6)
+        flags |= MHD_USE_IPv6;
+    srv->daemon = MHD_start_daemon(
+        flags, cfg->port, NULL, NULL, on_request, srv, MHD_OPTION_SOCK_ADDR,
+        (struct sockaddr *)&addr, MHD_OPTION_THREAD_POOL_SIZE, srv->cfg.threads,
+        MHD_OPTION_CONNECTION_TIMEOUT, srv->cfg.timeout_s, MHD_OPTION_CONNECTION_LIMIT,
+        (unsigned)1024, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)64 * 1024,
+        MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)1024, MHD_OPTION_NOTIFY_COMPLETED, on_completed,
+        srv, MHD_OPTION_END);
+    if (!srv->daemon) {
+        gl_error_set(err, GL_E_INTERNAL, "listen", "cannot listen on %s:%u", host,
+                     (unsigned)cfg->port);
+        free(srv);
+        return NULL;
+    }
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(srv->daemon, MHD_DAEMON_INFO_BIND_PORT);
+    srv->port = info ? info->port : cfg->port;
+    return srv;
+}
+
+uint16_t gl_server_port(const struct gl_server *srv)
+{
+    return srv->port;
+}
+
+void gl_server_stop(struct gl_server *srv)
+{
+    if (!srv)
+        return;
+    MHD_stop_daemon(srv->daemon);
+    free(srv);
+}

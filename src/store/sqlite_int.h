@@ -1,0 +1,201 @@
+/*
+ * sqlite_int.h - private interface shared by the SQLite backend's files.
+ *
+ *   sqlite.c         connection pool, per-connection statement cache, transactions,
+ *                    error mapping, binding helpers, the audit-chain append, open/close
+ *   sqlite_schema.c  versioned migrations
+ *   sqlite_change.c  changes: create, update, get, list, timeline
+ *   sqlite_misc.c    clients, CIs, users, tokens, audit list, backup
+ *
+ * Invariants: a struct sq_conn is used by exactly one thread between sq_acquire and
+ * sq_release; when it goes back to the pool no transaction is open and no statement is
+ * mid-step (sq_release enforces both). Cached statements are always reset after use.
+ * Times are stored as INTEGER unix seconds, NULL for GL_TIME_UNSET.
+ */
+#ifndef GL_SQLITE_INT_H
+#define GL_SQLITE_INT_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <sqlite3.h>
+
+#include "store/store.h"
+
+/* Slots of the per-connection statement cache. The SQL for a slot lives next to the code
+ * that uses it; a slot must always be used with the same text. */
+enum sq_stmt_id {
+    SQ_BEGIN_READ,
+    SQ_BEGIN_WRITE,
+    SQ_COMMIT,
+    SQ_ROLLBACK,
+    SQ_AUDIT_LAST,
+    SQ_AUDIT_INSERT,
+    SQ_AUDIT_LIST,
+    SQ_AUDIT_ENTITY,
+    SQ_MIGRATION_MAX,
+    SQ_MIGRATION_HAS,
+    SQ_MIGRATION_ADD,
+    SQ_CLIENT_INSERT,
+    SQ_CLIENT_UPDATE,
+    SQ_CLIENT_BY_KEY,
+    SQ_CLIENT_BY_ID,
+    SQ_CLIENT_KEY,
+    SQ_CI_INSERT,
+    SQ_CI_UPDATE,
+    SQ_CI_GET,
+    SQ_CI_OWNER,
+    SQ_CHANGE_INSERT,
+    SQ_CHANGE_UPDATE,
+    SQ_CHANGE_GET,
+    SQ_CHANGE_EXISTS,
+    SQ_CHANGE_CIS,
+    SQ_CHANGE_RELS,
+    SQ_CHANGE_INCS,
+    SQ_CHANGE_CI_ADD,
+    SQ_CHANGE_CI_DEL,
+    SQ_CHANGE_REL_ADD,
+    SQ_CHANGE_REL_DEL,
+    SQ_CHANGE_INC_ADD,
+    SQ_CHANGE_INC_DEL,
+    SQ_USER_INSERT,
+    SQ_USER_BY_NAME,
+    SQ_USER_EXISTS,
+    SQ_USER_GRANT_ADD,
+    SQ_USER_GRANTS,
+    SQ_TOKEN_INSERT,
+    SQ_TOKEN_LOOKUP,
+    SQ_TOKEN_OWNER,
+    SQ_TOKEN_REVOKE,
+    SQ_STMT__COUNT
+};
+
+struct sq_conn {
+    sqlite3 *db;
+    sqlite3_stmt *stmts[SQ_STMT__COUNT];
+    struct sq_conn *next; /* idle list link */
+};
+
+#define SQ_POOL_MAX 8
+
+struct sq_store {
+    struct gl_store base; /* first: a struct gl_store * is a struct sq_store * */
+    char *path;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    struct sq_conn *idle; /* connections not in use */
+    int nopen;            /* connections open, idle or in use */
+};
+
+static inline struct sq_store *sq_store(struct gl_store *st)
+{
+    return (struct sq_store *)st;
+}
+
+/* Pool. sq_acquire waits while SQ_POOL_MAX connections are busy. */
+int sq_acquire(struct sq_store *s, struct sq_conn **out, struct gl_error *err);
+void sq_release(struct sq_store *s, struct sq_conn *c);
+
+/* The cached statement for slot id, prepared from sql on first use; NULL (err filled) on
+ * failure. The caller resets it (sqlite3_reset) when done. */
+sqlite3_stmt *sq_stmt(struct sq_conn *c, enum sq_stmt_id id, const char *sql,
+                      struct gl_error *err);
+
+/* Transactions: a write is BEGIN IMMEDIATE (one writer at a time, so the audit chain's
+ * tail cannot move under us); a read is a deferred BEGIN for a consistent snapshot. */
+int sq_begin(struct sq_conn *c, bool write, struct gl_error *err);
+int sq_commit(struct sq_conn *c, struct gl_error *err);
+void sq_rollback(struct sq_conn *c);
+
+/* Maps an SQLite result code to a gl_errcode, filling err: unique/primary key ->
+ * GL_E_DUPLICATE, foreign key / not null / check -> GL_E_INVALID (both naming `field`),
+ * anything else -> GL_E_INTERNAL with `what` and sqlite3_errmsg. */
+int sq_error(struct sq_conn *c, int src, const char *field, const char *what,
+             struct gl_error *err);
+
+/* Steps a statement expected to finish without rows, then resets it. */
+int sq_exec_stmt(struct sq_conn *c, sqlite3_stmt *st, const char *field, const char *what,
+                 struct gl_error *err);
+/* Runs literal SQL without results (set-up, migrations). */
+int sq_exec(struct sq_conn *c, const char *sql, struct gl_error *err);
+
+/* Binding and reading with the store's conventions (NULL string <-> SQL NULL,
+ * GL_TIME_UNSET <-> SQL NULL, 0 id <-> SQL NULL where an id is optional). */
+int sq_bind_text(sqlite3_stmt *st, int i, const char *s);
+int sq_bind_time(sqlite3_stmt *st, int i, int64_t t);
+int sq_bind_optid(sqlite3_stmt *st, int i, int64_t id);
+/* Returns 0, or -1 when out of memory (*out untouched then). */
+int sq_col_text(sqlite3_stmt *st, int i, char **out);
+int64_t sq_col_time(sqlite3_stmt *st, int i);
+
+/* Appends the audit event of the current write transaction: chains it to the last event,
+ * hashes it and inserts it. client_id 0 is global. */
+int sq_audit_append(struct sq_conn *c, const struct gl_write_ctx *ctx, const char *entity,
+                    int64_t entity_id, int64_t client_id, const char *before_json,
+                    const char *after_json, struct gl_error *err);
+
+/* Reads audit events from a stepped statement whose columns are SQ_AUDIT_COLS. */
+#define SQ_AUDIT_COLS                                                                          \
+    "id, at, actor, action, entity, entity_id, client_id, before_json, after_json, reason, "  \
+    "request_id, prev_hash, hash"
+int sq_audit_read_all(struct sq_conn *c, sqlite3_stmt *st, struct gl_audit_list *out,
+                      struct gl_error *err);
+
+/* The growing-array helper shared by list readers: makes room for one more item of
+ * `size` bytes in *items (holding *len); returns 0 or -1. */
+int sq_grow(void **items, size_t len, size_t *cap, size_t size);
+
+/* sqlite_schema.c */
+int sq_migrate_conn(struct sq_conn *c, int *applied, struct gl_error *err);
+
+/* Operations, wired into the ops table in sqlite.c. */
+int sq_migrate(struct gl_store *st, int *applied, struct gl_error *err);
+int sq_backup(struct gl_store *st, const char *dest_path, struct gl_error *err);
+
+int sq_client_create(struct gl_store *st, const struct gl_write_ctx *ctx, struct gl_client *c,
+                     struct gl_error *err);
+int sq_client_update(struct gl_store *st, const struct gl_write_ctx *ctx,
+                     const struct gl_client *before, struct gl_client *after,
+                     struct gl_error *err);
+int sq_client_get(struct gl_store *st, const char *key, struct gl_client *out,
+                  struct gl_error *err);
+int sq_client_get_by_id(struct gl_store *st, int64_t id, struct gl_client *out,
+                        struct gl_error *err);
+int sq_client_list(struct gl_store *st, const struct gl_scope *scope,
+                   struct gl_client_list *out, struct gl_error *err);
+
+int sq_ci_create(struct gl_store *st, const struct gl_write_ctx *ctx, struct gl_ci *ci,
+                 struct gl_error *err);
+int sq_ci_update(struct gl_store *st, const struct gl_write_ctx *ctx, const struct gl_ci *before,
+                 struct gl_ci *after, struct gl_error *err);
+int sq_ci_get(struct gl_store *st, int64_t id, struct gl_ci *out, struct gl_error *err);
+int sq_ci_list(struct gl_store *st, const struct gl_ci_filter *f, struct gl_ci_page *out,
+               struct gl_error *err);
+
+int sq_change_create(struct gl_store *st, const struct gl_write_ctx *ctx, struct gl_change *c,
+                     struct gl_error *err);
+int sq_change_update(struct gl_store *st, const struct gl_write_ctx *ctx,
+                     const struct gl_change *before, struct gl_change *after,
+                     struct gl_error *err);
+int sq_change_get(struct gl_store *st, int64_t id, struct gl_change *out, struct gl_error *err);
+int sq_change_list(struct gl_store *st, const struct gl_change_filter *f,
+                   struct gl_change_page *out, struct gl_error *err);
+int sq_change_timeline(struct gl_store *st, int64_t change_id, struct gl_audit_list *out,
+                       struct gl_error *err);
+
+int sq_user_create(struct gl_store *st, const struct gl_write_ctx *ctx, struct gl_user *u,
+                   struct gl_error *err);
+int sq_user_get(struct gl_store *st, const char *name, struct gl_user *out,
+                struct gl_error *err);
+int sq_token_create(struct gl_store *st, const struct gl_write_ctx *ctx, int64_t user_id,
+                    const unsigned char hash[32], int64_t expires_at, int64_t *token_id,
+                    struct gl_error *err);
+int sq_token_revoke(struct gl_store *st, const struct gl_write_ctx *ctx, int64_t token_id,
+                    struct gl_error *err);
+int sq_token_lookup(struct gl_store *st, const unsigned char hash[32], int64_t now,
+                    struct gl_user *out, struct gl_error *err);
+int sq_audit_list(struct gl_store *st, int64_t after_id, int limit, struct gl_audit_list *out,
+                  struct gl_error *err);
+
+#endif

@@ -1,0 +1,313 @@
+/*
+ * sqlite_schema.c - the SQLite schema as an ordered list of versioned migrations.
+ *
+ * Invariants:
+ *  - migrations are append-only: a released entry is never edited; a change to the schema
+ *    is a new entry with the next version;
+ *  - each migration runs in its own BEGIN IMMEDIATE transaction together with its row in
+ *    schema_migrations, and is re-checked inside that transaction, so several processes
+ *    opening one database at once apply each migration exactly once;
+ *  - a database migrated by a newer program (unknown version present) is refused rather
+ *    than written to.
+ *
+ * Conventions: times are INTEGER unix seconds (NULL = unset); enums are stored by their
+ * wire name (TEXT), so reordering a C enum can never change the meaning of stored rows;
+ * every mutable record has `version` for optimistic concurrency; ids humans see (CHG-,
+ * CI-) use AUTOINCREMENT so they are never reused.
+ *
+ * Roadmap (later migrations, sketched so migration 1 leaves room for them):
+ *   2  risk & approvals: risk_assessments(change_id, at, score, level, factors_json,
+ *      policy_version), approval_stages(change_id, seq, kind, quorum, outcome),
+ *      approvals(stage_id, user_id, decision, comment, snapshot_json, at),
+ *      policies(version, body_json), templates(id, client_id, name, body_json, preapproved)
+ *   3  CMDB graph: ci_relations(from_ci, to_ci, kind, PRIMARY KEY(from_ci, kind, to_ci))
+ *      + index (to_ci, kind, from_ci) for upstream walks
+ *   4  calendar: windows(client_id, rrule, duration, tz), blackouts(client_id, start, end,
+ *      reason), lockdowns(started_at, lifted_at, reason)
+ *   5  documentation: docs(id, client_id, ci_id, kind, title), doc_versions(doc_id, version,
+ *      body, created_by, created_at); changes gain baseline_doc_version/result_doc_version
+ *   6  outbox(id, kind, payload_json, due_at, attempts, sent_at) and observed_events
+ */
+#include "store/sqlite_int.h"
+
+#include <stdio.h>
+
+#include "util/banned.h"
+
+struct migration {
+    int version;
+    const char *sql;
+};
+
+static const struct migration migrations[] = {
+    {1,
+     /* Tenants. */
+     "CREATE TABLE clients ("
+     "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+     "  key TEXT NOT NULL UNIQUE,"
+     "  name TEXT NOT NULL,"
+     "  timezone TEXT,"
+     "  notice_hours INTEGER NOT NULL DEFAULT 0,"
+     "  requires_signoff INTEGER NOT NULL DEFAULT 0,"
+     "  created_at INTEGER NOT NULL,"
+     "  updated_at INTEGER NOT NULL,"
+     "  version INTEGER NOT NULL DEFAULT 1"
+     ");"
+
+     /* Configuration items; client_id NULL = shared infrastructure. */
+     "CREATE TABLE cis ("
+     "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+     "  client_id INTEGER REFERENCES clients(id),"
+     "  name TEXT NOT NULL,"
+     "  type TEXT NOT NULL,"
+     "  criticality INTEGER NOT NULL,"
+     "  users_affected INTEGER NOT NULL DEFAULT 0,"
+     "  owner TEXT,"
+     "  created_at INTEGER NOT NULL,"
+     "  updated_at INTEGER NOT NULL,"
+     "  version INTEGER NOT NULL DEFAULT 1"
+     ");"
+     "CREATE INDEX cis_client ON cis(client_id, id);"
+     "CREATE INDEX cis_type ON cis(type, id);"
+
+     /* Changes: one row per change, every scalar of struct gl_change. */
+     "CREATE TABLE changes ("
+     "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+     "  version INTEGER NOT NULL,"
+     "  type TEXT NOT NULL,"
+     "  state TEXT NOT NULL,"
+     "  client_id INTEGER NOT NULL REFERENCES clients(id),"
+     "  title TEXT NOT NULL,"
+     "  description TEXT,"
+     "  raised_by TEXT,"
+     "  reason TEXT,"
+     "  expected_return TEXT,"
+     "  risks TEXT,"
+     "  implementer TEXT,"
+     "  resources TEXT,"
+     "  implementation_plan TEXT,"
+     "  test_plan TEXT,"
+     "  rollback_plan TEXT,"
+     "  rollback_tested INTEGER NOT NULL DEFAULT 0,"
+     "  rollback_evidence TEXT,"
+     "  planned_start INTEGER,"
+     "  planned_end INTEGER,"
+     "  actual_start INTEGER,"
+     "  actual_end INTEGER,"
+     "  outcome TEXT,"
+     "  outcome_notes TEXT,"
+     "  review_summary TEXT,"
+     "  review_lessons TEXT,"
+     "  reviewed_by TEXT,"
+     "  reviewed_at INTEGER,"
+     "  state_reason TEXT,"
+     "  created_by TEXT,"
+     "  created_at INTEGER NOT NULL,"
+     "  updated_at INTEGER NOT NULL"
+     ");"
+     /* Lists are newest first (ORDER BY id DESC): every list index ends in id. */
+     "CREATE INDEX changes_client ON changes(client_id, id);"
+     "CREATE INDEX changes_state ON changes(state, id);"
+     "CREATE INDEX changes_client_state ON changes(client_id, state, id);"
+     "CREATE INDEX changes_type ON changes(type, id);"
+     /* Window overlap (start < to AND end > from) from either side. */
+     "CREATE INDEX changes_planned_start ON changes(planned_start, planned_end);"
+     "CREATE INDEX changes_planned_end ON changes(planned_end, planned_start);"
+     "CREATE INDEX changes_implementer ON changes(implementer, planned_start)"
+     "  WHERE implementer IS NOT NULL;"
+
+     "CREATE TABLE change_cis ("
+     "  change_id INTEGER NOT NULL REFERENCES changes(id) ON DELETE CASCADE,"
+     "  ci_id INTEGER NOT NULL REFERENCES cis(id),"
+     "  PRIMARY KEY (change_id, ci_id)"
+     ") WITHOUT ROWID;"
+     "CREATE INDEX change_cis_ci ON change_cis(ci_id, change_id);"
+
+     "CREATE TABLE change_relations ("
+     "  change_id INTEGER NOT NULL REFERENCES changes(id) ON DELETE CASCADE,"
+     "  related_id INTEGER NOT NULL REFERENCES changes(id),"
+     "  PRIMARY KEY (change_id, related_id)"
+     ") WITHOUT ROWID;"
+     "CREATE INDEX change_relations_related ON change_relations(related_id, change_id);"
+
+     /* pos keeps the order the references were given in. */
+     "CREATE TABLE change_incidents ("
+     "  change_id INTEGER NOT NULL REFERENCES changes(id) ON DELETE CASCADE,"
+     "  pos INTEGER NOT NULL,"
+     "  ref TEXT NOT NULL,"
+     "  PRIMARY KEY (change_id, pos)"
+     ") WITHOUT ROWID;"
+     "CREATE INDEX change_incidents_ref ON change_incidents(ref);"
+
+     /* Free text: external-content FTS5 kept in step by triggers, i.e. inside the writing
+      * transaction. */
+     "CREATE VIRTUAL TABLE changes_fts USING fts5("
+     "  title, description, implementation_plan,"
+     "  content='changes', content_rowid='id',"
+     "  tokenize='unicode61 remove_diacritics 2');"
+     "CREATE TRIGGER changes_fts_insert AFTER INSERT ON changes BEGIN"
+     "  INSERT INTO changes_fts (rowid, title, description, implementation_plan)"
+     "  VALUES (new.id, new.title, new.description, new.implementation_plan);"
+     "END;"
+     "CREATE TRIGGER changes_fts_delete AFTER DELETE ON changes BEGIN"
+     "  INSERT INTO changes_fts (changes_fts, rowid, title, description, implementation_plan)"
+     "  VALUES ('delete', old.id, old.title, old.description, old.implementation_plan);"
+     "END;"
+     "CREATE TRIGGER changes_fts_update AFTER UPDATE OF title, description, implementation_plan"
+     "  ON changes WHEN old.title IS NOT new.title OR old.description IS NOT new.description"
+     "  OR old.implementation_plan IS NOT new.implementation_plan BEGIN"
+     "  INSERT INTO changes_fts (changes_fts, rowid, title, description, implementation_plan)"
+     "  VALUES ('delete', old.id, old.title, old.description, old.implementation_plan);"
+     "  INSERT INTO changes_fts (rowid, title, description, implementation_plan)"
+     "  VALUES (new.id, new.title, new.description, new.implementation_plan);"
+     "END;"
+
+     /* People. A grant with client_id NULL applies to every client. */
+     "CREATE TABLE users ("
+     "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+     "  name TEXT NOT NULL UNIQUE,"
+     "  is_admin INTEGER NOT NULL DEFAULT 0,"
+     "  created_at INTEGER NOT NULL"
+     ");"
+     "CREATE TABLE user_roles ("
+     "  user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+     "  role TEXT NOT NULL,"
+     "  client_id INTEGER REFERENCES clients(id)"
+     ");"
+     "CREATE UNIQUE INDEX user_roles_unique ON user_roles(user_id, role, ifnull(client_id, 0));"
+     "CREATE INDEX user_roles_client ON user_roles(client_id, role);"
+     /* Only a hash of each token is kept. */
+     "CREATE TABLE api_tokens ("
+     "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+     "  user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+     "  token_hash BLOB NOT NULL UNIQUE,"
+     "  created_at INTEGER NOT NULL,"
+     "  expires_at INTEGER,"
+     "  revoked_at INTEGER"
+     ");"
+     "CREATE INDEX api_tokens_user ON api_tokens(user_id);"
+
+     /* The append-only, hash-chained log; client_id 0 = global. */
+     "CREATE TABLE audit_events ("
+     "  id INTEGER PRIMARY KEY,"
+     "  at INTEGER NOT NULL,"
+     "  actor TEXT,"
+     "  action TEXT NOT NULL,"
+     "  entity TEXT NOT NULL,"
+     "  entity_id INTEGER NOT NULL,"
+     "  client_id INTEGER NOT NULL DEFAULT 0,"
+     "  before_json TEXT,"
+     "  after_json TEXT,"
+     "  reason TEXT,"
+     "  request_id TEXT,"
+     "  prev_hash BLOB NOT NULL,"
+     "  hash BLOB NOT NULL"
+     ");"
+     "CREATE INDEX audit_events_entity ON audit_events(entity, entity_id, id);"
+     "CREATE INDEX audit_events_client ON audit_events(client_id, at);"
+     "CREATE INDEX audit_events_at ON audit_events(at);"
+     "CREATE TRIGGER audit_events_no_update BEFORE UPDATE ON audit_events BEGIN"
+     "  SELECT RAISE(ABORT, 'audit_events is append-only');"
+     "END;"
+     "CREATE TRIGGER audit_events_no_delete BEFORE DELETE ON audit_events BEGIN"
+     "  SELECT RAISE(ABORT, 'audit_events is append-only');"
+     "END;"},
+};
+
+#define NMIGRATIONS (sizeof migrations / sizeof migrations[0])
+
+static const char migration_max_sql[] = "SELECT ifnull(max(version), 0) FROM schema_migrations";
+static const char migration_has_sql[] = "SELECT 1 FROM schema_migrations WHERE version = ?";
+static const char migration_add_sql[] =
+    "INSERT INTO schema_migrations (version, applied_at) "
+    "VALUES (?, strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))";
+
+static int highest_applied(struct sq_conn *c, int *out, struct gl_error *err)
+{
+    sqlite3_stmt *st = sq_stmt(c, SQ_MIGRATION_MAX, migration_max_sql, err);
+    if (!st)
+        return GL_E_INTERNAL;
+    int src = sqlite3_step(st);
+    int rc = 0;
+    if (src == SQLITE_ROW)
+        *out = sqlite3_column_int(st, 0);
+    else
+        rc = sq_error(c, src, NULL, "schema version", err);
+    sqlite3_reset(st);
+    return rc;
+}
+
+/* Applies one migration unless another process did it first. *ran tells which. */
+static int apply_one(struct sq_conn *c, const struct migration *m, bool *ran,
+                     struct gl_error *err)
+{
+    *ran = false;
+    int rc = sq_begin(c, true, err);
+    if (rc)
+        return rc;
+    sqlite3_stmt *has = sq_stmt(c, SQ_MIGRATION_HAS, migration_has_sql, err);
+    sqlite3_stmt *add = sq_stmt(c, SQ_MIGRATION_ADD, migration_add_sql, err);
+    if (!has || !add) {
+        rc = GL_E_INTERNAL;
+        goto out;
+    }
+    sqlite3_bind_int(has, 1, m->version);
+    int src = sqlite3_step(has);
+    sqlite3_reset(has);
+    if (src == SQLITE_ROW)
+        goto out; /* already there */
+    if (src != SQLITE_DONE) {
+        rc = sq_error(c, src, NULL, "schema check", err);
+        goto out;
+    }
+    rc = sq_exec(c, m->sql, err);
+    if (rc) {
+        char why[sizeof err->detail];
+        snprintf(why, sizeof why, "%s", err ? err->detail : "");
+        gl_error_set(err, GL_E_INTERNAL, NULL, "migration %d failed: %s", m->version, why);
+        goto out;
+    }
+    sqlite3_bind_int(add, 1, m->version);
+    rc = sq_exec_stmt(c, add, NULL, "schema record", err);
+    if (rc)
+        goto out;
+    rc = sq_commit(c, err);
+    *ran = rc == 0;
+out:
+    if (rc || !*ran)
+        sq_rollback(c);
+    return rc;
+}
+
+int sq_migrate_conn(struct sq_conn *c, int *applied, struct gl_error *err)
+{
+    int n = 0, have = 0;
+    int rc = sq_exec(c,
+                     "CREATE TABLE IF NOT EXISTS schema_migrations ("
+                     "  version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)",
+                     err);
+    if (rc)
+        goto out;
+    rc = highest_applied(c, &have, err);
+    if (rc)
+        goto out;
+    if (have > migrations[NMIGRATIONS - 1].version) {
+        rc = gl_error_set(err, GL_E_INTERNAL, NULL,
+                          "database schema version %d is newer than this program (%d)", have,
+                          migrations[NMIGRATIONS - 1].version);
+        goto out;
+    }
+    for (size_t i = 0; i < NMIGRATIONS; i++) {
+        if (migrations[i].version <= have)
+            continue;
+        bool ran;
+        rc = apply_one(c, &migrations[i], &ran, err);
+        if (rc)
+            goto out;
+        n += ran;
+    }
+out:
+    if (applied)
+        *applied = n;
+    return rc;
+}
