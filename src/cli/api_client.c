@@ -132,8 +132,7 @@ static size_t on_header(char *p, size_t size, size_t nitems, void *ud)
     return n;
 }
 
-static struct curl_slist *build_headers(const struct gl_api *api, const char *extra,
-                                        bool has_body)
+static struct curl_slist *build_headers(const struct gl_api *api, const char *extra, bool has_body)
 {
     struct curl_slist *h = NULL, *next;
     struct gl_buf line = GL_BUF_INIT;
@@ -285,8 +284,8 @@ void gl_api_response_release(struct gl_api_response *resp)
 
 static bool unreserved(unsigned char c)
 {
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-           c == '-' || c == '.' || c == '_' || c == '~';
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '.' || c == '_' || c == '~';
 }
 
 static int put_escaped(struct gl_buf *b, const char *s)
@@ -340,12 +339,18 @@ const char *gl_api_str(const json_t *obj, const char *key)
 static int put_scalar(struct gl_buf *out, const json_t *v)
 {
     switch (json_typeof(v)) {
-    case JSON_STRING: return gl_buf_puts(out, json_string_value(v));
-    case JSON_INTEGER: return gl_buf_printf(out, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
-    case JSON_REAL: return gl_buf_printf(out, "%g", json_real_value(v));
-    case JSON_TRUE: return gl_buf_puts(out, "yes");
-    case JSON_FALSE: return gl_buf_puts(out, "no");
-    case JSON_NULL: return 0;
+    case JSON_STRING:
+        return gl_buf_puts(out, json_string_value(v));
+    case JSON_INTEGER:
+        return gl_buf_printf(out, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+    case JSON_REAL:
+        return gl_buf_printf(out, "%g", json_real_value(v));
+    case JSON_TRUE:
+        return gl_buf_puts(out, "yes");
+    case JSON_FALSE:
+        return gl_buf_puts(out, "no");
+    case JSON_NULL:
+        return 0;
     default: {
         char *s = json_dumps(v, JSON_COMPACT);
         int rc = s ? gl_buf_puts(out, s) : -1;
@@ -364,7 +369,8 @@ int gl_api_text(struct gl_buf *out, const json_t *obj, const char *key)
         return put_scalar(out, v);
     size_t i;
     const json_t *item;
-    json_array_foreach(v, i, item) {
+    json_array_foreach(v, i, item)
+    {
         if ((i && gl_buf_puts(out, ", ") < 0) || put_scalar(out, item) < 0)
             return -1;
     }

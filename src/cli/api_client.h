@@ -35,10 +35,12 @@ enum {
     GL_API_OPT_JSON,
 };
 
-#define GL_API_LONG_OPTIONS                                  \
-    {"server", required_argument, NULL, GL_API_OPT_SERVER},  \
-        {"token", required_argument, NULL, GL_API_OPT_TOKEN}, \
-        {"json", no_argument, NULL, GL_API_OPT_JSON}
+#define GL_API_LONG_OPTIONS                                                                        \
+    {"server", required_argument, NULL, GL_API_OPT_SERVER},                                        \
+        {"token", required_argument, NULL, GL_API_OPT_TOKEN},                                      \
+    {                                                                                              \
+        "json", no_argument, NULL, GL_API_OPT_JSON                                                 \
+    }
 
 /* Takes getopt_long's result c when it is one of the common options; returns true then. */
 bool gl_api_opts_take(struct gl_api_opts *o, int c, const char *arg);

@@ -56,8 +56,7 @@ static bool is_help(const char *s)
     return !strcmp(s, "help") || !strcmp(s, "--help") || !strcmp(s, "-h");
 }
 
-static const struct gl_cli_cmd *find_cmd(const struct gl_cli_cmd *cmds, size_t n,
-                                         const char *name)
+static const struct gl_cli_cmd *find_cmd(const struct gl_cli_cmd *cmds, size_t n, const char *name)
 {
     for (size_t i = 0; i < n; i++)
         if (!strcmp(cmds[i].name, name))

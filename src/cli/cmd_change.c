@@ -59,12 +59,12 @@ static const struct copt copts[] = {
     {"related", G_NEW | G_EDIT, K_LIST, "related_changes", NULL, NULL, S_NONE},
     {"ci", G_NEW | G_EDIT | G_LIST, K_LIST, "cis", "ci", NULL, S_NONE},
     {"impl-plan", G_NEW | G_EDIT, K_STR, "implementation_plan", NULL, NULL, S_NONE},
+    {"implementation-plan", G_NEW | G_EDIT, K_STR, "implementation_plan", NULL, NULL, S_NONE},
     {"test-plan", G_NEW | G_EDIT, K_STR, "test_plan", NULL, NULL, S_NONE},
     {"rollback-plan", G_NEW | G_EDIT, K_STR, "rollback_plan", NULL, NULL, S_NONE},
     {"rollback-tested", G_NEW | G_EDIT, K_BOOL, "rollback_tested", NULL, NULL, S_NONE},
     {"rollback-evidence", G_NEW | G_EDIT, K_STR, "rollback_evidence", NULL, NULL, S_NONE},
-    {"start", G_NEW | G_EDIT | G_ACTION, K_TIME, "planned_start", NULL, "planned_start",
-     S_NONE},
+    {"start", G_NEW | G_EDIT | G_ACTION, K_TIME, "planned_start", NULL, "planned_start", S_NONE},
     {"end", G_NEW | G_EDIT | G_ACTION, K_TIME, "planned_end", NULL, "planned_end", S_NONE},
     {"incident", G_NEW | G_EDIT, K_LIST, "incidents", NULL, NULL, S_NONE},
     {"state", G_LIST, K_STR, NULL, "state", NULL, S_NONE},
@@ -87,14 +87,14 @@ static const struct copt copts[] = {
 struct change_args {
     struct gl_api_opts api;
     unsigned group;
-    json_t *obj;          /* new, edit: change fields; action: body */
-    struct gl_buf query;  /* list: "/api/v1/changes?..." without limit and cursor */
+    json_t *obj;         /* new, edit: change fields; action: body */
+    struct gl_buf query; /* list: "/api/v1/changes?..." without limit and cursor */
     const char *from_file;
     const char *cursor;
     const char *limit;
-    int64_t if_match;     /* 0 = none */
+    int64_t if_match; /* 0 = none */
     bool all;
-    const char *id;       /* the positional ID, when the group takes one */
+    const char *id; /* the positional ID, when the group takes one */
 };
 
 static const char usage[] =
@@ -109,8 +109,9 @@ static const char usage[] =
     "            [--start T --end T] [--if-match N]\n"
     "\n"
     "FIELDS: --title --description --raised-by --reason --expected-return --risks\n"
-    "  --implementer --resources --related CHG (repeat) --ci CI (repeat) --impl-plan\n"
-    "  --test-plan --rollback-plan --rollback-tested yes|no --rollback-evidence\n"
+    "  --implementer --resources --related CHG (repeat) --ci CI (repeat)\n"
+    "  --impl-plan (or --implementation-plan) --test-plan --rollback-plan --rollback-tested yes|no "
+    "--rollback-evidence\n"
     "  --start T --end T --incident INC (repeat); times are RFC 3339, e.g.\n"
     "  2026-12-05T22:00:00Z; an empty value clears a field.\n";
 
@@ -126,9 +127,8 @@ static int copt_index(const char *name)
 
 static void build_options(struct option *o)
 {
-    static const struct option common[] = {GL_API_LONG_OPTIONS,
-                                           {"help", no_argument, NULL, 'h'},
-                                           {NULL, 0, NULL, 0}};
+    static const struct option common[] = {
+        GL_API_LONG_OPTIONS, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
     for (size_t i = 0; i < NCOPTS; i++)
         o[i] = (struct option){copts[i].name,
                                copts[i].kind == K_FLAG ? no_argument : required_argument, NULL,
@@ -194,9 +194,15 @@ static int take_special(struct change_args *a, const struct copt *o, const char 
 {
     int64_t n;
     switch (o->special) {
-    case S_FROM_FILE: a->from_file = v; return 0;
-    case S_CURSOR: a->cursor = v; return 0;
-    case S_ALL: a->all = true; return 0;
+    case S_FROM_FILE:
+        a->from_file = v;
+        return 0;
+    case S_CURSOR:
+        a->cursor = v;
+        return 0;
+    case S_ALL:
+        a->all = true;
+        return 0;
     case S_LIMIT:
         if (gl_cli_parse_int(v, 1, 200, &n) < 0)
             return gl_cli_usage_error("change list: --limit wants 1..200");
@@ -211,8 +217,7 @@ static int take_special(struct change_args *a, const struct copt *o, const char 
     }
 }
 
-static int take_option(struct change_args *a, const char *cmd, const struct copt *o,
-                       const char *v)
+static int take_option(struct change_args *a, const char *cmd, const struct copt *o, const char *v)
 {
     if (!(o->groups & a->group))
         return gl_cli_usage_error("%s: --%s does not apply here", cmd, o->name);
@@ -264,8 +269,7 @@ static void args_release(struct change_args *a)
 }
 
 /* Parses and connects; on success *api is ready. Returns 0, -1 (help) or an exit code. */
-static int begin(int argc, char **argv, unsigned group, struct change_args *a,
-                 struct gl_api **api)
+static int begin(int argc, char **argv, unsigned group, struct change_args *a, struct gl_api **api)
 {
     memset(a, 0, sizeof *a);
     a->group = group;
@@ -305,7 +309,8 @@ static int load_from_file(struct change_args *a)
     json_error_t jerr;
     json_t *file = json_load_file(a->from_file, 0, &jerr);
     if (!file)
-        return gl_cli_fail("%s:%d: %s", a->from_file, jerr.line, jerr.text);
+        return jerr.line > 0 ? gl_cli_fail("%s:%d: %s", a->from_file, jerr.line, jerr.text)
+                             : gl_cli_fail("%s", jerr.text);
     if (!json_is_object(file)) {
         json_decref(file);
         return gl_cli_fail("%s: wants a JSON object with change fields", a->from_file);
@@ -351,9 +356,8 @@ static int add_change_row(struct gl_table *t, const json_t *c)
 {
     char start[32];
     gl_api_short_time(gl_api_str(c, "planned_start"), start);
-    const char *row[] = {gl_api_str(c, "id"),     gl_api_str(c, "type"),
-                         gl_api_str(c, "state"),  gl_api_str(c, "client"),
-                         start[0] ? start : NULL, gl_api_str(c, "title")};
+    const char *row[] = {gl_api_str(c, "id"),     gl_api_str(c, "type"),   gl_api_str(c, "state"),
+                         gl_api_str(c, "client"), start[0] ? start : NULL, gl_api_str(c, "title")};
     return gl_table_add_row(t, row);
 }
 
@@ -383,7 +387,7 @@ out:
 
 static void print_change_table(const json_t *items)
 {
-    static const char *const head[] = {"ID", "TYPE", "STATE", "CLIENT", "PLANNED START",
+    static const char *const head[] = {"ID",   "TYPE", "STATE", "CLIENT", "PLANNED START (UTC)",
                                        "TITLE"};
     struct gl_table *t = gl_table_new(6, head);
     size_t i;
@@ -553,7 +557,8 @@ static void describe_event(struct gl_buf *b, const json_t *ev)
     else if (!json_is_object(before) && s1)
         gl_buf_printf(b, "created as %s", s1);
     else if (json_is_object(after)) {
-        json_object_foreach((json_t *)after, key, v) {
+        json_object_foreach((json_t *)after, key, v)
+        {
             if (!strcmp(key, "version") || !strcmp(key, "updated_at") ||
                 json_equal(v, json_object_get(before, key)))
                 continue;
@@ -574,7 +579,8 @@ static void print_timeline(const json_t *items)
     const json_t *ev;
     if (!t)
         return;
-    json_array_foreach(items, i, ev) {
+    json_array_foreach(items, i, ev)
+    {
         char at[32];
         gl_api_short_time(gl_api_str(ev, "at"), at);
         gl_buf_reset(&what);
@@ -687,10 +693,10 @@ out:
     return finish(rc, &a, api);
 }
 
-#define ACTION_CMD(name)                                  \
-    static int act_##name(int argc, char **argv)          \
-    {                                                     \
-        return run_action(#name, argc, argv);             \
+#define ACTION_CMD(name)                                                                           \
+    static int act_##name(int argc, char **argv)                                                   \
+    {                                                                                              \
+        return run_action(#name, argc, argv);                                                      \
     }
 
 ACTION_CMD(submit)

@@ -22,13 +22,24 @@ static const char usage[] =
     "\n"
     "  list [--client K] [--type T] [-q TEXT] [--limit N] [--cursor C] [--all]\n"
     "  show ID\n"
-    "  add (--client K | --shared) --name N --type T --criticality 1-5 [--users N]\n"
-    "      [--owner O]\n";
+    "  add NAME (--client K | --shared) --type T --criticality 1-5 [--users N]\n"
+    "      [--owner O]   (the name may also be given as --name NAME)\n";
 
 enum cmd { C_LIST = 1, C_SHOW = 2, C_ADD = 4 };
 
-enum { O_CLIENT = 0x200, O_TYPE, O_Q, O_LIMIT, O_CURSOR, O_ALL, O_SHARED, O_NAME, O_CRIT,
-       O_USERS, O_OWNER };
+enum {
+    O_CLIENT = 0x200,
+    O_TYPE,
+    O_Q,
+    O_LIMIT,
+    O_CURSOR,
+    O_ALL,
+    O_SHARED,
+    O_NAME,
+    O_CRIT,
+    O_USERS,
+    O_OWNER
+};
 
 struct ci_args {
     struct gl_api_opts api;
@@ -42,7 +53,7 @@ struct ci_args {
 /* Which commands take each option, indexed by option - O_CLIENT. */
 static const unsigned allowed[] = {
     C_LIST | C_ADD, C_LIST | C_ADD, C_LIST, C_LIST, C_LIST, C_LIST,
-    C_ADD, C_ADD, C_ADD, C_ADD, C_ADD,
+    C_ADD,          C_ADD,          C_ADD,  C_ADD,  C_ADD,
 };
 
 static int take_number(const char *v, const char *what, int64_t min, int64_t max, int64_t *out)
@@ -61,19 +72,37 @@ static int take_option(struct ci_args *a, const char *cmd, int c, const char *v)
     if (!(allowed[c - O_CLIENT] & a->cmd))
         return gl_cli_usage_error("%s: option not valid here (see --help)", cmd);
     switch (c) {
-    case O_CLIENT: a->client = v; return 0;
-    case O_TYPE: a->type = v; return 0;
-    case O_Q: a->q = v; return 0;
-    case O_CURSOR: a->cursor = v; return 0;
-    case O_ALL: a->all = true; return 0;
-    case O_SHARED: a->shared = true; return 0;
-    case O_NAME: a->name = v; return 0;
-    case O_OWNER: a->owner = v; return 0;
+    case O_CLIENT:
+        a->client = v;
+        return 0;
+    case O_TYPE:
+        a->type = v;
+        return 0;
+    case O_Q:
+        a->q = v;
+        return 0;
+    case O_CURSOR:
+        a->cursor = v;
+        return 0;
+    case O_ALL:
+        a->all = true;
+        return 0;
+    case O_SHARED:
+        a->shared = true;
+        return 0;
+    case O_NAME:
+        a->name = v;
+        return 0;
+    case O_OWNER:
+        a->owner = v;
+        return 0;
     case O_LIMIT:
         a->limit = v;
         return take_number(v, "limit", 1, 200, &n);
-    case O_CRIT: return take_number(v, "criticality", 1, 5, &a->criticality);
-    default: return take_number(v, "users", 0, INT64_MAX, &a->users);
+    case O_CRIT:
+        return take_number(v, "criticality", 1, 5, &a->criticality);
+    default:
+        return take_number(v, "users", 0, INT64_MAX, &a->users);
     }
 }
 
@@ -107,8 +136,13 @@ static int parse_args(int argc, char **argv, struct ci_args *a)
         if ((rc = take_option(a, gl_cli_cmdname(argv[0]), c == 'q' ? O_Q : c, optarg)) != 0)
             return rc;
     }
+    int given = argc - optind;
+    if (a->cmd == C_ADD && given == 1 && !a->name) {
+        a->name = argv[optind]; /* `ci add NAME` */
+        return 0;
+    }
     int npos = a->cmd == C_SHOW ? 1 : 0;
-    if (argc - optind != npos)
+    if (given != npos)
         return gl_cli_usage_error("%s: %s", gl_cli_cmdname(argv[0]),
                                   npos ? "wants exactly one CI ID" : "takes no arguments");
     a->id = npos ? argv[optind] : NULL;
@@ -136,8 +170,8 @@ static int finish(int rc, struct gl_api *api, struct gl_api_response *r)
 
 /* ---- list ---- */
 
-static int fetch_page(struct gl_api *api, const struct ci_args *a, const char *cursor,
-                      json_t *all, char **next)
+static int fetch_page(struct gl_api *api, const struct ci_args *a, const char *cursor, json_t *all,
+                      char **next)
 {
     struct gl_buf path = GL_BUF_INIT;
     struct gl_api_response r = {0};
@@ -170,15 +204,17 @@ static void print_cis(const json_t *items)
     if (!t)
         return;
     gl_table_set_max(t, 2, 40);
-    json_array_foreach(items, i, ci) {
+    json_array_foreach(items, i, ci)
+    {
         gl_buf_reset(&crit);
         gl_buf_reset(&users);
         gl_api_text(&crit, ci, "criticality");
         gl_api_text(&users, ci, "users_affected");
         const char *client = gl_api_str(ci, "client");
-        const char *row[] = {gl_api_str(ci, "id"), client ? client : "(shared)",
+        const char *row[] = {gl_api_str(ci, "id"),   client ? client : "(shared)",
                              gl_api_str(ci, "name"), gl_api_str(ci, "type"),
-                             gl_buf_str(&crit), gl_buf_str(&users), gl_api_str(ci, "owner")};
+                             gl_buf_str(&crit),      gl_buf_str(&users),
+                             gl_api_str(ci, "owner")};
         gl_table_add_row(t, row);
     }
     gl_table_print(t, stdout);
@@ -283,7 +319,7 @@ static int check_add(const struct ci_args *a)
     if (!a->client == !a->shared)
         return gl_cli_usage_error("ci add: give either --client KEY or --shared");
     if (!a->name || !a->type || a->criticality < 0)
-        return gl_cli_usage_error("ci add: --name, --type and --criticality are required");
+        return gl_cli_usage_error("ci add: NAME, --type and --criticality are required");
     return 0;
 }
 

@@ -18,7 +18,8 @@ static const char usage[] =
     "\n"
     "  list\n"
     "  show KEY\n"
-    "  add --key K --name N --timezone TZ [--notice-hours H] [--requires-signoff]\n";
+    "  add KEY --name N --timezone TZ [--notice-hours H] [--requires-signoff]\n"
+    "      (the key may also be given as --key KEY)\n";
 
 enum { O_KEY = 0x200, O_NAME, O_TZ, O_NOTICE, O_SIGNOFF };
 
@@ -27,7 +28,7 @@ struct client_args {
     const char *key, *name, *timezone;
     int64_t notice_hours; /* -1 = not given */
     bool signoff;
-    bool adding;         /* add: the record options are allowed */
+    bool adding; /* add: the record options are allowed */
     const char *positional;
 };
 
@@ -36,20 +37,29 @@ static int take_record_option(struct client_args *a, int c, const char *v)
     if (!a->adding)
         return gl_cli_usage_error("client: record options only go with 'add'");
     switch (c) {
-    case O_KEY: a->key = v; return 0;
-    case O_NAME: a->name = v; return 0;
-    case O_TZ: a->timezone = v; return 0;
-    case O_SIGNOFF: a->signoff = true; return 0;
+    case O_KEY:
+        a->key = v;
+        return 0;
+    case O_NAME:
+        a->name = v;
+        return 0;
+    case O_TZ:
+        a->timezone = v;
+        return 0;
+    case O_SIGNOFF:
+        a->signoff = true;
+        return 0;
     case O_NOTICE:
         if (gl_cli_parse_int(v, 0, 24 * 365, &a->notice_hours) < 0)
             return gl_cli_usage_error("client add: --notice-hours wants 0..%d", 24 * 365);
         return 0;
-    default: return GL_EXIT_USAGE;
+    default:
+        return GL_EXIT_USAGE;
     }
 }
 
-/* Parses argv; `npos` is how many positional arguments the command takes (0 or 1).
- * Returns 0, -1 after printing help, or an exit code. */
+/* Parses argv; `npos` is how many positional arguments the command takes (0 or 1; -1
+ * for an optional one). Returns 0, -1 after printing help, or an exit code. */
 static int parse_args(int argc, char **argv, struct client_args *a, int npos)
 {
     static const struct option opts[] = {
@@ -76,10 +86,11 @@ static int parse_args(int argc, char **argv, struct client_args *a, int npos)
         if ((rc = take_record_option(a, c, optarg)) != 0)
             return rc;
     }
-    if (argc - optind != npos)
-        return gl_cli_usage_error("%s: %s", gl_cli_cmdname(argv[0]), npos ? "wants exactly one client KEY"
-                                                          : "takes no arguments");
-    a->positional = npos ? argv[optind] : NULL;
+    int given = argc - optind;
+    if (npos < 0 ? given > 1 : given != npos)
+        return gl_cli_usage_error("%s: %s", gl_cli_cmdname(argv[0]),
+                                  npos ? "wants one client KEY" : "takes no arguments");
+    a->positional = given ? argv[optind] : NULL;
     return 0;
 }
 
@@ -109,14 +120,14 @@ static void print_clients(const json_t *items)
     if (!t)
         return;
     gl_table_set_max(t, 1, 40);
-    json_array_foreach(items, i, c) {
+    json_array_foreach(items, i, c)
+    {
         gl_buf_reset(&notice);
         gl_buf_reset(&signoff);
         gl_api_text(&notice, c, "notice_hours");
         gl_api_text(&signoff, c, "requires_signoff");
-        const char *row[] = {gl_api_str(c, "key"), gl_api_str(c, "name"),
-                             gl_api_str(c, "timezone"), gl_buf_str(&notice),
-                             gl_buf_str(&signoff)};
+        const char *row[] = {gl_api_str(c, "key"), gl_api_str(c, "name"), gl_api_str(c, "timezone"),
+                             gl_buf_str(&notice), gl_buf_str(&signoff)};
         gl_table_add_row(t, row);
     }
     gl_table_print(t, stdout);
@@ -203,11 +214,17 @@ static int client_add(int argc, char **argv)
     struct gl_api *api = NULL;
     struct gl_api_response r = {0};
     json_t *body = NULL;
-    int rc = begin(argc, argv, &a, 0, &api);
+    int rc = begin(argc, argv, &a, -1, &api);
     if (rc)
         goto out;
+    if (a.positional && a.key && strcmp(a.positional, a.key)) {
+        rc = gl_cli_usage_error("client add: KEY and --key disagree");
+        goto out;
+    }
+    if (a.positional)
+        a.key = a.positional;
     if (!a.key || !a.name || !a.timezone) {
-        rc = gl_cli_usage_error("client add: --key, --name and --timezone are required");
+        rc = gl_cli_usage_error("client add: KEY, --name and --timezone are required");
         goto out;
     }
     rc = GL_EXIT_FAIL;

@@ -72,16 +72,25 @@ static int parse_args(int argc, char **argv, struct serve_args *a)
     gl_cli_getopt_reset();
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {
-        case 'l': a->listen = optarg; break;
-        case 'd': a->db = optarg; break;
-        case 'D': a->demo = true; break;
+        case 'l':
+            a->listen = optarg;
+            break;
+        case 'd':
+            a->db = optarg;
+            break;
+        case 'D':
+            a->demo = true;
+            break;
         case 't':
             if (gl_cli_parse_int(optarg, 0, MAX_THREADS, &n) < 0)
                 return gl_cli_usage_error("serve: --threads wants 0..%d", MAX_THREADS);
             a->threads = (unsigned)n;
             break;
-        case 'h': fputs(usage, stdout); return -1;
-        default: return GL_EXIT_USAGE;
+        case 'h':
+            fputs(usage, stdout);
+            return -1;
+        default:
+            return GL_EXIT_USAGE;
         }
     }
     if (optind < argc)
@@ -132,6 +141,8 @@ static int run(struct serve_args *a)
     sigset_t set;
     int sig, rc = GL_EXIT_FAIL;
 
+    /* Before anything can start a thread, so every thread inherits the mask. */
+    block_signals(&set);
     if (gl_cli_make_parent_dir(a->db) < 0)
         goto out;
     if (!(st = gl_store_open_sqlite(a->db, &err))) {
@@ -141,11 +152,10 @@ static int run(struct serve_args *a)
     if (a->demo && load_demo(st) != 0)
         goto out;
 
-    block_signals(&set);
     struct gl_server_config cfg = {
         .host = gl_buf_str(&a->host), .port = a->port, .threads = a->threads};
     if (!(srv = gl_server_start(st, &cfg, &err))) {
-        gl_cli_fail("cannot listen on %s: %s", a->listen, err.detail);
+        gl_cli_fail("serve: %s", err.detail[0] ? err.detail : "cannot listen");
         goto out;
     }
     const char *host = gl_buf_str(&a->host);

@@ -22,8 +22,9 @@
 
 #define TOKEN_PREFIX "glt_"
 #define TOKEN_RAW_BYTES 32
-#define TOKEN_MAX (sizeof TOKEN_PREFIX + \
-    sodium_base64_ENCODED_LEN(TOKEN_RAW_BYTES, sodium_base64_VARIANT_URLSAFE_NO_PADDING))
+#define TOKEN_MAX                                                                                  \
+    (sizeof TOKEN_PREFIX +                                                                         \
+     sodium_base64_ENCODED_LEN(TOKEN_RAW_BYTES, sodium_base64_VARIANT_URLSAFE_NO_PADDING))
 #define MAX_CLIENTS 64
 #define MAX_EXPIRY_DAYS 3650
 
@@ -57,10 +58,18 @@ enum { OPT_ADMIN = 0x100, OPT_ROLE, OPT_CLIENT, OPT_TOKEN, OPT_EXPIRES, OPT_DB }
 static int take_option(struct user_args *a, int c, const char *arg)
 {
     switch (c) {
-    case OPT_DB: a->db = arg; return 0;
-    case OPT_ADMIN: a->admin = true; return 0;
-    case OPT_ROLE: a->role = arg; return 0;
-    case OPT_TOKEN: a->token = true; return 0;
+    case OPT_DB:
+        a->db = arg;
+        return 0;
+    case OPT_ADMIN:
+        a->admin = true;
+        return 0;
+    case OPT_ROLE:
+        a->role = arg;
+        return 0;
+    case OPT_TOKEN:
+        a->token = true;
+        return 0;
     case OPT_CLIENT:
         if (a->nclients == MAX_CLIENTS)
             return gl_cli_usage_error("user: at most %d --client options", MAX_CLIENTS);
@@ -128,16 +137,23 @@ static struct gl_store *open_store(const char *db)
     return st;
 }
 
-/* Fills u from the arguments, resolving client keys to ids. */
-static int build_user(struct gl_store *st, const struct user_args *a, struct gl_user *u)
+/* Fills u's name and admin flag and checks them, before any database is touched. */
+static int build_identity(const struct user_args *a, struct gl_user *u)
 {
     struct gl_error err = {0};
-    enum gl_role role = GL_ROLE_REQUESTER;
     if (!(u->name = strdup(a->name)))
         return gl_cli_fail("out of memory");
     u->admin = a->admin;
     if (gl_user_validate(u, &err) != 0)
-        return gl_cli_fail("user add: %s", err.detail);
+        return gl_cli_usage_error("user add: %s", err.detail);
+    return 0;
+}
+
+/* Adds the role grants, resolving client keys to ids (no --client: all clients). */
+static int add_grants(struct gl_store *st, const struct user_args *a, struct gl_user *u)
+{
+    struct gl_error err = {0};
+    enum gl_role role = GL_ROLE_REQUESTER;
     if (a->admin)
         return 0;
     gl_role_parse(a->role, &role);
@@ -152,8 +168,7 @@ static int build_user(struct gl_store *st, const struct user_args *a, struct gl_
         if (rc == GL_E_NOT_FOUND)
             return gl_cli_fail("user add: unknown client '%s'", a->clients[i]);
         if (rc != 0)
-            return gl_cli_fail("user add: cannot read client '%s': %s", a->clients[i],
-                               err.detail);
+            return gl_cli_fail("user add: cannot read client '%s': %s", a->clients[i], err.detail);
         if (gl_user_add_grant(u, role, id) != 0)
             return gl_cli_fail("out of memory");
     }
@@ -198,10 +213,10 @@ static int user_add(int argc, char **argv)
     gl_user_init(&u);
     if (rc)
         goto out;
-    if ((rc = check_add_args(&a)) != 0)
+    if ((rc = check_add_args(&a)) != 0 || (rc = build_identity(&a, &u)) != 0)
         goto out;
     rc = GL_EXIT_FAIL;
-    if (!(st = open_store(a.db)) || build_user(st, &a, &u) != 0)
+    if (!(st = open_store(a.db)) || add_grants(st, &a, &u) != 0)
         goto out;
     struct gl_write_ctx ctx = {.actor = "system", .action = "user.create", .now = now};
     int src = st->ops->user_create(st, &ctx, &u, &err);

@@ -2,12 +2,13 @@
  * table.c - aligned tables and label/value views for the terminal (see table.h).
  *
  * Invariant: cells are stored as given; sanitising (control characters, invalid UTF-8)
- * and truncation happen at print time through gl_utf8_fit, the one place that walks
- * UTF-8, so widths and output can never disagree.
+ * and truncation happen at print time through gl_utf8_fit, and every width comes from
+ * next_cp, the one place that measures a code point, so widths and output agree.
  */
 #include "cli/table.h"
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -59,43 +60,94 @@ static size_t cp_len(const unsigned char *p)
     return n;
 }
 
+static uint32_t cp_value(const unsigned char *p, size_t n)
+{
+    static const unsigned char lead_bits[] = {0, 0x7F, 0x1F, 0x0F, 0x07};
+    uint32_t cp = p[0] & lead_bits[n];
+    for (size_t i = 1; i < n; i++)
+        cp = (cp << 6) | (p[i] & 0x3F);
+    return cp;
+}
+
+struct cp_range {
+    uint32_t lo, hi;
+};
+
+static bool in_ranges(uint32_t cp, const struct cp_range *r, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (cp >= r[i].lo && cp <= r[i].hi)
+            return true;
+    return false;
+}
+
+/* Terminal columns of one code point: 0 for combining marks, 2 for East Asian wide
+ * characters and emoji, else 1. A small table rather than wcwidth(), whose answer depends
+ * on the process locale. */
+static size_t cp_columns(uint32_t cp)
+{
+    static const struct cp_range zero[] = {
+        {0x0300, 0x036F}, {0x200B, 0x200F}, {0x20D0, 0x20FF}, {0xFE00, 0xFE0F}, {0xFE20, 0xFE2F},
+    };
+    static const struct cp_range wide[] = {
+        {0x1100, 0x115F},   {0x2E80, 0x303E},   {0x3041, 0x33FF},   {0x3400, 0x4DBF},
+        {0x4E00, 0x9FFF},   {0xA000, 0xA4CF},   {0xAC00, 0xD7A3},   {0xF900, 0xFAFF},
+        {0xFE30, 0xFE4F},   {0xFF00, 0xFF60},   {0xFFE0, 0xFFE6},   {0x1F300, 0x1F64F},
+        {0x1F680, 0x1F6FF}, {0x1F900, 0x1F9FF}, {0x1FA70, 0x1FAFF}, {0x20000, 0x3FFFD},
+    };
+    if (in_ranges(cp, zero, sizeof zero / sizeof zero[0]))
+        return 0;
+    return in_ranges(cp, wide, sizeof wide / sizeof wide[0]) ? 2 : 1;
+}
+
+/* Measures the code point at p as it will be printed: returns its length in bytes (at
+ * least 1) and stores its columns. Invalid bytes print as '?', controls as ' '. */
+static size_t next_cp(const unsigned char *p, size_t *cols)
+{
+    size_t n = cp_len(p);
+    *cols = n > 1 ? cp_columns(cp_value(p, n)) : 1;
+    return n ? n : 1;
+}
+
 size_t gl_utf8_width(const char *s)
 {
-    size_t w = 0;
-    const unsigned char *p = (const unsigned char *)s;
-    while (*p) {
-        size_t n = cp_len(p);
-        p += n ? n : 1;
-        w++;
-    }
+    size_t w = 0, cols;
+    for (const unsigned char *p = (const unsigned char *)s; *p; w += cols)
+        p += next_cp(p, &cols);
     return w;
 }
 
-/* Appends the code point at *p (sanitised) and advances *p. */
-static int put_cp(struct gl_buf *b, const unsigned char **p)
+/* Appends the code point at p (n bytes as measured by next_cp), sanitised. */
+static int put_cp(struct gl_buf *b, const unsigned char *p, size_t n)
 {
-    size_t n = cp_len(*p);
-    int rc;
-    if (n == 0)
-        rc = gl_buf_putc(b, '?');
-    else if (n == 1 && (**p < 0x20 || **p == 0x7F))
-        rc = gl_buf_putc(b, ' ');
-    else
-        rc = gl_buf_append(b, *p, n);
-    *p += n ? n : 1;
-    return rc;
+    if (cp_len(p) == 0)
+        return gl_buf_putc(b, '?');
+    if (n == 1 && (*p < 0x20 || *p == 0x7F))
+        return gl_buf_putc(b, ' ');
+    return gl_buf_append(b, p, n);
 }
 
-int gl_utf8_fit(struct gl_buf *b, const char *s, size_t width)
+int gl_utf8_fit(struct gl_buf *b, const char *s, size_t width, size_t *used)
 {
     bool cut = gl_utf8_width(s) > width;
-    size_t keep = cut ? (width ? width - 1 : 0) : width;
+    size_t budget = cut && width ? width - 1 : width, acc = 0, cols;
     const unsigned char *p = (const unsigned char *)s;
-    for (size_t i = 0; i < keep && *p; i++)
-        if (put_cp(b, &p) < 0)
+    while (*p) {
+        size_t n = next_cp(p, &cols);
+        if (acc + cols > budget)
+            break;
+        if (put_cp(b, p, n) < 0)
             return -1;
-    if (cut && width)
-        return gl_buf_puts(b, "…");
+        acc += cols;
+        p += n;
+    }
+    if (cut && width) {
+        if (gl_buf_puts(b, "…") < 0)
+            return -1;
+        acc++;
+    }
+    if (used)
+        *used = acc;
     return 0;
 }
 
@@ -207,10 +259,10 @@ static void print_row(const struct gl_table *t, char *const *cells, const size_t
 {
     gl_buf_reset(line);
     for (size_t c = 0; c < t->ncols; c++) {
-        gl_utf8_fit(line, cells[c], w[c]);
+        size_t used = 0;
+        gl_utf8_fit(line, cells[c], w[c], &used);
         if (c + 1 == t->ncols)
             break;
-        size_t used = cap_width(gl_utf8_width(cells[c]), w[c]);
         for (size_t i = used; i < w[c] + COL_GAP; i++)
             gl_buf_putc(line, ' ');
     }

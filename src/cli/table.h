@@ -2,9 +2,10 @@
  * table.h - readable terminal output: aligned tables for lists, label/value views for
  * single records.
  *
- * Widths are counted in code points (every code point one column), text is cut on code
- * point boundaries with "…", and control characters (newlines, tabs) inside a cell become
- * spaces, so one row is always one line. Invalid UTF-8 bytes are shown as '?'.
+ * Widths are terminal columns (a code point is one column; East Asian wide characters and
+ * emoji two; combining marks none), text is cut on code point boundaries with "…", and
+ * control characters (newlines, tabs) inside a cell become spaces, so one row is always
+ * one line. Invalid UTF-8 bytes are shown as '?'.
  */
 #ifndef GL_CLI_TABLE_H
 #define GL_CLI_TABLE_H
@@ -29,11 +30,11 @@ size_t gl_table_rows(const struct gl_table *t);
 /* Prints header and rows; an empty table prints "(none)". */
 void gl_table_print(const struct gl_table *t, FILE *out);
 
-/* Display width of s: its code points, counting each invalid byte as one. */
+/* Display width of s in terminal columns, counting each invalid byte as one. */
 size_t gl_utf8_width(const char *s);
 /* Appends s, control characters as spaces, cut to at most `width` columns (ending in "…"
- * when cut). Returns 0 or -1. */
-int gl_utf8_fit(struct gl_buf *b, const char *s, size_t width);
+ * when cut). *used (may be NULL) receives the columns appended. Returns 0 or -1. */
+int gl_utf8_fit(struct gl_buf *b, const char *s, size_t width, size_t *used);
 
 /* Prints "label:" padded to a common width and value (NULL as "-"); lines after the first
  * of a multi-line value are indented under the first. */

@@ -11,6 +11,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,15 +23,20 @@
 #include <microhttpd.h>
 #include <sodium.h>
 
+#include "http/auth.h"
 #include "http/request.h"
 #include "http/routes.h"
+#include "util/utf8.h"
 #include "util/banned.h"
 
 struct gl_server {
     struct MHD_Daemon *daemon;
     struct gl_store *store;
+    struct gl_auth_cache *auth_cache;
     struct gl_server_config cfg;
     uint16_t port;
+    char id_prefix[9];            /* random per process: request ids differ across restarts */
+    _Atomic uint64_t id_counter;
 };
 
 static const struct {
@@ -56,7 +62,9 @@ static void request_free(struct gl_request *req)
     free(req);
 }
 
-static void set_request_id(struct gl_request *req)
+/* Takes a sane client-supplied X-Request-Id, else makes one from the process prefix and a
+ * counter (cheaper than asking the kernel for randomness on every request). */
+static void set_request_id(struct gl_server *srv, struct gl_request *req)
 {
     const char *given = gl_req_header(req, "X-Request-Id");
     size_t n = given ? strlen(given) : 0;
@@ -69,9 +77,9 @@ static void set_request_id(struct gl_request *req)
         memcpy(req->request_id, given, n + 1);
         return;
     }
-    unsigned char raw[8];
-    randombytes_buf(raw, sizeof raw);
-    sodium_bin2hex(req->request_id, sizeof req->request_id, raw, sizeof raw);
+    uint64_t seq = atomic_fetch_add(&srv->id_counter, 1);
+    snprintf(req->request_id, sizeof req->request_id, "%s-%08llx", srv->id_prefix,
+             (unsigned long long)seq);
 }
 
 static struct gl_request *request_new(struct gl_server *srv, struct MHD_Connection *conn,
@@ -87,12 +95,12 @@ static struct gl_request *request_new(struct gl_server *srv, struct MHD_Connecti
     req->now = (int64_t)time(NULL);
     gl_buf_init(&req->body, srv->cfg.max_body);
     gl_user_init(&req->user);
-    set_request_id(req);
+    set_request_id(srv, req);
     return req;
 }
 
 /* Resolves the bearer token to a user and the user's scope; fills err on failure. */
-static int authenticate(struct gl_request *req, struct gl_error *err)
+static int authenticate(struct gl_server *srv, struct gl_request *req, struct gl_error *err)
 {
     const char *auth = gl_req_header(req, "Authorization");
     static const char prefix[] = "Bearer ";
@@ -102,21 +110,51 @@ static int authenticate(struct gl_request *req, struct gl_error *err)
     const char *token = auth + sizeof prefix - 1;
     unsigned char hash[32];
     crypto_generichash(hash, sizeof hash, (const unsigned char *)token, strlen(token), NULL, 0);
-    if (req->store->ops->token_lookup(req->store, hash, req->now, &req->user, err) != 0)
-        return gl_error_set(err, GL_E_UNAUTHORIZED, NULL,
-                            "the token is unknown, expired or revoked");
+    if (gl_auth_cache_get(srv->auth_cache, hash, req->now, &req->user) != 0) {
+        if (STORE(req, token_lookup, hash, req->now, &req->user, err) != 0)
+            return gl_error_set(err, GL_E_UNAUTHORIZED, NULL,
+                                "the token is unknown, expired or revoked");
+        gl_auth_cache_put(srv->auth_cache, hash, &req->user, req->now);
+    }
     if (gl_user_scope(&req->user, &req->scope) != 0)
         return gl_error_set(err, GL_E_INTERNAL, NULL, "out of memory");
     return 0;
 }
 
-static void dispatch(struct gl_request *req, struct gl_response *res)
+static enum MHD_Result check_query_value(void *cls, enum MHD_ValueKind kind, const char *key,
+                                         const char *value)
+{
+    const char **bad = cls;
+    if (!gl_utf8_valid(key, strlen(key)) || (value && !gl_utf8_valid(value, strlen(value)))) {
+        *bad = key;
+        return MHD_NO;
+    }
+    return MHD_YES;
+}
+
+/* Query parameters reach SQL and JSON: refuse anything that is not UTF-8 up front. */
+static int check_query(struct gl_request *req, struct gl_error *err)
+{
+    const char *bad = NULL;
+    MHD_get_connection_values(req->conn, MHD_GET_ARGUMENT_KIND, check_query_value, &bad);
+    if (!bad)
+        return 0;
+    bool key_ok = gl_utf8_valid(bad, strlen(bad));
+    return gl_error_set(err, GL_E_INVALID, key_ok ? bad : NULL,
+                        "query parameters must be UTF-8 text");
+}
+
+static void dispatch(struct gl_server *srv, struct gl_request *req, struct gl_response *res)
 {
     struct gl_error err;
     gl_error_clear(&err);
     if (req->body_too_large) {
         gl_res_fail(res, req, GL_E_TOO_LARGE, NULL, "the request body is larger than %zu bytes",
                     req->body.max);
+        return;
+    }
+    if (check_query(req, &err) != 0) {
+        gl_res_problem(res, req, &err);
         return;
     }
     unsigned status;
@@ -129,7 +167,7 @@ static void dispatch(struct gl_request *req, struct gl_response *res)
             gl_res_fail(res, req, GL_E_NOT_FOUND, NULL, "no such resource: %s", req->path);
         return;
     }
-    if (!(route->flags & GL_ROUTE_PUBLIC) && authenticate(req, &err) != 0) {
+    if (!(route->flags & GL_ROUTE_PUBLIC) && authenticate(srv, req, &err) != 0) {
         gl_res_problem(res, req, &err);
         return;
     }
@@ -200,7 +238,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         return MHD_YES;
     }
     struct gl_response res = {0};
-    dispatch(req, &res);
+    dispatch(srv, req, &res);
     return send_response(req, &res);
 }
 
@@ -253,6 +291,10 @@ struct gl_server *gl_server_start(struct gl_store *st, const struct gl_server_co
     }
     srv->store = st;
     srv->cfg = *cfg;
+    srv->auth_cache = gl_auth_cache_new();
+    unsigned char raw[4];
+    randombytes_buf(raw, sizeof raw);
+    sodium_bin2hex(srv->id_prefix, sizeof srv->id_prefix, raw, sizeof raw);
     if (!srv->cfg.max_body)
         srv->cfg.max_body = 1024 * 1024;
     if (!srv->cfg.timeout_s)
@@ -274,6 +316,7 @@ struct gl_server *gl_server_start(struct gl_store *st, const struct gl_server_co
     if (!srv->daemon) {
         gl_error_set(err, GL_E_INTERNAL, "listen", "cannot listen on %s:%u", host,
                      (unsigned)cfg->port);
+        gl_auth_cache_free(srv->auth_cache);
         free(srv);
         return NULL;
     }
@@ -292,5 +335,6 @@ void gl_server_stop(struct gl_server *srv)
     if (!srv)
         return;
     MHD_stop_daemon(srv->daemon);
+    gl_auth_cache_free(srv->auth_cache);
     free(srv);
 }

@@ -11,7 +11,7 @@
  *  - the audit chain is extended only inside a BEGIN IMMEDIATE transaction, so the tail
  *    read by sq_audit_append cannot move before the insert commits.
  *
- * Memory: page cache is 4 MiB per connection, so the pool's cache stays under 32 MiB
+ * Memory: page cache is 2 MiB per connection, so the pool's cache stays under 16 MiB
  * however large the database grows; mmap is off.
  */
 #include "store/sqlite_int.h"
@@ -58,7 +58,7 @@ static const char conn_setup_sql[] = "PRAGMA busy_timeout = 5000;"
                                      "PRAGMA journal_mode = WAL;"
                                      "PRAGMA synchronous = FULL;"
                                      "PRAGMA foreign_keys = ON;"
-                                     "PRAGMA cache_size = -4096;"
+                                     "PRAGMA cache_size = -2048;"
                                      "PRAGMA temp_store = MEMORY;"
                                      "PRAGMA mmap_size = 0;"
                                      "PRAGMA journal_size_limit = 67108864;";
@@ -82,8 +82,8 @@ static int conn_open(const char *path, struct sq_conn **out, struct gl_error *er
     struct sq_conn *c = calloc(1, sizeof *c);
     if (!c)
         return gl_error_set(err, GL_E_INTERNAL, NULL, "out of memory");
-    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX |
-                SQLITE_OPEN_EXRESCODE;
+    int flags =
+        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE;
     int src = sqlite3_open_v2(path, &c->db, flags, NULL);
     if (src != SQLITE_OK) {
         gl_error_set(err, GL_E_INTERNAL, NULL, "cannot open database %s: %s", path,
@@ -146,8 +146,7 @@ void sq_release(struct sq_store *s, struct sq_conn *c)
     pthread_mutex_unlock(&s->mu);
 }
 
-sqlite3_stmt *sq_stmt(struct sq_conn *c, enum sq_stmt_id id, const char *sql,
-                      struct gl_error *err)
+sqlite3_stmt *sq_stmt(struct sq_conn *c, enum sq_stmt_id id, const char *sql, struct gl_error *err)
 {
     if (c->stmts[id])
         return c->stmts[id];
@@ -161,8 +160,7 @@ sqlite3_stmt *sq_stmt(struct sq_conn *c, enum sq_stmt_id id, const char *sql,
     return c->stmts[id];
 }
 
-int sq_error(struct sq_conn *c, int src, const char *field, const char *what,
-             struct gl_error *err)
+int sq_error(struct sq_conn *c, int src, const char *field, const char *what, struct gl_error *err)
 {
     switch (src) {
     case SQLITE_CONSTRAINT_UNIQUE:
@@ -197,8 +195,7 @@ int sq_exec(struct sq_conn *c, const char *sql, struct gl_error *err)
     int src = sqlite3_exec(c->db, sql, NULL, NULL, &msg);
     if (src == SQLITE_OK)
         return 0;
-    gl_error_set(err, GL_E_INTERNAL, NULL, "database error: %s",
-                 msg ? msg : sqlite3_errstr(src));
+    gl_error_set(err, GL_E_INTERNAL, NULL, "database error: %s", msg ? msg : sqlite3_errstr(src));
     sqlite3_free(msg);
     return GL_E_INTERNAL;
 }
@@ -263,8 +260,7 @@ int sq_col_text(sqlite3_stmt *st, int i, char **out)
 
 int64_t sq_col_time(sqlite3_stmt *st, int i)
 {
-    return sqlite3_column_type(st, i) == SQLITE_NULL ? GL_TIME_UNSET
-                                                     : sqlite3_column_int64(st, i);
+    return sqlite3_column_type(st, i) == SQLITE_NULL ? GL_TIME_UNSET : sqlite3_column_int64(st, i);
 }
 
 int sq_grow(void **items, size_t len, size_t *cap, size_t size)
@@ -320,8 +316,8 @@ int sq_audit_append(struct sq_conn *c, const struct gl_write_ctx *ctx, const cha
     } else if (src == SQLITE_DONE) {
         ev.id = 1; /* the chain starts from 32 zero bytes */
     }
-    int rc = (src == SQLITE_ROW || src == SQLITE_DONE) ? 0
-                                                       : sq_error(c, src, NULL, "audit tail", err);
+    int rc =
+        (src == SQLITE_ROW || src == SQLITE_DONE) ? 0 : sq_error(c, src, NULL, "audit tail", err);
     sqlite3_reset(last);
     if (rc)
         return rc;
@@ -410,15 +406,24 @@ static void sq_close(struct gl_store *st)
     free(s);
 }
 
+/* The open itself migrates, so the first migrate call also reports what the open ran:
+ * "greenlight db migrate" on a new file then says how many migrations it applied. */
 int sq_migrate(struct gl_store *st, int *applied, struct gl_error *err)
 {
     struct sq_store *s = sq_store(st);
     struct sq_conn *c = NULL;
+    int n = 0;
     int rc = sq_acquire(s, &c, err);
     if (rc)
         return rc;
-    rc = sq_migrate_conn(c, applied, err);
+    rc = sq_migrate_conn(c, &n, err);
     sq_release(s, c);
+    pthread_mutex_lock(&s->mu);
+    n += s->opened_applied;
+    s->opened_applied = 0;
+    pthread_mutex_unlock(&s->mu);
+    if (applied)
+        *applied = rc ? 0 : n;
     return rc;
 }
 
@@ -445,7 +450,7 @@ struct gl_store *gl_store_open_sqlite(const char *path, struct gl_error *err)
         gl_error_set(err, GL_E_INTERNAL, NULL, "out of memory");
         goto fail;
     }
-    if (sq_migrate(&s->base, NULL, err) != 0)
+    if (sq_migrate(&s->base, &s->opened_applied, err) != 0)
         goto fail;
     return &s->base;
 fail:

@@ -30,6 +30,7 @@
 #include "util/banned.h"
 
 /* Every mutable column except updated_at, in bind order ?1..?28. */
+/* clang-format off */
 #define CHANGE_FIELDS(X)                                                                       \
     X(version, I64) X(type, TYPE) X(state, STATE) X(client_id, I64) X(title, STR)            \
     X(description, STR) X(raised_by, STR) X(reason, STR) X(expected_return, STR)              \
@@ -64,6 +65,7 @@ static const char change_update_sql[] =
 static const char change_get_sql[] =
     "SELECT c.id, " CHANGE_FIELDS(COL_SELECT) "c.updated_at, c.created_by, c.created_at, k.key "
     "FROM changes c JOIN clients k ON k.id = c.client_id WHERE c.id = ?";
+/* clang-format on */
 
 static const char change_exists_sql[] = "SELECT client_id FROM changes WHERE id = ?";
 static const char change_cis_sql[] =
@@ -93,8 +95,7 @@ static const char *enum_name(enum fkind kind, int v)
     case F_TYPE:
         return (unsigned)v < GL_TYPE__COUNT ? gl_change_type_name((enum gl_change_type)v) : NULL;
     case F_STATE:
-        return (unsigned)v < GL_STATE__COUNT ? gl_change_state_name((enum gl_change_state)v)
-                                             : NULL;
+        return (unsigned)v < GL_STATE__COUNT ? gl_change_state_name((enum gl_change_state)v) : NULL;
     case F_OUTCOME:
         if (v == GL_OUTCOME_NONE || (unsigned)v >= GL_OUTCOME__COUNT)
             return NULL;
@@ -150,8 +151,7 @@ static int read_enum(enum fkind kind, const char *s, void *p)
 }
 
 /* Fills out (initialised) from a row of change_get_sql. */
-static int read_row(struct sq_conn *c, sqlite3_stmt *st, struct gl_change *out,
-                    struct gl_error *err)
+static int read_row(sqlite3_stmt *st, struct gl_change *out, struct gl_error *err)
 {
     char *base = (char *)out;
     out->id = sqlite3_column_int64(st, 0);
@@ -187,7 +187,6 @@ static int read_row(struct sq_conn *c, sqlite3_stmt *st, struct gl_change *out,
     if (sq_col_text(st, NFIELDS + 2, &out->created_by) ||
         sq_col_text(st, NFIELDS + 4, &out->client_key))
         return gl_error_set(err, GL_E_INTERNAL, NULL, "out of memory");
-    (void)c;
     return 0;
 }
 
@@ -230,8 +229,7 @@ static int read_incidents(struct sq_conn *c, int64_t change_id, struct gl_strlis
 }
 
 /* Loads change id with its lists into out (initialised); GL_E_NOT_FOUND when absent. */
-static int load_change(struct sq_conn *c, int64_t id, struct gl_change *out,
-                       struct gl_error *err)
+static int load_change(struct sq_conn *c, int64_t id, struct gl_change *out, struct gl_error *err)
 {
     sqlite3_stmt *st = sq_stmt(c, SQ_CHANGE_GET, change_get_sql, err);
     if (!st)
@@ -239,7 +237,7 @@ static int load_change(struct sq_conn *c, int64_t id, struct gl_change *out,
     sqlite3_bind_int64(st, 1, id);
     int rc, src = sqlite3_step(st);
     if (src == SQLITE_ROW)
-        rc = read_row(c, st, out, err);
+        rc = read_row(st, out, err);
     else if (src == SQLITE_DONE)
         rc = gl_error_set(err, GL_E_NOT_FOUND, NULL, "no such change");
     else
@@ -367,8 +365,7 @@ static int check_related(struct sq_conn *c, int64_t self, const struct gl_idlist
         int src = sqlite3_step(st);
         sqlite3_reset(st);
         if (src == SQLITE_DONE)
-            return gl_error_set(err, GL_E_INVALID, "related_changes", "%s does not exist",
-                                ident);
+            return gl_error_set(err, GL_E_INVALID, "related_changes", "%s does not exist", ident);
         if (src != SQLITE_ROW)
             return sq_error(c, src, NULL, "read change", err);
     }
@@ -379,8 +376,7 @@ static int check_related(struct sq_conn *c, int64_t self, const struct gl_idlist
 
 static int write_idlist(struct sq_conn *c, int64_t change_id, const struct gl_idlist *l,
                         enum sq_stmt_id del_id, const char *del_sql, enum sq_stmt_id add_id,
-                        const char *add_sql, const char *field, bool replace,
-                        struct gl_error *err)
+                        const char *add_sql, const char *field, bool replace, struct gl_error *err)
 {
     sqlite3_stmt *del = sq_stmt(c, del_id, del_sql, err);
     sqlite3_stmt *add = sq_stmt(c, add_id, add_sql, err);
@@ -531,8 +527,7 @@ static int update_in_tx(struct sq_conn *c, const struct gl_write_ctx *ctx,
     if (rc)
         return rc;
     if (stored->version != before->version)
-        return gl_error_set(err, GL_E_STALE, "version",
-                            "the change is at version %lld, not %lld",
+        return gl_error_set(err, GL_E_STALE, "version", "the change is at version %lld, not %lld",
                             (long long)stored->version, (long long)before->version);
 
     idlist_normalise(&after->ci_ids);
@@ -547,8 +542,7 @@ static int update_in_tx(struct sq_conn *c, const struct gl_write_ctx *ctx,
     if (!rc)
         rc = check_cis(c, after->client_id, &after->ci_ids, moved ? NULL : &stored->ci_ids, err);
     if (!rc)
-        rc = check_related(c, stored->id, &after->related_changes, &stored->related_changes,
-                           err);
+        rc = check_related(c, stored->id, &after->related_changes, &stored->related_changes, err);
     if (rc)
         return rc;
 
@@ -574,8 +568,7 @@ static int update_in_tx(struct sq_conn *c, const struct gl_write_ctx *ctx,
 }
 
 int sq_change_update(struct gl_store *st, const struct gl_write_ctx *ctx,
-                     const struct gl_change *before, struct gl_change *after,
-                     struct gl_error *err)
+                     const struct gl_change *before, struct gl_change *after, struct gl_error *err)
 {
     struct sq_store *s = sq_store(st);
     struct sq_conn *c = NULL;
@@ -664,26 +657,6 @@ static void q_bind(const struct query *q, sqlite3_stmt *st)
     }
 }
 
-/* " AND col IN (?, ...)" over the enum names whose bit is set; false when none is. */
-static bool q_enum_in(struct query *q, const char *col, uint32_t mask, int count, enum fkind kind)
-{
-    bool any = false;
-    for (int v = 0; v < count; v++) {
-        if (!(mask & (1u << v)))
-            continue;
-        q_sql(q, any ? ", ?" : " AND ");
-        if (!any) {
-            q_sql(q, col);
-            q_sql(q, " IN (?");
-        }
-        q_arg(q, enum_name(kind, v), 0);
-        any = true;
-    }
-    if (any)
-        q_sql(q, ")");
-    return any;
-}
-
 /* Free text as FTS5 input: every whitespace-separated word becomes a quoted string (inner
  * quotes doubled), all of which must match. Nothing the user types is FTS syntax. */
 static int fts_query(const char *text, struct gl_buf *out)
@@ -707,57 +680,67 @@ static int fts_query(const char *text, struct gl_buf *out)
     return 0;
 }
 
-/* Builds the id query. Returns false when the filter cannot match anything. The driving
- * table is chosen so rows come out in id order without a sort: change_cis for a CI,
- * FTS5 (which walks its doclists in rowid order) for text, else changes itself. */
-static bool build_list_query(const struct gl_change_filter *f, const char *fts,
-                             struct query *q)
+/*
+ * Query plans. Lists are newest first with a LIMIT, so the aim is a plan that yields rows
+ * already in id order and stops after limit+1 of them, whatever the data looks like:
+ *  - a CI: walk change_cis(ci_id, change_id) backwards; text is checked per row;
+ *  - text: walk the FTS5 doclist backwards (FTS5 delivers rowid order natively);
+ *  - a time filter matching fewer than SQ_WINDOW_PROBE rows (counted first, with a LIMIT):
+ *    range-scan planned_start (from - the longest stored window) .. to and sort those few;
+ *    a time filter matching more rows is dense enough to be checked per row instead;
+ *  - otherwise one "arm" per combination of the equality filters (client, state, type),
+ *    each an index range already in id order, merged by a UNION ALL ... ORDER BY: SQLite
+ *    runs the arms as coroutines and pulls only what the LIMIT needs. Without equality
+ *    filters the single arm is a backwards scan of the table.
+ * Every other condition is checked per row. User values are always bound parameters.
+ */
+#define SQ_WINDOW_PROBE 10000
+#define SQ_ARMS_MAX 32
+
+/* One arm: equality values that replace the corresponding IN filters (0 / -1 = none). */
+struct arm {
+    int64_t client;
+    int state, type;
+};
+
+static void q_id_list(struct query *q, const char *prefix, const int64_t *ids, size_t n)
 {
-    const char *idcol;
-    if (f->ci_id) {
-        q_sql(q, "SELECT cc.change_id FROM change_cis cc CROSS JOIN changes c "
-                 "ON c.id = cc.change_id WHERE cc.ci_id = ?");
-        q_arg(q, NULL, f->ci_id);
-        idcol = "cc.change_id";
-        if (fts) {
-            q_sql(q, " AND EXISTS (SELECT 1 FROM changes_fts WHERE changes_fts MATCH ?"
-                     " AND changes_fts.rowid = c.id)");
-            q_arg(q, fts, 0);
-        }
-    } else if (fts) {
-        q_sql(q, "SELECT changes_fts.rowid FROM changes_fts CROSS JOIN changes c "
-                 "ON c.id = changes_fts.rowid WHERE changes_fts MATCH ?");
-        q_arg(q, fts, 0);
-        idcol = "changes_fts.rowid";
-    } else {
-        q_sql(q, "SELECT c.id FROM changes c WHERE 1");
-        idcol = "c.id";
+    q_sql(q, prefix);
+    for (size_t i = 0; i < n; i++) {
+        q_sql(q, i ? ", ?" : "?");
+        q_arg(q, NULL, ids[i]);
     }
-    if (f->before_id > 0) {
+    q_sql(q, ")");
+}
+
+static void q_enum(struct query *q, const char *col, uint32_t mask, int count, enum fkind kind,
+                   int eq)
+{
+    if (eq >= 0) {
         q_sql(q, " AND ");
-        q_sql(q, idcol);
-        q_sql(q, " < ?");
-        q_arg(q, NULL, f->before_id);
+        q_sql(q, col);
+        q_sql(q, " = ?");
+        q_arg(q, enum_name(kind, eq), 0);
+        return;
     }
-    if (f->scope && !f->scope->all) {
-        if (f->scope->n == 0)
-            return false;
-        q_sql(q, " AND c.client_id IN (?");
-        q_arg(q, NULL, f->scope->client_ids[0]);
-        for (size_t i = 1; i < f->scope->n; i++) {
-            q_sql(q, ", ?");
-            q_arg(q, NULL, f->scope->client_ids[i]);
+    if (!mask)
+        return;
+    q_sql(q, " AND ");
+    q_sql(q, col);
+    q_sql(q, " IN (");
+    bool any = false;
+    for (int v = 0; v < count; v++)
+        if (mask & (1u << v)) {
+            q_sql(q, any ? ", ?" : "?");
+            q_arg(q, enum_name(kind, v), 0);
+            any = true;
         }
-        q_sql(q, ")");
-    }
-    if (f->client_id) {
-        q_sql(q, " AND c.client_id = ?");
-        q_arg(q, NULL, f->client_id);
-    }
-    if (f->state_mask && !q_enum_in(q, "c.state", f->state_mask, GL_STATE__COUNT, F_STATE))
-        return false;
-    if (f->type_mask && !q_enum_in(q, "c.type", f->type_mask, GL_TYPE__COUNT, F_TYPE))
-        return false;
+    q_sql(q, ")");
+}
+
+/* Overlap of [planned_start, planned_end) with [from, to); open ends are unbounded. */
+static void q_time(struct query *q, const struct gl_change_filter *f)
+{
     if (f->from != GL_TIME_UNSET) {
         q_sql(q, " AND c.planned_end > ?");
         q_arg(q, NULL, f->from);
@@ -766,29 +749,214 @@ static bool build_list_query(const struct gl_change_filter *f, const char *fts,
         q_sql(q, " AND c.planned_start < ?");
         q_arg(q, NULL, f->to);
     }
+}
+
+/* The start of the window plan: a planned_start range that covers every window that can
+ * overlap [from, to), using the longest stored window as the lower margin. */
+static void q_window(struct query *q, const struct gl_change_filter *f)
+{
+    q_sql(q, "SELECT c.id FROM changes c INDEXED BY changes_planned_start WHERE 1");
+    if (f->from != GL_TIME_UNSET) {
+        q_sql(q, " AND c.planned_start >= ? - (SELECT ifnull(max(planned_end - planned_start), 0)"
+                 " FROM changes)");
+        q_arg(q, NULL, f->from);
+    }
+}
+
+/* The per-row conditions of f, with the arm's equalities in place of their IN lists. */
+static void q_filters(struct query *q, const struct gl_change_filter *f, const char *idcol,
+                      const struct arm *a)
+{
+    if (f->before_id > 0) {
+        q_sql(q, " AND ");
+        q_sql(q, idcol);
+        q_sql(q, " < ?");
+        q_arg(q, NULL, f->before_id);
+    }
+    if (a->client) {
+        q_sql(q, " AND c.client_id = ?");
+        q_arg(q, NULL, a->client);
+    } else if (f->client_id) {
+        q_sql(q, " AND c.client_id = ?");
+        q_arg(q, NULL, f->client_id);
+    } else if (f->scope && !f->scope->all) {
+        q_id_list(q, " AND c.client_id IN (", f->scope->client_ids, f->scope->n);
+    }
+    q_enum(q, "c.state", f->state_mask, GL_STATE__COUNT, F_STATE, a->state);
+    q_enum(q, "c.type", f->type_mask, GL_TYPE__COUNT, F_TYPE, a->type);
+    q_time(q, f);
+}
+
+static void q_order(struct query *q, const char *idcol, int limit)
+{
     q_sql(q, " ORDER BY ");
     q_sql(q, idcol);
     q_sql(q, " DESC LIMIT ?");
-    q_arg(q, NULL, f->limit + 1);
+    q_arg(q, NULL, limit + 1);
+}
+
+static size_t bit_values(uint32_t mask, int count, int *out)
+{
+    size_t n = 0;
+    for (int v = 0; v < count; v++)
+        if (mask & (1u << v))
+            out[n++] = v;
+    return n;
+}
+
+/* Emits the arms: the cross product of the split dimensions, or one plain arm. */
+static void q_arms(struct query *q, const struct gl_change_filter *f)
+{
+    int vals[32];
+    const int64_t *clients = f->client_id ? &f->client_id : NULL;
+    size_t nc = f->client_id ? 1 : 0;
+    if (!nc && f->scope && !f->scope->all) {
+        clients = f->scope->client_ids;
+        nc = f->scope->n;
+    }
+    /* Second split: states when filtered (indexes client_state, state), else types. */
+    bool by_state = f->state_mask != 0;
+    size_t n2 = by_state ? bit_values(f->state_mask, GL_STATE__COUNT, vals)
+                         : bit_values(f->type_mask, GL_TYPE__COUNT, vals);
+    if (nc * (n2 ? n2 : 1) > SQ_ARMS_MAX)
+        nc = 0; /* a wide scope: filter clients per row instead */
+    size_t k = 0;
+    for (size_t i = 0; i < (nc ? nc : 1); i++) {
+        bool repeated = false; /* a scope listing a client twice must not repeat rows */
+        for (size_t r = 0; r < i; r++)
+            repeated |= clients[r] == clients[i];
+        if (repeated)
+            continue;
+        for (size_t j = 0; j < (n2 ? n2 : 1); j++, k++) {
+            struct arm a = {nc ? clients[i] : 0, -1, -1};
+            if (n2 && by_state)
+                a.state = vals[j];
+            else if (n2)
+                a.type = vals[j];
+            q_sql(q, k ? " UNION ALL SELECT c.id FROM changes c WHERE 1"
+                       : "SELECT c.id FROM changes c WHERE 1");
+            q_filters(q, f, "c.id", &a);
+        }
+    }
+    q_order(q, "1", f->limit);
+}
+
+/* Builds the id query; returns false when the filter cannot match anything. */
+static bool build_list_query(const struct gl_change_filter *f, const char *fts, bool small_window,
+                             struct query *q)
+{
+    const struct arm plain = {0, -1, -1};
+    bool restricted = f->scope && !f->scope->all;
+    if (restricted &&
+        (f->scope->n == 0 || (f->client_id && !gl_scope_contains(f->scope, f->client_id))))
+        return false;
+    if ((f->state_mask && !(f->state_mask & ((1u << GL_STATE__COUNT) - 1))) ||
+        (f->type_mask && !(f->type_mask & ((1u << GL_TYPE__COUNT) - 1))))
+        return false;
+    bool window = f->from != GL_TIME_UNSET && f->to != GL_TIME_UNSET;
+    if (window && f->from >= f->to)
+        return false;
+
+    if (f->ci_id) {
+        q_sql(q, "SELECT cc.change_id FROM change_cis cc CROSS JOIN changes c "
+                 "ON c.id = cc.change_id WHERE cc.ci_id = ?");
+        q_arg(q, NULL, f->ci_id);
+        if (fts) {
+            q_sql(q, " AND EXISTS (SELECT 1 FROM changes_fts WHERE changes_fts MATCH ?"
+                     " AND changes_fts.rowid = c.id)");
+            q_arg(q, fts, 0);
+        }
+        q_filters(q, f, "cc.change_id", &plain);
+        q_order(q, "cc.change_id", f->limit);
+    } else if (fts) {
+        q_sql(q, "SELECT changes_fts.rowid FROM changes_fts CROSS JOIN changes c "
+                 "ON c.id = changes_fts.rowid WHERE changes_fts MATCH ?");
+        q_arg(q, fts, 0);
+        q_filters(q, f, "changes_fts.rowid", &plain);
+        q_order(q, "changes_fts.rowid", f->limit);
+    } else if (small_window) {
+        q_window(q, f);
+        q_filters(q, f, "c.id", &plain);
+        q_order(q, "c.id", f->limit);
+    } else {
+        q_arms(q, f);
+    }
     return true;
 }
 
-/* Runs the id query; ids receives up to limit+1 ids. */
-static int list_ids(struct sq_conn *c, struct query *q, int64_t *ids, size_t *n,
-                    struct gl_error *err)
+static sqlite3_stmt *q_prepare(struct sq_conn *c, const struct query *q, struct gl_error *err)
 {
     sqlite3_stmt *st = NULL;
+    if (q->oom) {
+        gl_error_set(err, GL_E_INTERNAL, NULL, "out of memory");
+        return NULL;
+    }
     int src = sqlite3_prepare_v2(c->db, gl_buf_str(&q->sql), -1, &st, NULL);
     if (src != SQLITE_OK) {
         sqlite3_finalize(st);
-        return sq_error(c, src, NULL, "prepare change list", err);
+        sq_error(c, src, NULL, "prepare change list", err);
+        return NULL;
     }
     q_bind(q, st);
-    *n = 0;
-    while ((src = sqlite3_step(st)) == SQLITE_ROW)
-        ids[(*n)++] = sqlite3_column_int64(st, 0);
-    int rc = src == SQLITE_DONE ? 0 : sq_error(c, src, NULL, "change list", err);
+    return st;
+}
+
+/* Whether the time filter of f matches few enough rows for the window plan. */
+static int window_is_small(struct sq_conn *c, const struct gl_change_filter *f, bool *small,
+                           struct gl_error *err)
+{
+    struct query q = {.args = NULL, .nargs = 0, .cap = 0, .oom = false};
+    gl_buf_init(&q.sql, 0);
+    q_sql(&q, "SELECT count(*) FROM (");
+    q_window(&q, f);
+    q_time(&q, f);
+    q_sql(&q, " LIMIT ?)");
+    q_arg(&q, NULL, SQ_WINDOW_PROBE);
+    int rc = 0;
+    sqlite3_stmt *st = q_prepare(c, &q, err);
+    if (!st) {
+        rc = err ? err->code : GL_E_INTERNAL;
+        goto out;
+    }
+    int src = sqlite3_step(st);
+    if (src == SQLITE_ROW)
+        *small = sqlite3_column_int64(st, 0) < SQ_WINDOW_PROBE;
+    else
+        rc = sq_error(c, src, NULL, "change list", err);
+out:
     sqlite3_finalize(st);
+    gl_buf_release(&q.sql);
+    free(q.args);
+    return rc;
+}
+
+/* Runs the id query; ids receives up to limit+1 ids. */
+static int list_ids(struct sq_conn *c, const struct gl_change_filter *f, const char *fts,
+                    int64_t *ids, size_t *n, struct gl_error *err)
+{
+    struct query q = {.args = NULL, .nargs = 0, .cap = 0, .oom = false};
+    sqlite3_stmt *st = NULL;
+    bool small = false;
+    int rc = 0, src = SQLITE_DONE;
+    gl_buf_init(&q.sql, 0);
+    *n = 0;
+    if (!f->ci_id && !fts && (f->from != GL_TIME_UNSET || f->to != GL_TIME_UNSET))
+        rc = window_is_small(c, f, &small, err);
+    if (rc || !build_list_query(f, fts, small, &q))
+        goto out; /* an error, or a filter that matches nothing */
+    st = q_prepare(c, &q, err);
+    if (!st) {
+        rc = GL_E_INTERNAL;
+        goto out;
+    }
+    while (*n <= GL_LIST_MAX && (src = sqlite3_step(st)) == SQLITE_ROW)
+        ids[(*n)++] = sqlite3_column_int64(st, 0);
+    if (*n <= GL_LIST_MAX && src != SQLITE_DONE)
+        rc = sq_error(c, src, NULL, "change list", err);
+out:
+    sqlite3_finalize(st);
+    gl_buf_release(&q.sql);
+    free(q.args);
     return rc;
 }
 
@@ -797,35 +965,25 @@ int sq_change_list(struct gl_store *st, const struct gl_change_filter *f,
 {
     struct sq_store *s = sq_store(st);
     struct sq_conn *c = NULL;
-    struct query q = {.args = NULL, .nargs = 0, .cap = 0, .oom = false};
     struct gl_buf fts = GL_BUF_INIT;
     int64_t ids[GL_LIST_MAX + 1];
     size_t n = 0;
-    int rc = 0;
 
-    gl_buf_init(&q.sql, 0);
     out->items = NULL;
     out->len = 0;
     out->next_cursor = 0;
     if (f->limit < 1 || f->limit > GL_LIST_MAX)
         return gl_error_set(err, GL_E_INVALID, "limit", "limit must be 1..%d", GL_LIST_MAX);
     if (f->text && fts_query(f->text, &fts)) {
-        rc = gl_error_set(err, GL_E_INTERNAL, NULL, "out of memory");
-        goto out;
+        gl_buf_release(&fts);
+        return gl_error_set(err, GL_E_INTERNAL, NULL, "out of memory");
     }
-    if (!build_list_query(f, fts.len ? gl_buf_str(&fts) : NULL, &q))
-        goto out; /* matches nothing: an empty page */
-    if (q.oom) {
-        rc = gl_error_set(err, GL_E_INTERNAL, NULL, "out of memory");
-        goto out;
-    }
-
-    rc = sq_acquire(s, &c, err);
+    int rc = sq_acquire(s, &c, err);
     if (rc)
         goto out;
     rc = sq_begin(c, false, err);
     if (!rc)
-        rc = list_ids(c, &q, ids, &n, err);
+        rc = list_ids(c, f, fts.len ? gl_buf_str(&fts) : NULL, ids, &n, err);
     if (!rc && n > (size_t)f->limit) {
         n = (size_t)f->limit;
         out->next_cursor = ids[n - 1];
@@ -844,8 +1002,6 @@ int sq_change_list(struct gl_store *st, const struct gl_change_filter *f,
     if (rc)
         gl_change_page_release(out);
 out:
-    gl_buf_release(&q.sql);
-    free(q.args);
     gl_buf_release(&fts);
     return rc;
 }

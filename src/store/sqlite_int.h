@@ -86,6 +86,7 @@ struct sq_store {
     pthread_cond_t cv;
     struct sq_conn *idle; /* connections not in use */
     int nopen;            /* connections open, idle or in use */
+    int opened_applied;   /* migrations the open ran, reported by the first migrate call */
 };
 
 static inline struct sq_store *sq_store(struct gl_store *st)
@@ -99,8 +100,7 @@ void sq_release(struct sq_store *s, struct sq_conn *c);
 
 /* The cached statement for slot id, prepared from sql on first use; NULL (err filled) on
  * failure. The caller resets it (sqlite3_reset) when done. */
-sqlite3_stmt *sq_stmt(struct sq_conn *c, enum sq_stmt_id id, const char *sql,
-                      struct gl_error *err);
+sqlite3_stmt *sq_stmt(struct sq_conn *c, enum sq_stmt_id id, const char *sql, struct gl_error *err);
 
 /* Transactions: a write is BEGIN IMMEDIATE (one writer at a time, so the audit chain's
  * tail cannot move under us); a read is a deferred BEGIN for a consistent snapshot. */
@@ -111,8 +111,7 @@ void sq_rollback(struct sq_conn *c);
 /* Maps an SQLite result code to a gl_errcode, filling err: unique/primary key ->
  * GL_E_DUPLICATE, foreign key / not null / check -> GL_E_INVALID (both naming `field`),
  * anything else -> GL_E_INTERNAL with `what` and sqlite3_errmsg. */
-int sq_error(struct sq_conn *c, int src, const char *field, const char *what,
-             struct gl_error *err);
+int sq_error(struct sq_conn *c, int src, const char *field, const char *what, struct gl_error *err);
 
 /* Steps a statement expected to finish without rows, then resets it. */
 int sq_exec_stmt(struct sq_conn *c, sqlite3_stmt *st, const char *field, const char *what,
@@ -136,8 +135,8 @@ int sq_audit_append(struct sq_conn *c, const struct gl_write_ctx *ctx, const cha
                     const char *after_json, struct gl_error *err);
 
 /* Reads audit events from a stepped statement whose columns are SQ_AUDIT_COLS. */
-#define SQ_AUDIT_COLS                                                                          \
-    "id, at, actor, action, entity, entity_id, client_id, before_json, after_json, reason, "  \
+#define SQ_AUDIT_COLS                                                                              \
+    "id, at, actor, action, entity, entity_id, client_id, before_json, after_json, reason, "       \
     "request_id, prev_hash, hash"
 int sq_audit_read_all(struct sq_conn *c, sqlite3_stmt *st, struct gl_audit_list *out,
                       struct gl_error *err);
@@ -156,14 +155,13 @@ int sq_backup(struct gl_store *st, const char *dest_path, struct gl_error *err);
 int sq_client_create(struct gl_store *st, const struct gl_write_ctx *ctx, struct gl_client *c,
                      struct gl_error *err);
 int sq_client_update(struct gl_store *st, const struct gl_write_ctx *ctx,
-                     const struct gl_client *before, struct gl_client *after,
-                     struct gl_error *err);
+                     const struct gl_client *before, struct gl_client *after, struct gl_error *err);
 int sq_client_get(struct gl_store *st, const char *key, struct gl_client *out,
                   struct gl_error *err);
 int sq_client_get_by_id(struct gl_store *st, int64_t id, struct gl_client *out,
                         struct gl_error *err);
-int sq_client_list(struct gl_store *st, const struct gl_scope *scope,
-                   struct gl_client_list *out, struct gl_error *err);
+int sq_client_list(struct gl_store *st, const struct gl_scope *scope, struct gl_client_list *out,
+                   struct gl_error *err);
 
 int sq_ci_create(struct gl_store *st, const struct gl_write_ctx *ctx, struct gl_ci *ci,
                  struct gl_error *err);
@@ -176,8 +174,7 @@ int sq_ci_list(struct gl_store *st, const struct gl_ci_filter *f, struct gl_ci_p
 int sq_change_create(struct gl_store *st, const struct gl_write_ctx *ctx, struct gl_change *c,
                      struct gl_error *err);
 int sq_change_update(struct gl_store *st, const struct gl_write_ctx *ctx,
-                     const struct gl_change *before, struct gl_change *after,
-                     struct gl_error *err);
+                     const struct gl_change *before, struct gl_change *after, struct gl_error *err);
 int sq_change_get(struct gl_store *st, int64_t id, struct gl_change *out, struct gl_error *err);
 int sq_change_list(struct gl_store *st, const struct gl_change_filter *f,
                    struct gl_change_page *out, struct gl_error *err);
@@ -186,8 +183,7 @@ int sq_change_timeline(struct gl_store *st, int64_t change_id, struct gl_audit_l
 
 int sq_user_create(struct gl_store *st, const struct gl_write_ctx *ctx, struct gl_user *u,
                    struct gl_error *err);
-int sq_user_get(struct gl_store *st, const char *name, struct gl_user *out,
-                struct gl_error *err);
+int sq_user_get(struct gl_store *st, const char *name, struct gl_user *out, struct gl_error *err);
 int sq_token_create(struct gl_store *st, const struct gl_write_ctx *ctx, int64_t user_id,
                     const unsigned char hash[32], int64_t expires_at, int64_t *token_id,
                     struct gl_error *err);

@@ -30,8 +30,7 @@
 /* Runs fn inside a write transaction on a pooled connection. */
 typedef int (*write_fn)(struct sq_conn *c, void *arg, struct gl_error *err);
 
-static int with_tx(struct gl_store *st, bool write, write_fn fn, void *arg,
-                   struct gl_error *err)
+static int with_tx(struct gl_store *st, bool write, write_fn fn, void *arg, struct gl_error *err)
 {
     struct sq_store *s = sq_store(st);
     struct sq_conn *c = NULL;
@@ -74,7 +73,7 @@ static int audit_json(struct sq_conn *c, const struct gl_write_ctx *ctx, const c
 
 /* ---- clients ----------------------------------------------------------------------- */
 
-#define CLIENT_COLS                                                                            \
+#define CLIENT_COLS                                                                                \
     "id, version, key, name, timezone, notice_hours, requires_signoff, created_at, updated_at"
 
 static const char client_insert_sql[] =
@@ -213,8 +212,7 @@ out:
 }
 
 int sq_client_update(struct gl_store *st, const struct gl_write_ctx *ctx,
-                     const struct gl_client *before, struct gl_client *after,
-                     struct gl_error *err)
+                     const struct gl_client *before, struct gl_client *after, struct gl_error *err)
 {
     struct client_write w = {ctx, before, after};
     const struct gl_client saved = *after;
@@ -246,8 +244,7 @@ static int client_get_tx(struct sq_conn *c, void *arg, struct gl_error *err)
     return fetch_client(c, st, r->out, err);
 }
 
-int sq_client_get(struct gl_store *st, const char *key, struct gl_client *out,
-                  struct gl_error *err)
+int sq_client_get(struct gl_store *st, const char *key, struct gl_client *out, struct gl_error *err)
 {
     gl_client_init(out);
     if (!key)
@@ -342,8 +339,8 @@ int sq_client_list(struct gl_store *st, const struct gl_scope *scope, struct gl_
 
 /* ---- configuration items ----------------------------------------------------------- */
 
-#define CI_COLS                                                                                \
-    "c.id, c.version, c.client_id, k.key, c.name, c.type, c.criticality, c.users_affected, "  \
+#define CI_COLS                                                                                    \
+    "c.id, c.version, c.client_id, k.key, c.name, c.type, c.criticality, c.users_affected, "       \
     "c.owner, c.created_at, c.updated_at FROM cis c LEFT JOIN clients k ON k.id = c.client_id"
 
 static const char ci_insert_sql[] =
@@ -732,8 +729,8 @@ static int user_create_tx(struct sq_conn *c, void *arg, struct gl_error *err)
     }
     if (rc)
         return rc;
-    return audit_json(c, w->ctx, "user.create", "user", w->u->id, 0, NULL,
-                      gl_json_user_dump(w->u), false, err);
+    return audit_json(c, w->ctx, "user.create", "user", w->u->id, 0, NULL, gl_json_user_dump(w->u),
+                      false, err);
 }
 
 int sq_user_create(struct gl_store *st, const struct gl_write_ctx *ctx, struct gl_user *u,
@@ -775,8 +772,7 @@ static int user_read_tx(struct sq_conn *c, void *arg, struct gl_error *err)
     return fetch_user(c, st, GL_E_UNAUTHORIZED, r->out, err);
 }
 
-int sq_user_get(struct gl_store *st, const char *name, struct gl_user *out,
-                struct gl_error *err)
+int sq_user_get(struct gl_store *st, const char *name, struct gl_user *out, struct gl_error *err)
 {
     gl_user_init(out);
     if (!name)

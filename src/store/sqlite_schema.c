@@ -109,10 +109,15 @@ static const struct migration migrations[] = {
      "CREATE INDEX changes_client ON changes(client_id, id);"
      "CREATE INDEX changes_state ON changes(state, id);"
      "CREATE INDEX changes_client_state ON changes(client_id, state, id);"
+     "CREATE INDEX changes_client_type ON changes(client_id, type, id);"
      "CREATE INDEX changes_type ON changes(type, id);"
-     /* Window overlap (start < to AND end > from) from either side. */
-     "CREATE INDEX changes_planned_start ON changes(planned_start, planned_end);"
-     "CREATE INDEX changes_planned_end ON changes(planned_end, planned_start);"
+     /* Window overlap (start < to AND end > from): the window plan range-scans
+      * planned_start and checks every other list filter inside this index. */
+     "CREATE INDEX changes_planned_start"
+     "  ON changes(planned_start, planned_end, client_id, state, type);"
+     /* max(planned_end - planned_start) in O(log n): bounds the planned_start range that
+      * can overlap a window. */
+     "CREATE INDEX changes_window_length ON changes(planned_end - planned_start);"
      "CREATE INDEX changes_implementer ON changes(implementer, planned_start)"
      "  WHERE implementer IS NOT NULL;"
 
@@ -139,27 +144,37 @@ static const struct migration migrations[] = {
      ") WITHOUT ROWID;"
      "CREATE INDEX change_incidents_ref ON change_incidents(ref);"
 
-     /* Free text: external-content FTS5 kept in step by triggers, i.e. inside the writing
-      * transaction. */
+     /* Free text over title, description and the three plans: external-content FTS5 kept
+      * in step by triggers, i.e. inside the writing transaction. */
      "CREATE VIRTUAL TABLE changes_fts USING fts5("
-     "  title, description, implementation_plan,"
+     "  title, description, implementation_plan, test_plan, rollback_plan,"
      "  content='changes', content_rowid='id',"
      "  tokenize='unicode61 remove_diacritics 2');"
      "CREATE TRIGGER changes_fts_insert AFTER INSERT ON changes BEGIN"
-     "  INSERT INTO changes_fts (rowid, title, description, implementation_plan)"
-     "  VALUES (new.id, new.title, new.description, new.implementation_plan);"
+     "  INSERT INTO changes_fts (rowid, title, description, implementation_plan, test_plan,"
+     "    rollback_plan)"
+     "  VALUES (new.id, new.title, new.description, new.implementation_plan, new.test_plan,"
+     "    new.rollback_plan);"
      "END;"
      "CREATE TRIGGER changes_fts_delete AFTER DELETE ON changes BEGIN"
-     "  INSERT INTO changes_fts (changes_fts, rowid, title, description, implementation_plan)"
-     "  VALUES ('delete', old.id, old.title, old.description, old.implementation_plan);"
+     "  INSERT INTO changes_fts (changes_fts, rowid, title, description, implementation_plan,"
+     "    test_plan, rollback_plan)"
+     "  VALUES ('delete', old.id, old.title, old.description, old.implementation_plan,"
+     "    old.test_plan, old.rollback_plan);"
      "END;"
-     "CREATE TRIGGER changes_fts_update AFTER UPDATE OF title, description, implementation_plan"
-     "  ON changes WHEN old.title IS NOT new.title OR old.description IS NOT new.description"
-     "  OR old.implementation_plan IS NOT new.implementation_plan BEGIN"
-     "  INSERT INTO changes_fts (changes_fts, rowid, title, description, implementation_plan)"
-     "  VALUES ('delete', old.id, old.title, old.description, old.implementation_plan);"
-     "  INSERT INTO changes_fts (rowid, title, description, implementation_plan)"
-     "  VALUES (new.id, new.title, new.description, new.implementation_plan);"
+     "CREATE TRIGGER changes_fts_update AFTER UPDATE OF title, description, implementation_plan,"
+     "  test_plan, rollback_plan ON changes"
+     "  WHEN old.title IS NOT new.title OR old.description IS NOT new.description"
+     "  OR old.implementation_plan IS NOT new.implementation_plan"
+     "  OR old.test_plan IS NOT new.test_plan OR old.rollback_plan IS NOT new.rollback_plan BEGIN"
+     "  INSERT INTO changes_fts (changes_fts, rowid, title, description, implementation_plan,"
+     "    test_plan, rollback_plan)"
+     "  VALUES ('delete', old.id, old.title, old.description, old.implementation_plan,"
+     "    old.test_plan, old.rollback_plan);"
+     "  INSERT INTO changes_fts (rowid, title, description, implementation_plan, test_plan,"
+     "    rollback_plan)"
+     "  VALUES (new.id, new.title, new.description, new.implementation_plan, new.test_plan,"
+     "    new.rollback_plan);"
      "END;"
 
      /* People. A grant with client_id NULL applies to every client. */
@@ -218,9 +233,8 @@ static const struct migration migrations[] = {
 
 static const char migration_max_sql[] = "SELECT ifnull(max(version), 0) FROM schema_migrations";
 static const char migration_has_sql[] = "SELECT 1 FROM schema_migrations WHERE version = ?";
-static const char migration_add_sql[] =
-    "INSERT INTO schema_migrations (version, applied_at) "
-    "VALUES (?, strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))";
+static const char migration_add_sql[] = "INSERT INTO schema_migrations (version, applied_at) "
+                                        "VALUES (?, strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))";
 
 static int highest_applied(struct sq_conn *c, int *out, struct gl_error *err)
 {
@@ -238,8 +252,7 @@ static int highest_applied(struct sq_conn *c, int *out, struct gl_error *err)
 }
 
 /* Applies one migration unless another process did it first. *ran tells which. */
-static int apply_one(struct sq_conn *c, const struct migration *m, bool *ran,
-                     struct gl_error *err)
+static int apply_one(struct sq_conn *c, const struct migration *m, bool *ran, struct gl_error *err)
 {
     *ran = false;
     int rc = sq_begin(c, true, err);

@@ -87,7 +87,8 @@ struct gl_client_list {
 struct gl_store_ops {
     const char *name;
     void (*close)(struct gl_store *st);
-    /* Applies pending migrations; *applied receives how many ran (may be NULL). */
+    /* Applies pending migrations; *applied receives how many ran (may be NULL). Opening a
+     * store already migrates it: the first call also counts the migrations the open ran. */
     int (*migrate)(struct gl_store *st, int *applied, struct gl_error *err);
     /* Consistent online copy of the whole database to a new file. */
     int (*backup)(struct gl_store *st, const char *dest_path, struct gl_error *err);

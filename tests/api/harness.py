@@ -255,8 +255,9 @@ def sanitizer_findings(text):
 class Server:
     """One `greenlight serve` with its own temporary directory and database."""
 
-    def __init__(self, binary, name):
+    def __init__(self, binary, name, extra_args=()):
         self.binary = os.path.abspath(binary)
+        self.extra_args = list(extra_args)
         self.name = name
         self.tmp = tempfile.mkdtemp(prefix=f"gl-api-{name}-")
         self.db = os.path.join(self.tmp, "greenlight.db")
@@ -275,7 +276,8 @@ class Server:
         self._stderr_path = os.path.join(self.tmp, f"serve-{self.starts}.stderr")
         stdout_path = os.path.join(self.tmp, f"serve-{self.starts}.stdout")
         self.proc = subprocess.Popen(
-            [self.binary, "serve", "--listen", f"127.0.0.1:{self.port}", "--db", self.db],
+            [self.binary, "serve", "--listen", f"127.0.0.1:{self.port}", "--db", self.db]
+            + self.extra_args,
             stdin=subprocess.DEVNULL, stdout=open(stdout_path, "wb"),
             stderr=open(self._stderr_path, "wb"), env=sanitizer_env(), cwd=self.tmp)
 
@@ -464,20 +466,33 @@ class Context:
         expect_status(r, 201, "fixture: create CI")
         return r.json
 
-    def change_body(self, client, type_="normal", documented=True, planned=True, **fields):
+    def default_ci(self, client):
+        """One CI per client, created on first use, for changes that need an affected CI."""
+        cis = self.store.setdefault("_default_ci", {})
+        if client not in cis:
+            cis[client] = self.make_ci(client)["id"]
+        return cis[client]
+
+    def change_body(self, client, type_="normal", documented=True, planned=True, ready=True,
+                    **fields):
+        """A create body. ready: description and one affected CI (what every submit needs);
+        documented: the three plans; planned: a future planned window."""
         body = {"client": client, "type": type_, "title": "Change " + unique("t")}
+        if ready:
+            body.update({"description": "what and why", "cis": [self.default_ci(client)]})
         if planned:
-            body.update({"planned_start": "2026-12-05T22:00:00Z",
-                         "planned_end": "2026-12-05T23:00:00Z"})
+            body.update({"planned_start": "2030-06-01T22:00:00Z",
+                         "planned_end": "2030-06-01T23:00:00Z"})
         if documented:
             body.update({"implementation_plan": "1. do it", "test_plan": "check it",
                          "rollback_plan": "undo it"})
         body.update(fields)
         return body
 
-    def make_change(self, client, type_="normal", documented=True, planned=True, **fields):
+    def make_change(self, client, type_="normal", documented=True, planned=True, ready=True,
+                    **fields):
         r = self.api.post("/api/v1/changes",
-                          self.change_body(client, type_, documented, planned, **fields))
+                          self.change_body(client, type_, documented, planned, ready, **fields))
         expect_status(r, 201, "fixture: create change")
         return r.json
 

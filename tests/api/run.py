@@ -13,6 +13,7 @@ Set GL_KEEP_TMP=1 to keep the temporary directories.
 """
 
 import os
+import subprocess
 import sys
 import time
 import traceback
@@ -27,8 +28,10 @@ import test_changes  # noqa: E402
 import test_cli  # noqa: E402
 import test_clients_cis  # noqa: E402
 import test_lifecycle  # noqa: E402
+import test_serve  # noqa: E402
 
-MODULES = [test_auth, test_clients_cis, test_changes, test_lifecycle, test_bad_input, test_cli]
+MODULES = [test_auth, test_clients_cis, test_changes, test_lifecycle, test_bad_input, test_cli,
+           test_serve]
 
 
 class Tap:
@@ -57,7 +60,8 @@ def main(argv):
     plan = []
     for m in MODULES:
         mod = m.MODULE
-        cases = [(n, f) for n, f in mod.cases if not only or any(s in n.lower() for s in only)]
+        cases = [(n, f) for n, f in mod.cases
+                 if not only or any(s in f"{mod.name}: {n}".lower() for s in only)]
         if cases:
             plan.append((mod, cases))
     total = sum(len(c) + (1 if mod.server else 0) for mod, c in plan)
@@ -104,6 +108,12 @@ def main(argv):
             if not ok and ctx.log:
                 diag.append("requests of this case (last 8):")
                 diag.extend("  " + line for line in ctx.log[-8:])
+            if server is not None and server.alive() and any(
+                    "no response" in line or "connect failed" in line for line in ctx.log):
+                try:  # a request went unanswered: give a dying process a moment to be reaped
+                    server.proc.wait(timeout=1.0)
+                except subprocess.TimeoutExpired:
+                    pass
             if server is not None and not server.alive():
                 rc = server.proc.returncode
                 diag.append(f"SERVER DIED during this case (exit code {rc}); stderr tail:")

@@ -1,6 +1,6 @@
 """Health, authentication and the problem format shared by every error."""
 
-from harness import Module, check, eq, expect_problem, expect_status, short
+from harness import Module, check, eq, expect_problem, expect_status, short, to_json
 
 MODULE = Module("auth")
 t = MODULE.test
@@ -81,3 +81,63 @@ def _(ctx):
     r = ctx.api.get("/api/v1/changes/CHG-999999")
     p = expect_problem(r, 404, "/problems/not-found")
     eq(p.get("instance"), "/api/v1/changes/CHG-999999", "problem instance")
+
+
+@t("a user scoped to one client sees another client's records as 404, never their data")
+def _(ctx):
+    a = ctx.make_client()
+    b = ctx.make_client()
+    mine = ctx.make_change(a["key"])
+    theirs = ctx.make_change(b["key"])
+    b_ci = ctx.make_ci(b["key"])
+    tok = ctx.server.make_token("scoped_" + a["key"].replace("-", "_"),
+                                ["--role", "requester", "--client", a["key"]])
+    api = ctx.api.with_token(tok)
+    expect_status(api.get(f"/api/v1/changes/{mine['id']}"), 200, "own client's change")
+    for path in (f"/api/v1/changes/{theirs['id']}", f"/api/v1/changes/{theirs['id']}/timeline",
+                 f"/api/v1/clients/{b['key']}", f"/api/v1/cis/{b_ci['id']}"):
+        expect_problem(api.get(path), 404, "/problems/not-found", what=f"GET {path}")
+    expect_problem(api.patch(f"/api/v1/changes/{theirs['id']}", {"title": "mine now"},
+                             if_match='"1"'), 404, "/problems/not-found")
+    expect_problem(api.post(f"/api/v1/changes/{theirs['id']}/cancel", {"reason": "x"}), 404,
+                   "/problems/not-found")
+    r = api.get("/api/v1/changes?limit=200")
+    expect_status(r, 200)
+    clients = {i.get("client") for i in r.json["items"]}
+    eq(clients, {a["key"]}, "clients of the changes a scoped user lists")
+    r = api.get("/api/v1/changes?" + f"client={b['key']}")
+    check(r.status in (400, 404) or (r.status == 200 and r.json["items"] == []),
+          f"filtering by another tenant's client must not list its changes: {r.status} "
+          f"{short(r.body)}")
+    r = api.get("/api/v1/clients")
+    expect_status(r, 200)
+    eq([c.get("key") for c in r.json["items"]], [a["key"]], "clients a scoped user lists")
+    r = api.post("/api/v1/changes", ctx.change_body(b["key"], ready=False))
+    check(r.status in (400, 403, 404), f"creating a change for another tenant: {r.status} "
+          f"{short(r.body)}")
+    eq(to_json(ctx.get_change(theirs["id"])), to_json(theirs), "other tenant's change untouched")
+
+
+@t("HTTP/1.1 keep-alive: several requests on one connection")
+def _(ctx):
+    import http.client
+    conn = http.client.HTTPConnection("127.0.0.1", ctx.server.port, timeout=10)
+    try:
+        for _ in range(3):
+            conn.request("GET", "/api/v1/clients",
+                         headers={"Authorization": f"Bearer {ctx.server.token}"})
+            r = conn.getresponse()
+            body = r.read()
+            eq(r.status, 200, f"status on a kept-alive connection ({short(body)})")
+        conn.request("POST", "/api/v1/clients", body=b"{bad",
+                     headers={"Authorization": f"Bearer {ctx.server.token}",
+                              "Content-Type": "application/json"})
+        r = conn.getresponse()
+        r.read()
+        eq(r.status, 400, "malformed body on a kept-alive connection")
+        conn.request("GET", "/healthz")
+        r = conn.getresponse()
+        r.read()
+        eq(r.status, 200, "request after an error on the same connection")
+    finally:
+        conn.close()

@@ -69,6 +69,16 @@ def _(ctx):
     eq(to_json(g.json), to_json(ch), "GET equals the create response")
 
 
+@t("a chunked (Transfer-Encoding) JSON body is accepted")
+def _(ctx):
+    import json
+    c = ctx.make_client()
+    raw = json.dumps(ctx.change_body(c["key"], title="chunked")).encode()
+    r = ctx.api.post("/api/v1/changes", raw=raw, chunked=True)
+    expect_status(r, 201)
+    eq(r.json.get("title"), "chunked", "title")
+
+
 @t("raised_by defaults to the caller; optional fields default to null/empty")
 def _(ctx):
     c = ctx.make_client()
@@ -158,7 +168,7 @@ def _(ctx):
 
 @t("create for an unknown client -> 400 field client")
 def _(ctx):
-    r = ctx.api.post("/api/v1/changes", ctx.change_body("no-such-client"))
+    r = ctx.api.post("/api/v1/changes", ctx.change_body("no-such-client", ready=False))
     expect_problem(r, 400, "/problems/invalid-input", field="client")
 
 
@@ -258,18 +268,40 @@ def _(ctx):
                    "/problems/invalid-input", field="to")
 
 
-@t("list q searches title, description and plans")
+@t("list q searches title, description and implementation plan")
 def _(ctx):
     a = ctx.make_client()
     k = a["key"]
     word = unique("zebra").replace("-", "")
     t1 = ctx.make_change(k, title=f"Replace {word} firewall")
     t2 = ctx.make_change(k, description=f"touches the {word} cluster")
-    t3 = ctx.make_change(k, rollback_plan=f"restore {word} snapshot")
+    t3 = ctx.make_change(k, implementation_plan=f"1. drain {word} node")
     ctx.make_change(k, title="unrelated")
     eq({i["id"] for i in ctx.list_all_changes(q=word)}, {t1["id"], t2["id"], t3["id"]},
        f"q={word}")
+    eq({i["id"] for i in ctx.list_all_changes(q=f"{word} firewall")}, {t1["id"]},
+       "q with two words matches changes holding both")
     eq(ctx.list_all_changes(q=word + "nomatch"), [], "q without a match")
+
+
+@t("list q also searches the test and rollback plans")
+def _(ctx):
+    # docs/api.md only says "q" (free text); src/store/store.h documents the filter as
+    # "free-text search over title, description, plans", which includes these two.
+    a = ctx.make_client()
+    k = a["key"]
+    word = unique("okapi").replace("-", "")
+    t1 = ctx.make_change(k, test_plan=f"probe {word} endpoint")
+    t2 = ctx.make_change(k, rollback_plan=f"restore {word} snapshot")
+    eq({i["id"] for i in ctx.list_all_changes(q=word)}, {t1["id"], t2["id"]}, f"q={word}")
+
+
+@t("list q with FTS syntax characters is treated as plain text (no error)")
+def _(ctx):
+    for q in ('"', "a OR b", "title:x", "*", "NEAR(a b)", "a AND", "(", "'; DROP TABLE changes;--"):
+        r = ctx.api.get("/api/v1/changes?" + qs(q=q))
+        expect_status(r, 200, f"q={q!r}")
+        check(isinstance(r.json.get("items"), list), f"q={q!r}: items")
 
 
 @t("cursor pagination walks every change exactly once, newest first")

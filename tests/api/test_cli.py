@@ -5,7 +5,7 @@ import json
 import os
 import sqlite3
 
-from harness import (CHG_IDENT, Module, check, eq, expect_status, run_cli, short, to_json,
+from harness import (CHG_IDENT, Failure, Module, check, eq, expect_status, run_cli, short, to_json,
                      unique)
 
 MODULE = Module("cli")
@@ -30,7 +30,7 @@ def cli_json(ctx, *args):
     try:
         return json.loads(r.stdout)
     except ValueError:
-        raise AssertionError(f"`greenlight {' '.join(args)} --json` printed no JSON: "
+        raise Failure(f"`greenlight {' '.join(args)} --json` printed no JSON: "
                              f"{short(r.stdout, 500)}")
 
 
@@ -55,9 +55,12 @@ def new_client(ctx):
 
 
 def new_change(ctx, key, *extra):
+    """`change new` with everything a normal change needs to move through its lifecycle."""
     doc = cli_json(ctx, "change", "new", "--client", key, "--type", "normal", "--title",
-                   "CLI change " + unique("t"), "--implementation-plan", "steps",
-                   "--test-plan", "tests", "--rollback-plan", "undo", *extra)
+                   "CLI change " + unique("t"), "--description", "made by the CLI test",
+                   "--ci", ctx.default_ci(key), "--implementation-plan", "steps",
+                   "--test-plan", "tests", "--rollback-plan", "undo",
+                   "--start", "2030-06-01T22:00:00Z", "--end", "2030-06-01T23:00:00Z", *extra)
     check(isinstance(doc, dict) and CHG_IDENT.match(str(doc.get("id"))),
           f"`change new --json` should print the change: {short(json.dumps(doc), 300)}")
     return doc
@@ -189,7 +192,8 @@ def _(ctx):
 def _(ctx):
     key = new_client(ctx)
     doc = cli_json(ctx, "change", "new", "--client", key, "--type", "normal", "--title",
-                   "undocumented")
+                   "no plans", "--description", "d", "--ci", ctx.default_ci(key),
+                   "--start", "2030-06-01T22:00:00Z", "--end", "2030-06-01T23:00:00Z")
     r = cli(ctx, "change", "submit", doc["id"], expect_rc="nonzero")
     line = one_line_error(r)
     check("plan" in line.lower(), f"message should name the missing plan: {line!r}")

@@ -1,7 +1,7 @@
 """Clients (tenants) and configuration items: CRUD, uniqueness, validation, versions."""
 
 from harness import (CI_IDENT, RFC3339_UTC, Module, check, eq, expect_problem, expect_status,
-                     qs, short, to_json, unique)
+                     qs, to_json, unique)
 
 MODULE = Module("clients_cis")
 t = MODULE.test
