@@ -138,10 +138,13 @@ static void make_change(struct gl_change *c, long k, long per_client, int64_t no
     gl_change_set_str(&c->implementation_plan, "1. Announce\n2. Apply\n3. Verify");
     gl_change_set_str(&c->test_plan, "Smoke test the service.");
     gl_change_set_str(&c->rollback_plan, "Restore the snapshot taken before the change.");
-    long ncis = 1 + rnd_below(3);
-    for (long i = 0; i < ncis; i++) {
-        int64_t ci = (k - 1) * per_client + 1 + rnd_below(per_client);
-        if (!gl_idlist_contains(&c->ci_ids, ci))
+    snprintf(text, sizeof text, "c%ld", k);
+    gl_change_set_str(&c->client_key, text);
+    /* Up to three CIs, ascending, as the store keeps them. */
+    int64_t first = (k - 1) * per_client + 1 + rnd_below(per_client);
+    for (long i = 0, ncis = 1 + rnd_below(3); i < ncis; i++) {
+        int64_t ci = first + i * 7;
+        if (ci <= k * per_client)
             gl_idlist_push(&c->ci_ids, ci);
     }
     if (c->type == GL_TYPE_EMERGENCY)
@@ -155,7 +158,7 @@ static void make_change(struct gl_change *c, long k, long per_client, int64_t no
 }
 
 struct change_stmts {
-    sqlite3_stmt *change, *ci, *inc, *audit;
+    sqlite3_stmt *change, *ci, *inc, *audit, *doc;
 };
 
 static int insert_change(sqlite3 *db, struct change_stmts *s, struct gl_change *c,
@@ -212,6 +215,14 @@ static int insert_change(sqlite3 *db, struct change_stmts *s, struct gl_change *
     sqlite3_bind_blob(st, 6, ev.prev_hash, GL_AUDIT_HASH_LEN, SQLITE_STATIC);
     sqlite3_bind_blob(st, 7, ev.hash, GL_AUDIT_HASH_LEN, SQLITE_STATIC);
     int rc = step_done(db, st);
+    if (rc == 0) { /* the rendering the server serves reads from, as the store writes it */
+        st = s->doc;
+        sqlite3_bind_int64(st, 1, c->id);
+        sqlite3_bind_int64(st, 2, c->client_id);
+        sqlite3_bind_int(st, 3, GL_JSON_CHANGE_FORMAT);
+        sqlite3_bind_text(st, 4, ev.after_json, -1, SQLITE_STATIC);
+        rc = step_done(db, st);
+    }
     gl_audit_event_release(&ev);
     return rc;
 }
@@ -229,9 +240,11 @@ static int load_changes(sqlite3 *db, long nclients, long per_client, long nchang
         prepare(db, "INSERT INTO audit_events (id, at, actor, action, entity, entity_id, "
                     "client_id, after_json, prev_hash, hash) VALUES (?1, ?2, 'bench', "
                     "'change.create', 'change', ?3, ?4, ?5, ?6, ?7)"),
+        prepare(db, "INSERT INTO change_docs (change_id, version, client_id, format, json) "
+                    "VALUES (?, 1, ?, ?, ?)"),
     };
     unsigned char prev[GL_AUDIT_HASH_LEN] = {0};
-    int rc = s.change && s.ci && s.inc && s.audit ? 0 : -1;
+    int rc = s.change && s.ci && s.inc && s.audit && s.doc ? 0 : -1;
     for (long i = 1; rc == 0 && i <= nchanges; i++) {
         struct gl_change c;
         make_change(&c, 1 + rnd_below(nclients), per_client, now);
@@ -247,6 +260,7 @@ static int load_changes(sqlite3 *db, long nclients, long per_client, long nchang
     sqlite3_finalize(s.ci);
     sqlite3_finalize(s.inc);
     sqlite3_finalize(s.audit);
+    sqlite3_finalize(s.doc);
     return rc;
 }
 

@@ -156,13 +156,13 @@ json_t *gl_json_change(const struct gl_change *c)
 {
     json_t *obj = json_object();
     for (size_t i = 0; i < NFIELDS; i++)
-        json_object_set_new(obj, change_fields[i].name, encode_field(c, &change_fields[i]));
+        json_object_set_new_nocheck(obj, change_fields[i].name, encode_field(c, &change_fields[i]));
     json_t *review = json_object();
-    json_object_set_new(review, "summary", json_str_or_null(c->review_summary));
-    json_object_set_new(review, "lessons", json_str_or_null(c->review_lessons));
-    json_object_set_new(review, "reviewed_by", json_str_or_null(c->reviewed_by));
-    json_object_set_new(review, "reviewed_at", json_time(c->reviewed_at));
-    json_object_set_new(obj, "review", review);
+    json_object_set_new_nocheck(review, "summary", json_str_or_null(c->review_summary));
+    json_object_set_new_nocheck(review, "lessons", json_str_or_null(c->review_lessons));
+    json_object_set_new_nocheck(review, "reviewed_by", json_str_or_null(c->reviewed_by));
+    json_object_set_new_nocheck(review, "reviewed_at", json_time(c->reviewed_at));
+    json_object_set_new_nocheck(obj, "review", review);
     return obj;
 }
 

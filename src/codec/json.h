@@ -28,6 +28,10 @@
  * or a gl_errcode (having filled err) to refuse. May be NULL. */
 typedef int (*gl_json_field_check)(const char *field, void *ud, struct gl_error *err);
 
+/* Version of the change encoding. Bump it whenever gl_json_change's output changes: stored
+ * renderings of another version are then re-encoded instead of served (store.h). */
+#define GL_JSON_CHANGE_FORMAT 1
+
 json_t *gl_json_change(const struct gl_change *c);
 char *gl_json_change_dump(const struct gl_change *c);
 /* Applies obj's fields to c. "client" is stored in c->client_key for the caller to

@@ -102,15 +102,38 @@ out:
     return 0;
 }
 
+/* Reads serve the stored rendering (store.h, struct gl_change_doc); a rendering made by an
+ * older codec is re-encoded from the record instead. */
 int gl_h_change_get(struct gl_request *req, struct gl_response *res)
 {
     struct gl_error err;
-    struct gl_change c;
-    gl_change_init(&c);
-    if (gl_h_load_change(req, req->captures[0], &c, &err))
+    struct gl_change_doc doc = {0};
+    const char *ident = req->captures[0];
+    int64_t id;
+    int rc = gl_change_ident_parse(ident, &id) < 0 ? GL_E_NOT_FOUND
+                                                   : STORE(req, change_get_doc, id, &doc, &err);
+    if (rc == 0 && !gl_scope_contains(&req->scope, doc.client_id))
+        rc = GL_E_NOT_FOUND;
+    if (rc == GL_E_NOT_FOUND)
+        gl_error_set(&err, GL_E_NOT_FOUND, NULL, "no change %s", ident);
+    if (rc) {
+        gl_change_doc_release(&doc);
         return gl_res_problem(res, req, &err);
-    gl_h_answer_change(res, 200, &c);
-    gl_change_release(&c);
+    }
+    if (doc.format == GL_JSON_CHANGE_FORMAT) {
+        res->etag_version = doc.version;
+        gl_res_json_text(res, 200, doc.json, strlen(doc.json));
+        doc.json = NULL;
+    } else {
+        struct gl_change c;
+        gl_change_init(&c);
+        if (gl_h_load_change(req, ident, &c, &err))
+            gl_res_problem(res, req, &err);
+        else
+            gl_h_answer_change(res, 200, &c);
+        gl_change_release(&c);
+    }
+    gl_change_doc_release(&doc);
     return 0;
 }
 
@@ -245,13 +268,40 @@ static int parse_change_filter(struct gl_request *req, struct gl_change_filter *
     return gl_req_page(req, &f->limit, &f->before_id, err);
 }
 
-int gl_h_changes_list(struct gl_request *req, struct gl_response *res)
+static bool docs_current(const struct gl_change_doc_page *page)
+{
+    for (size_t i = 0; i < page->len; i++)
+        if (page->items[i].format != GL_JSON_CHANGE_FORMAT)
+            return false;
+    return true;
+}
+
+/* {"items":[<stored renderings>],"next_cursor":...} without decoding them. */
+static int answer_docs(struct gl_response *res, const struct gl_change_doc_page *page)
+{
+    struct gl_buf out;
+    gl_buf_init(&out, 0);
+    int rc = gl_buf_puts(&out, "{\"items\":[");
+    for (size_t i = 0; i < page->len && !rc; i++)
+        rc = (i && gl_buf_putc(&out, ',')) || gl_buf_puts(&out, page->items[i].json);
+    if (!rc && page->next_cursor > 0)
+        rc = gl_buf_printf(&out, "],\"next_cursor\":\"%lld\"}", (long long)page->next_cursor);
+    else if (!rc)
+        rc = gl_buf_puts(&out, "],\"next_cursor\":null}");
+    if (rc) {
+        gl_buf_release(&out);
+        return -1;
+    }
+    size_t len = out.len;
+    return gl_res_json_text(res, 200, gl_buf_detach(&out), len);
+}
+
+static int answer_records(struct gl_request *req, struct gl_response *res,
+                          const struct gl_change_filter *f)
 {
     struct gl_error err;
-    struct gl_change_filter f = {.from = GL_TIME_UNSET, .to = GL_TIME_UNSET};
     struct gl_change_page page = {0};
-    gl_error_clear(&err);
-    if (parse_change_filter(req, &f, &err) || STORE(req, change_list, &f, &page, &err))
+    if (STORE(req, change_list, f, &page, &err))
         return gl_res_problem(res, req, &err);
     json_t *items = json_array();
     for (size_t i = 0; i < page.len; i++)
@@ -259,5 +309,20 @@ int gl_h_changes_list(struct gl_request *req, struct gl_response *res)
     gl_res_json(res, 200, json_pack("{s:o, s:o}", "items", items, "next_cursor",
                                     gl_json_cursor(page.next_cursor)));
     gl_change_page_release(&page);
+    return 0;
+}
+
+int gl_h_changes_list(struct gl_request *req, struct gl_response *res)
+{
+    struct gl_error err;
+    struct gl_change_filter f = {.from = GL_TIME_UNSET, .to = GL_TIME_UNSET};
+    struct gl_change_doc_page page = {0};
+    gl_error_clear(&err);
+    if (parse_change_filter(req, &f, &err) || STORE(req, change_list_docs, &f, &page, &err))
+        return gl_res_problem(res, req, &err);
+    int rc = docs_current(&page) ? answer_docs(res, &page) : answer_records(req, res, &f);
+    gl_change_doc_page_release(&page);
+    if (rc)
+        gl_res_fail(res, req, GL_E_INTERNAL, NULL, "out of memory");
     return 0;
 }

@@ -106,6 +106,16 @@ int gl_res_json(struct gl_response *res, unsigned status, json_t *body)
     return 0;
 }
 
+int gl_res_json_text(struct gl_response *res, unsigned status, char *body, size_t len)
+{
+    res->status = status;
+    res->content_type = "application/json";
+    free(res->body);
+    res->body = body;
+    res->len = len;
+    return 0;
+}
+
 unsigned gl_http_status(enum gl_errcode code)
 {
     switch (code) {

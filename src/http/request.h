@@ -70,6 +70,8 @@ struct gl_write_ctx gl_req_write_ctx(const struct gl_request *req, const char *a
 
 /* Sets a JSON response (steals `body`). Returns 0. */
 int gl_res_json(struct gl_response *res, unsigned status, json_t *body);
+/* Sets a JSON response from text that is already JSON (steals the malloc'd body). */
+int gl_res_json_text(struct gl_response *res, unsigned status, char *body, size_t len);
 /* Sets an RFC 9457 problem response from err; returns 0 (the request was answered). */
 int gl_res_problem(struct gl_response *res, const struct gl_request *req,
                    const struct gl_error *err);

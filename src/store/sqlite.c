@@ -43,6 +43,8 @@ static const struct gl_store_ops sq_ops = {
     .change_update = sq_change_update,
     .change_get = sq_change_get,
     .change_list = sq_change_list,
+    .change_get_doc = sq_change_get_doc,
+    .change_list_docs = sq_change_list_docs,
     .change_timeline = sq_change_timeline,
     .user_create = sq_user_create,
     .user_get = sq_user_get,
@@ -402,6 +404,8 @@ static void sq_close(struct gl_store *st)
     }
     pthread_cond_destroy(&s->cv);
     pthread_mutex_destroy(&s->mu);
+    pthread_cond_destroy(&s->write_cv);
+    pthread_mutex_destroy(&s->write_mu);
     free(s->path);
     free(s);
 }
@@ -427,8 +431,16 @@ int sq_migrate(struct gl_store *st, int *applied, struct gl_error *err)
     return rc;
 }
 
+/* SQLite's allocation statistics take a global mutex on every malloc; nothing reads them. */
+static void configure_sqlite(void)
+{
+    sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
 struct gl_store *gl_store_open_sqlite(const char *path, struct gl_error *err)
 {
+    static pthread_once_t configured = PTHREAD_ONCE_INIT;
+    pthread_once(&configured, configure_sqlite);
     if (sodium_init() < 0) {
         gl_error_set(err, GL_E_INTERNAL, NULL, "libsodium failed to initialise");
         return NULL;
@@ -445,6 +457,8 @@ struct gl_store *gl_store_open_sqlite(const char *path, struct gl_error *err)
     s->base.ops = &sq_ops;
     pthread_mutex_init(&s->mu, NULL);
     pthread_cond_init(&s->cv, NULL);
+    pthread_mutex_init(&s->write_mu, NULL);
+    pthread_cond_init(&s->write_cv, NULL);
     s->path = strdup(path);
     if (!s->path) {
         gl_error_set(err, GL_E_INTERNAL, NULL, "out of memory");

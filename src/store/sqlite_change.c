@@ -1,31 +1,29 @@
 /*
- * sqlite_change.c - changes in SQLite: create, update, get, list and timeline.
+ * sqlite_change.c - changes in SQLite: create, update, get and timeline, and the loader
+ * the change list shares (sqlite_list.c).
  *
  * Invariants:
  *  - a change row, its child rows (CIs, related changes, incidents), its full-text entry
- *    (kept by triggers) and its audit event are written in one BEGIN IMMEDIATE
- *    transaction; any failure rolls all of it back;
+ *    (kept by triggers) and its audit event are written as one sq_write job (its own
+ *    savepoint inside a group-committed BEGIN IMMEDIATE transaction); any failure rolls
+ *    all of it back and nothing else;
  *  - every CI of a change exists and belongs to the change's client or is shared; every
  *    related change exists and is not the change itself (checked for references a write
  *    adds, so a CI moved to another client later does not block the change's lifecycle);
  *  - CI and related-change lists are sets: stored and returned ascending, duplicates
  *    dropped (create/update normalise the caller's struct the same way); incident
- *    references keep their order;
- *  - list SQL is assembled from fixed fragments; every user value is a bound parameter,
- *    and free text reaches FTS5 only as quoted strings, never as query syntax.
+ *    references keep their order.
  *
  * The column list is one X-macro so the INSERT, UPDATE, SELECT and the binding/reading
  * code cannot disagree about order.
  */
 #include "store/sqlite_int.h"
 
-#include <ctype.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "codec/json.h"
-#include "util/buf.h"
 
 #include "util/banned.h"
 
@@ -228,8 +226,7 @@ static int read_incidents(struct sq_conn *c, int64_t change_id, struct gl_strlis
     return rc;
 }
 
-/* Loads change id with its lists into out (initialised); GL_E_NOT_FOUND when absent. */
-static int load_change(struct sq_conn *c, int64_t id, struct gl_change *out, struct gl_error *err)
+int sq_change_load(struct sq_conn *c, int64_t id, struct gl_change *out, struct gl_error *err)
 {
     sqlite3_stmt *st = sq_stmt(c, SQ_CHANGE_GET, change_get_sql, err);
     if (!st)
@@ -432,9 +429,30 @@ static int write_children(struct sq_conn *c, const struct gl_change *next,
     return rc;
 }
 
-static int audit_change(struct sq_conn *c, const struct gl_write_ctx *ctx, const char *dflt,
-                        const struct gl_change *prev, const struct gl_change *next,
-                        struct gl_error *err)
+static const char doc_put_sql[] =
+    "INSERT INTO change_docs (change_id, version, client_id, format, json) "
+    "VALUES (?, ?, ?, ?, ?) ON CONFLICT (change_id) DO UPDATE SET version = excluded.version, "
+    "client_id = excluded.client_id, format = excluded.format, json = excluded.json";
+
+static int put_doc(struct sq_conn *c, const struct gl_change *ch, const char *json,
+                   struct gl_error *err)
+{
+    sqlite3_stmt *st = sq_stmt(c, SQ_CHANGE_DOC_PUT, doc_put_sql, err);
+    if (!st)
+        return GL_E_INTERNAL;
+    sqlite3_bind_int64(st, 1, ch->id);
+    sqlite3_bind_int64(st, 2, ch->version);
+    sqlite3_bind_int64(st, 3, ch->client_id);
+    sqlite3_bind_int(st, 4, GL_JSON_CHANGE_FORMAT);
+    sqlite3_bind_text(st, 5, json, -1, SQLITE_STATIC);
+    return sq_exec_stmt(c, st, NULL, "store change rendering", err);
+}
+
+/* The audit event of a change write, and the rendering kept for reads: both come from the
+ * same snapshot of the record as stored. */
+static int record_change(struct sq_conn *c, const struct gl_write_ctx *ctx, const char *dflt,
+                         const struct gl_change *prev, const struct gl_change *next,
+                         struct gl_error *err)
 {
     char *before = prev ? gl_json_change_dump(prev) : NULL;
     char *after = gl_json_change_dump(next);
@@ -447,6 +465,8 @@ static int audit_change(struct sq_conn *c, const struct gl_write_ctx *ctx, const
     if (!actx.action)
         actx.action = dflt;
     rc = sq_audit_append(c, &actx, "change", next->id, next->client_id, before, after, err);
+    if (!rc)
+        rc = put_doc(c, next, after, err);
 out:
     free(before);
     free(after);
@@ -482,32 +502,34 @@ static int create_in_tx(struct sq_conn *c, const struct gl_write_ctx *ctx, struc
     ch->id = sqlite3_last_insert_rowid(c->db);
     rc = write_children(c, ch, NULL, err);
     if (!rc)
-        rc = audit_change(c, ctx, "change.create", NULL, ch, err);
+        rc = record_change(c, ctx, "change.create", NULL, ch, err);
     return rc;
+}
+
+/* Arguments of a queued change write (see sq_write). */
+struct change_write {
+    const struct gl_write_ctx *ctx;
+    const struct gl_change *before;
+    struct gl_change *change;
+    struct gl_change *stored;
+};
+
+static int create_job(struct sq_conn *c, void *arg, struct gl_error *err)
+{
+    struct change_write *w = arg;
+    return create_in_tx(c, w->ctx, w->change, err);
 }
 
 int sq_change_create(struct gl_store *st, const struct gl_write_ctx *ctx, struct gl_change *ch,
                      struct gl_error *err)
 {
-    struct sq_store *s = sq_store(st);
-    struct sq_conn *c = NULL;
     const struct gl_change saved = *ch; /* scalars restored on failure */
     bool set_creator = !ch->created_by && ctx->actor;
-    int rc = sq_acquire(s, &c, err);
-    if (rc)
-        return rc;
-    if (set_creator && gl_change_set_str(&ch->created_by, ctx->actor)) {
-        rc = gl_error_set(err, GL_E_INTERNAL, NULL, "out of memory");
-        goto out;
-    }
-    rc = sq_begin(c, true, err);
-    if (!rc)
-        rc = create_in_tx(c, ctx, ch, err);
-    if (!rc)
-        rc = sq_commit(c, err);
-out:
+    if (set_creator && gl_change_set_str(&ch->created_by, ctx->actor))
+        return gl_error_set(err, GL_E_INTERNAL, NULL, "out of memory");
+    struct change_write w = {.ctx = ctx, .change = ch};
+    int rc = sq_write(sq_store(st), create_job, &w, err);
     if (rc) {
-        sq_rollback(c);
         ch->id = saved.id;
         ch->version = saved.version;
         ch->created_at = saved.created_at;
@@ -515,7 +537,6 @@ out:
         if (set_creator)
             gl_change_set_str(&ch->created_by, NULL);
     }
-    sq_release(s, c);
     return rc;
 }
 
@@ -523,7 +544,7 @@ static int update_in_tx(struct sq_conn *c, const struct gl_write_ctx *ctx,
                         const struct gl_change *before, struct gl_change *after,
                         struct gl_change *stored, struct gl_error *err)
 {
-    int rc = load_change(c, before->id, stored, err);
+    int rc = sq_change_load(c, before->id, stored, err);
     if (rc)
         return rc;
     if (stored->version != before->version)
@@ -563,35 +584,31 @@ static int update_in_tx(struct sq_conn *c, const struct gl_write_ctx *ctx,
         return gl_error_set(err, GL_E_STALE, "version", "the change was modified concurrently");
     rc = write_children(c, after, stored, err);
     if (!rc)
-        rc = audit_change(c, ctx, "change.update", stored, after, err);
+        rc = record_change(c, ctx, "change.update", stored, after, err);
     return rc;
+}
+
+static int update_job(struct sq_conn *c, void *arg, struct gl_error *err)
+{
+    struct change_write *w = arg;
+    return update_in_tx(c, w->ctx, w->before, w->change, w->stored, err);
 }
 
 int sq_change_update(struct gl_store *st, const struct gl_write_ctx *ctx,
                      const struct gl_change *before, struct gl_change *after, struct gl_error *err)
 {
-    struct sq_store *s = sq_store(st);
-    struct sq_conn *c = NULL;
     struct gl_change stored;
     gl_change_init(&stored);
     const int64_t saved_id = after->id, saved_version = after->version,
                   saved_updated = after->updated_at, saved_created = after->created_at;
-    int rc = sq_acquire(s, &c, err);
-    if (rc)
-        return rc;
-    rc = sq_begin(c, true, err);
-    if (!rc)
-        rc = update_in_tx(c, ctx, before, after, &stored, err);
-    if (!rc)
-        rc = sq_commit(c, err);
+    struct change_write w = {.ctx = ctx, .before = before, .change = after, .stored = &stored};
+    int rc = sq_write(sq_store(st), update_job, &w, err);
     if (rc) {
-        sq_rollback(c);
         after->id = saved_id;
         after->version = saved_version;
         after->updated_at = saved_updated;
         after->created_at = saved_created;
     }
-    sq_release(s, c);
     gl_change_release(&stored);
     return rc;
 }
@@ -606,403 +623,12 @@ int sq_change_get(struct gl_store *st, int64_t id, struct gl_change *out, struct
         return rc;
     rc = sq_begin(c, false, err);
     if (!rc)
-        rc = load_change(c, id, out, err);
+        rc = sq_change_load(c, id, out, err);
     if (!rc)
         rc = sq_commit(c, err);
     if (rc)
         gl_change_release(out);
     sq_release(s, c);
-    return rc;
-}
-
-/* ---- list -------------------------------------------------------------------------- */
-
-/* A list query under construction: SQL text plus its parameters, in order. */
-struct qarg {
-    const char *text; /* borrowed; NULL for an integer */
-    int64_t num;
-};
-
-struct query {
-    struct gl_buf sql;
-    struct qarg *args;
-    size_t nargs, cap;
-    bool oom;
-};
-
-static void q_sql(struct query *q, const char *s)
-{
-    if (gl_buf_puts(&q->sql, s))
-        q->oom = true;
-}
-
-static void q_arg(struct query *q, const char *text, int64_t num)
-{
-    if (sq_grow((void **)&q->args, q->nargs, &q->cap, sizeof *q->args)) {
-        q->oom = true;
-        return;
-    }
-    q->args[q->nargs].text = text;
-    q->args[q->nargs].num = num;
-    q->nargs++;
-}
-
-static void q_bind(const struct query *q, sqlite3_stmt *st)
-{
-    for (size_t i = 0; i < q->nargs; i++) {
-        if (q->args[i].text)
-            sqlite3_bind_text(st, (int)i + 1, q->args[i].text, -1, SQLITE_STATIC);
-        else
-            sqlite3_bind_int64(st, (int)i + 1, q->args[i].num);
-    }
-}
-
-/* Free text as FTS5 input: every whitespace-separated word becomes a quoted string (inner
- * quotes doubled), all of which must match. Nothing the user types is FTS syntax. */
-static int fts_query(const char *text, struct gl_buf *out)
-{
-    const unsigned char *p = (const unsigned char *)text;
-    while (*p) {
-        while (*p && isspace(*p))
-            p++;
-        if (!*p)
-            break;
-        if (out->len && gl_buf_putc(out, ' '))
-            return -1;
-        if (gl_buf_putc(out, '"'))
-            return -1;
-        for (; *p && !isspace(*p); p++)
-            if ((*p == '"' && gl_buf_putc(out, '"')) || gl_buf_putc(out, (char)*p))
-                return -1;
-        if (gl_buf_putc(out, '"'))
-            return -1;
-    }
-    return 0;
-}
-
-/*
- * Query plans. Lists are newest first with a LIMIT, so the aim is a plan that yields rows
- * already in id order and stops after limit+1 of them, whatever the data looks like:
- *  - a CI: walk change_cis(ci_id, change_id) backwards; text is checked per row;
- *  - text: walk the FTS5 doclist backwards (FTS5 delivers rowid order natively);
- *  - a time filter matching fewer than SQ_WINDOW_PROBE rows (counted first, with a LIMIT):
- *    range-scan planned_start (from - the longest stored window) .. to and sort those few;
- *    a time filter matching more rows is dense enough to be checked per row instead;
- *  - otherwise one "arm" per combination of the equality filters (client, state, type),
- *    each an index range already in id order, merged by a UNION ALL ... ORDER BY: SQLite
- *    runs the arms as coroutines and pulls only what the LIMIT needs. Without equality
- *    filters the single arm is a backwards scan of the table.
- * Every other condition is checked per row. User values are always bound parameters.
- */
-#define SQ_WINDOW_PROBE 10000
-#define SQ_ARMS_MAX 32
-
-/* One arm: equality values that replace the corresponding IN filters (0 / -1 = none). */
-struct arm {
-    int64_t client;
-    int state, type;
-};
-
-static void q_id_list(struct query *q, const char *prefix, const int64_t *ids, size_t n)
-{
-    q_sql(q, prefix);
-    for (size_t i = 0; i < n; i++) {
-        q_sql(q, i ? ", ?" : "?");
-        q_arg(q, NULL, ids[i]);
-    }
-    q_sql(q, ")");
-}
-
-static void q_enum(struct query *q, const char *col, uint32_t mask, int count, enum fkind kind,
-                   int eq)
-{
-    if (eq >= 0) {
-        q_sql(q, " AND ");
-        q_sql(q, col);
-        q_sql(q, " = ?");
-        q_arg(q, enum_name(kind, eq), 0);
-        return;
-    }
-    if (!mask)
-        return;
-    q_sql(q, " AND ");
-    q_sql(q, col);
-    q_sql(q, " IN (");
-    bool any = false;
-    for (int v = 0; v < count; v++)
-        if (mask & (1u << v)) {
-            q_sql(q, any ? ", ?" : "?");
-            q_arg(q, enum_name(kind, v), 0);
-            any = true;
-        }
-    q_sql(q, ")");
-}
-
-/* Overlap of [planned_start, planned_end) with [from, to); open ends are unbounded. */
-static void q_time(struct query *q, const struct gl_change_filter *f)
-{
-    if (f->from != GL_TIME_UNSET) {
-        q_sql(q, " AND c.planned_end > ?");
-        q_arg(q, NULL, f->from);
-    }
-    if (f->to != GL_TIME_UNSET) {
-        q_sql(q, " AND c.planned_start < ?");
-        q_arg(q, NULL, f->to);
-    }
-}
-
-/* The start of the window plan: a planned_start range that covers every window that can
- * overlap [from, to), using the longest stored window as the lower margin. */
-static void q_window(struct query *q, const struct gl_change_filter *f)
-{
-    q_sql(q, "SELECT c.id FROM changes c INDEXED BY changes_planned_start WHERE 1");
-    if (f->from != GL_TIME_UNSET) {
-        q_sql(q, " AND c.planned_start >= ? - (SELECT ifnull(max(planned_end - planned_start), 0)"
-                 " FROM changes)");
-        q_arg(q, NULL, f->from);
-    }
-}
-
-/* The per-row conditions of f, with the arm's equalities in place of their IN lists. */
-static void q_filters(struct query *q, const struct gl_change_filter *f, const char *idcol,
-                      const struct arm *a)
-{
-    if (f->before_id > 0) {
-        q_sql(q, " AND ");
-        q_sql(q, idcol);
-        q_sql(q, " < ?");
-        q_arg(q, NULL, f->before_id);
-    }
-    if (a->client) {
-        q_sql(q, " AND c.client_id = ?");
-        q_arg(q, NULL, a->client);
-    } else if (f->client_id) {
-        q_sql(q, " AND c.client_id = ?");
-        q_arg(q, NULL, f->client_id);
-    } else if (f->scope && !f->scope->all) {
-        q_id_list(q, " AND c.client_id IN (", f->scope->client_ids, f->scope->n);
-    }
-    q_enum(q, "c.state", f->state_mask, GL_STATE__COUNT, F_STATE, a->state);
-    q_enum(q, "c.type", f->type_mask, GL_TYPE__COUNT, F_TYPE, a->type);
-    q_time(q, f);
-}
-
-static void q_order(struct query *q, const char *idcol, int limit)
-{
-    q_sql(q, " ORDER BY ");
-    q_sql(q, idcol);
-    q_sql(q, " DESC LIMIT ?");
-    q_arg(q, NULL, limit + 1);
-}
-
-static size_t bit_values(uint32_t mask, int count, int *out)
-{
-    size_t n = 0;
-    for (int v = 0; v < count; v++)
-        if (mask & (1u << v))
-            out[n++] = v;
-    return n;
-}
-
-/* Emits the arms: the cross product of the split dimensions, or one plain arm. */
-static void q_arms(struct query *q, const struct gl_change_filter *f)
-{
-    int vals[32];
-    const int64_t *clients = f->client_id ? &f->client_id : NULL;
-    size_t nc = f->client_id ? 1 : 0;
-    if (!nc && f->scope && !f->scope->all) {
-        clients = f->scope->client_ids;
-        nc = f->scope->n;
-    }
-    /* Second split: states when filtered (indexes client_state, state), else types. */
-    bool by_state = f->state_mask != 0;
-    size_t n2 = by_state ? bit_values(f->state_mask, GL_STATE__COUNT, vals)
-                         : bit_values(f->type_mask, GL_TYPE__COUNT, vals);
-    if (nc * (n2 ? n2 : 1) > SQ_ARMS_MAX)
-        nc = 0; /* a wide scope: filter clients per row instead */
-    size_t k = 0;
-    for (size_t i = 0; i < (nc ? nc : 1); i++) {
-        bool repeated = false; /* a scope listing a client twice must not repeat rows */
-        for (size_t r = 0; r < i; r++)
-            repeated |= clients[r] == clients[i];
-        if (repeated)
-            continue;
-        for (size_t j = 0; j < (n2 ? n2 : 1); j++, k++) {
-            struct arm a = {nc ? clients[i] : 0, -1, -1};
-            if (n2 && by_state)
-                a.state = vals[j];
-            else if (n2)
-                a.type = vals[j];
-            q_sql(q, k ? " UNION ALL SELECT c.id FROM changes c WHERE 1"
-                       : "SELECT c.id FROM changes c WHERE 1");
-            q_filters(q, f, "c.id", &a);
-        }
-    }
-    q_order(q, "1", f->limit);
-}
-
-/* Builds the id query; returns false when the filter cannot match anything. */
-static bool build_list_query(const struct gl_change_filter *f, const char *fts, bool small_window,
-                             struct query *q)
-{
-    const struct arm plain = {0, -1, -1};
-    bool restricted = f->scope && !f->scope->all;
-    if (restricted &&
-        (f->scope->n == 0 || (f->client_id && !gl_scope_contains(f->scope, f->client_id))))
-        return false;
-    if ((f->state_mask && !(f->state_mask & ((1u << GL_STATE__COUNT) - 1))) ||
-        (f->type_mask && !(f->type_mask & ((1u << GL_TYPE__COUNT) - 1))))
-        return false;
-    bool window = f->from != GL_TIME_UNSET && f->to != GL_TIME_UNSET;
-    if (window && f->from >= f->to)
-        return false;
-
-    if (f->ci_id) {
-        q_sql(q, "SELECT cc.change_id FROM change_cis cc CROSS JOIN changes c "
-                 "ON c.id = cc.change_id WHERE cc.ci_id = ?");
-        q_arg(q, NULL, f->ci_id);
-        if (fts) {
-            q_sql(q, " AND EXISTS (SELECT 1 FROM changes_fts WHERE changes_fts MATCH ?"
-                     " AND changes_fts.rowid = c.id)");
-            q_arg(q, fts, 0);
-        }
-        q_filters(q, f, "cc.change_id", &plain);
-        q_order(q, "cc.change_id", f->limit);
-    } else if (fts) {
-        q_sql(q, "SELECT changes_fts.rowid FROM changes_fts CROSS JOIN changes c "
-                 "ON c.id = changes_fts.rowid WHERE changes_fts MATCH ?");
-        q_arg(q, fts, 0);
-        q_filters(q, f, "changes_fts.rowid", &plain);
-        q_order(q, "changes_fts.rowid", f->limit);
-    } else if (small_window) {
-        q_window(q, f);
-        q_filters(q, f, "c.id", &plain);
-        q_order(q, "c.id", f->limit);
-    } else {
-        q_arms(q, f);
-    }
-    return true;
-}
-
-static sqlite3_stmt *q_prepare(struct sq_conn *c, const struct query *q, struct gl_error *err)
-{
-    sqlite3_stmt *st = NULL;
-    if (q->oom) {
-        gl_error_set(err, GL_E_INTERNAL, NULL, "out of memory");
-        return NULL;
-    }
-    int src = sqlite3_prepare_v2(c->db, gl_buf_str(&q->sql), -1, &st, NULL);
-    if (src != SQLITE_OK) {
-        sqlite3_finalize(st);
-        sq_error(c, src, NULL, "prepare change list", err);
-        return NULL;
-    }
-    q_bind(q, st);
-    return st;
-}
-
-/* Whether the time filter of f matches few enough rows for the window plan. */
-static int window_is_small(struct sq_conn *c, const struct gl_change_filter *f, bool *small,
-                           struct gl_error *err)
-{
-    struct query q = {.args = NULL, .nargs = 0, .cap = 0, .oom = false};
-    gl_buf_init(&q.sql, 0);
-    q_sql(&q, "SELECT count(*) FROM (");
-    q_window(&q, f);
-    q_time(&q, f);
-    q_sql(&q, " LIMIT ?)");
-    q_arg(&q, NULL, SQ_WINDOW_PROBE);
-    int rc = 0;
-    sqlite3_stmt *st = q_prepare(c, &q, err);
-    if (!st) {
-        rc = err ? err->code : GL_E_INTERNAL;
-        goto out;
-    }
-    int src = sqlite3_step(st);
-    if (src == SQLITE_ROW)
-        *small = sqlite3_column_int64(st, 0) < SQ_WINDOW_PROBE;
-    else
-        rc = sq_error(c, src, NULL, "change list", err);
-out:
-    sqlite3_finalize(st);
-    gl_buf_release(&q.sql);
-    free(q.args);
-    return rc;
-}
-
-/* Runs the id query; ids receives up to limit+1 ids. */
-static int list_ids(struct sq_conn *c, const struct gl_change_filter *f, const char *fts,
-                    int64_t *ids, size_t *n, struct gl_error *err)
-{
-    struct query q = {.args = NULL, .nargs = 0, .cap = 0, .oom = false};
-    sqlite3_stmt *st = NULL;
-    bool small = false;
-    int rc = 0, src = SQLITE_DONE;
-    gl_buf_init(&q.sql, 0);
-    *n = 0;
-    if (!f->ci_id && !fts && (f->from != GL_TIME_UNSET || f->to != GL_TIME_UNSET))
-        rc = window_is_small(c, f, &small, err);
-    if (rc || !build_list_query(f, fts, small, &q))
-        goto out; /* an error, or a filter that matches nothing */
-    st = q_prepare(c, &q, err);
-    if (!st) {
-        rc = GL_E_INTERNAL;
-        goto out;
-    }
-    while (*n <= GL_LIST_MAX && (src = sqlite3_step(st)) == SQLITE_ROW)
-        ids[(*n)++] = sqlite3_column_int64(st, 0);
-    if (*n <= GL_LIST_MAX && src != SQLITE_DONE)
-        rc = sq_error(c, src, NULL, "change list", err);
-out:
-    sqlite3_finalize(st);
-    gl_buf_release(&q.sql);
-    free(q.args);
-    return rc;
-}
-
-int sq_change_list(struct gl_store *st, const struct gl_change_filter *f,
-                   struct gl_change_page *out, struct gl_error *err)
-{
-    struct sq_store *s = sq_store(st);
-    struct sq_conn *c = NULL;
-    struct gl_buf fts = GL_BUF_INIT;
-    int64_t ids[GL_LIST_MAX + 1];
-    size_t n = 0;
-
-    out->items = NULL;
-    out->len = 0;
-    out->next_cursor = 0;
-    if (f->limit < 1 || f->limit > GL_LIST_MAX)
-        return gl_error_set(err, GL_E_INVALID, "limit", "limit must be 1..%d", GL_LIST_MAX);
-    if (f->text && fts_query(f->text, &fts)) {
-        gl_buf_release(&fts);
-        return gl_error_set(err, GL_E_INTERNAL, NULL, "out of memory");
-    }
-    int rc = sq_acquire(s, &c, err);
-    if (rc)
-        goto out;
-    rc = sq_begin(c, false, err);
-    if (!rc)
-        rc = list_ids(c, f, fts.len ? gl_buf_str(&fts) : NULL, ids, &n, err);
-    if (!rc && n > (size_t)f->limit) {
-        n = (size_t)f->limit;
-        out->next_cursor = ids[n - 1];
-    }
-    if (!rc && n && !(out->items = calloc(n, sizeof *out->items)))
-        rc = gl_error_set(err, GL_E_INTERNAL, NULL, "out of memory");
-    for (size_t i = 0; !rc && i < n; i++) {
-        gl_change_init(&out->items[i]);
-        rc = load_change(c, ids[i], &out->items[i], err);
-        if (!rc)
-            out->len++;
-    }
-    if (!rc)
-        rc = sq_commit(c, err);
-    sq_release(s, c);
-    if (rc)
-        gl_change_page_release(out);
-out:
-    gl_buf_release(&fts);
     return rc;
 }
 
@@ -1040,6 +666,68 @@ int sq_change_timeline(struct gl_store *st, int64_t change_id, struct gl_audit_l
 out:
     if (rc)
         gl_audit_list_release(out);
+    sq_release(s, c);
+    return rc;
+}
+
+/* ---- stored renderings ------------------------------------------------------------- */
+
+static const char doc_get_sql[] =
+    "SELECT version, client_id, format, json FROM change_docs WHERE change_id = ?";
+static const char head_sql[] = "SELECT version, client_id FROM changes WHERE id = ?";
+
+int sq_change_doc_load(struct sq_conn *c, int64_t id, struct gl_change_doc *out,
+                       struct gl_error *err)
+{
+    sqlite3_stmt *st = sq_stmt(c, SQ_CHANGE_DOC_GET, doc_get_sql, err);
+    if (!st)
+        return GL_E_INTERNAL;
+    sqlite3_bind_int64(st, 1, id);
+    int src = sqlite3_step(st), rc = 0;
+    out->id = id;
+    if (src == SQLITE_ROW) {
+        out->version = sqlite3_column_int64(st, 0);
+        out->client_id = sqlite3_column_int64(st, 1);
+        out->format = sqlite3_column_int(st, 2);
+        if (sq_col_text(st, 3, &out->json))
+            rc = gl_error_set(err, GL_E_INTERNAL, NULL, "out of memory");
+        sqlite3_reset(st);
+        return rc;
+    }
+    sqlite3_reset(st);
+    if (src != SQLITE_DONE)
+        return sq_error(c, src, NULL, "read change rendering", err);
+    /* No rendering (written before they existed): the caller re-encodes the record. */
+    st = sq_stmt(c, SQ_CHANGE_HEAD, head_sql, err);
+    if (!st)
+        return GL_E_INTERNAL;
+    sqlite3_bind_int64(st, 1, id);
+    src = sqlite3_step(st);
+    if (src == SQLITE_ROW) {
+        out->version = sqlite3_column_int64(st, 0);
+        out->client_id = sqlite3_column_int64(st, 1);
+        out->format = 0;
+    } else
+        rc = src == SQLITE_DONE ? gl_error_set(err, GL_E_NOT_FOUND, NULL, "no change %lld",
+                                               (long long)id)
+                                : sq_error(c, src, NULL, "read change", err);
+    sqlite3_reset(st);
+    return rc;
+}
+
+/* One statement reads one consistent row, so no explicit transaction is needed. */
+int sq_change_get_doc(struct gl_store *st, int64_t id, struct gl_change_doc *out,
+                      struct gl_error *err)
+{
+    struct sq_store *s = sq_store(st);
+    struct sq_conn *c = NULL;
+    *out = (struct gl_change_doc){0};
+    int rc = sq_acquire(s, &c, err);
+    if (rc)
+        return rc;
+    rc = sq_change_doc_load(c, id, out, err);
+    if (rc)
+        gl_change_doc_release(out);
     sq_release(s, c);
     return rc;
 }

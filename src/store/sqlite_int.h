@@ -4,8 +4,11 @@
  *   sqlite.c         connection pool, per-connection statement cache, transactions,
  *                    error mapping, binding helpers, the audit-chain append, open/close
  *   sqlite_schema.c  versioned migrations
- *   sqlite_change.c  changes: create, update, get, list, timeline
- *   sqlite_misc.c    clients, CIs, users, tokens, audit list, backup
+ *   sqlite_commit.c  group commit of concurrent writes (sq_write)
+ *   sqlite_change.c  changes: create, update, get, timeline
+ *   sqlite_list.c    list queries: changes and CIs, with the client-scope filter
+ *   sqlite_misc.c    clients, CIs, audit list, backup; the shared tx/audit helpers
+ *   sqlite_user.c    users and grants, API tokens
  *
  * Invariants: a struct sq_conn is used by exactly one thread between sq_acquire and
  * sq_release; when it goes back to the pool no transaction is open and no statement is
@@ -30,6 +33,9 @@ enum sq_stmt_id {
     SQ_BEGIN_WRITE,
     SQ_COMMIT,
     SQ_ROLLBACK,
+    SQ_SAVEPOINT,
+    SQ_RELEASE,
+    SQ_ROLLBACK_TO,
     SQ_AUDIT_LAST,
     SQ_AUDIT_INSERT,
     SQ_AUDIT_LIST,
@@ -49,6 +55,9 @@ enum sq_stmt_id {
     SQ_CHANGE_INSERT,
     SQ_CHANGE_UPDATE,
     SQ_CHANGE_GET,
+    SQ_CHANGE_DOC_GET,
+    SQ_CHANGE_DOC_PUT,
+    SQ_CHANGE_HEAD,
     SQ_CHANGE_EXISTS,
     SQ_CHANGE_CIS,
     SQ_CHANGE_RELS,
@@ -87,6 +96,12 @@ struct sq_store {
     struct sq_conn *idle; /* connections not in use */
     int nopen;            /* connections open, idle or in use */
     int opened_applied;   /* migrations the open ran, reported by the first migrate call */
+
+    /* Group commit (sqlite_commit.c): writers queue here; one leader at a time commits. */
+    pthread_mutex_t write_mu;
+    pthread_cond_t write_cv;
+    struct sq_job *queue, *queue_tail;
+    bool leader_busy;
 };
 
 static inline struct sq_store *sq_store(struct gl_store *st)
@@ -107,6 +122,14 @@ sqlite3_stmt *sq_stmt(struct sq_conn *c, enum sq_stmt_id id, const char *sql, st
 int sq_begin(struct sq_conn *c, bool write, struct gl_error *err);
 int sq_commit(struct sq_conn *c, struct gl_error *err);
 void sq_rollback(struct sq_conn *c);
+
+/* Runs fn inside a write transaction, possibly batched with concurrent writes into one
+ * transaction and one fsync (group commit). fn must do all its writing through c and may
+ * run on another thread than the caller; when fn fails, exactly its own writes are undone.
+ * Returns fn's result, or GL_E_INTERNAL when the transaction could not commit. */
+typedef int (*sq_write_fn)(struct sq_conn *c, void *arg, struct gl_error *err);
+struct sq_job;
+int sq_write(struct sq_store *s, sq_write_fn fn, void *arg, struct gl_error *err);
 
 /* Maps an SQLite result code to a gl_errcode, filling err: unique/primary key ->
  * GL_E_DUPLICATE, foreign key / not null / check -> GL_E_INVALID (both naming `field`),
@@ -148,6 +171,34 @@ int sq_grow(void **items, size_t len, size_t *cap, size_t size);
 /* sqlite_schema.c */
 int sq_migrate_conn(struct sq_conn *c, int *applied, struct gl_error *err);
 
+/* Helpers shared by the record and list files. */
+
+/* Runs fn in a transaction: a write through sq_write, a read in a deferred BEGIN/COMMIT. */
+int sq_with_tx(struct gl_store *st, bool write, sq_write_fn fn, void *arg, struct gl_error *err);
+/* Fills err with GL_E_INTERNAL "out of memory" and returns GL_E_INTERNAL. */
+int sq_oom(struct gl_error *err);
+/* Audits a write from JSON snapshots it frees (NULL: encoding failed); ctx->action or dflt. */
+int sq_audit_json(struct sq_conn *c, const struct gl_write_ctx *ctx, const char *dflt_action,
+                  const char *entity, int64_t entity_id, int64_t client_id, char *before,
+                  char *after, bool want_before, struct gl_error *err);
+/* CI columns with their FROM/JOIN, used as "SELECT " SQ_CI_COLS " WHERE ...". */
+#define SQ_CI_COLS                                                                                 \
+    "c.id, c.version, c.client_id, k.key, c.name, c.type, c.criticality, c.users_affected, "       \
+    "c.owner, c.created_at, c.updated_at FROM cis c LEFT JOIN clients k ON k.id = c.client_id"
+/* Fills out (initialised) from a stepped row of SQ_CI_COLS (sqlite_misc.c). */
+int sq_ci_read(sqlite3_stmt *st, struct gl_ci *out, struct gl_error *err);
+/* Loads change id with its lists into out (initialised); GL_E_NOT_FOUND when absent. */
+int sq_change_load(struct sq_conn *c, int64_t id, struct gl_change *out, struct gl_error *err);
+/* Loads the stored rendering of change id into out (zeroed by the caller); a change
+ * without one gets format 0 and json NULL. GL_E_NOT_FOUND when the change is absent. */
+int sq_change_doc_load(struct sq_conn *c, int64_t id, struct gl_change_doc *out,
+                       struct gl_error *err);
+/* Appends prefix, "?, ..." per client of a restricted scope and ")"; 0 or -1 (sqlite_list.c). */
+struct gl_buf;
+int sq_scope_sql(struct gl_buf *sql, const char *prefix, const struct gl_scope *scope);
+/* Binds a restricted scope's client ids from position at; returns the next position. */
+int sq_bind_scope(sqlite3_stmt *st, int at, const struct gl_scope *scope);
+
 /* Operations, wired into the ops table in sqlite.c. */
 int sq_migrate(struct gl_store *st, int *applied, struct gl_error *err);
 int sq_backup(struct gl_store *st, const char *dest_path, struct gl_error *err);
@@ -176,6 +227,10 @@ int sq_change_create(struct gl_store *st, const struct gl_write_ctx *ctx, struct
 int sq_change_update(struct gl_store *st, const struct gl_write_ctx *ctx,
                      const struct gl_change *before, struct gl_change *after, struct gl_error *err);
 int sq_change_get(struct gl_store *st, int64_t id, struct gl_change *out, struct gl_error *err);
+int sq_change_get_doc(struct gl_store *st, int64_t id, struct gl_change_doc *out,
+                      struct gl_error *err);
+int sq_change_list_docs(struct gl_store *st, const struct gl_change_filter *f,
+                        struct gl_change_doc_page *out, struct gl_error *err);
 int sq_change_list(struct gl_store *st, const struct gl_change_filter *f,
                    struct gl_change_page *out, struct gl_error *err);
 int sq_change_timeline(struct gl_store *st, int64_t change_id, struct gl_audit_list *out,

@@ -1,14 +1,14 @@
 /*
- * sqlite_misc.c - clients, configuration items, users and grants, API tokens, the audit
- * list and online backup, in SQLite.
+ * sqlite_misc.c - clients and configuration items (create, update, get; the client list),
+ * the audit list and online backup, in SQLite; plus the transaction and audit helpers the
+ * record files share (sq_with_tx, sq_audit_json, sq_oom).
  *
  * Invariants:
- *  - every write is one BEGIN IMMEDIATE transaction together with its audit event;
+ *  - every write is one sq_write job together with its audit event: it commits or rolls
+ *    back as a whole, alone, even when group-committed with other writes;
  *  - updates are optimistic: they apply only while the stored version equals the
  *    caller's `before->version` (else GL_E_STALE) and bump it by one;
  *  - a CI with client_id NULL (0 in C) is shared and visible to every scope;
- *  - tokens are stored only as hashes; a lookup succeeds only for a token neither
- *    revoked nor expired at the given time;
  *  - a backup never overwrites an existing file.
  */
 #include "store/sqlite_int.h"
@@ -19,20 +19,18 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <jansson.h>
-
 #include "codec/json.h"
-#include "core/timefmt.h"
 #include "util/buf.h"
 
 #include "util/banned.h"
 
-/* Runs fn inside a write transaction on a pooled connection. */
-typedef int (*write_fn)(struct sq_conn *c, void *arg, struct gl_error *err);
+/* ---- shared helpers (see sqlite_int.h) --------------------------------------------- */
 
-static int with_tx(struct gl_store *st, bool write, write_fn fn, void *arg, struct gl_error *err)
+int sq_with_tx(struct gl_store *st, bool write, sq_write_fn fn, void *arg, struct gl_error *err)
 {
     struct sq_store *s = sq_store(st);
+    if (write)
+        return sq_write(s, fn, arg, err);
     struct sq_conn *c = NULL;
     int rc = sq_acquire(s, &c, err);
     if (rc)
@@ -48,14 +46,14 @@ static int with_tx(struct gl_store *st, bool write, write_fn fn, void *arg, stru
     return rc;
 }
 
-static int oom(struct gl_error *err)
+int sq_oom(struct gl_error *err)
 {
     return gl_error_set(err, GL_E_INTERNAL, NULL, "out of memory");
 }
 
-static int audit_json(struct sq_conn *c, const struct gl_write_ctx *ctx, const char *dflt_action,
-                      const char *entity, int64_t entity_id, int64_t client_id, char *before,
-                      char *after, bool want_before, struct gl_error *err)
+int sq_audit_json(struct sq_conn *c, const struct gl_write_ctx *ctx, const char *dflt_action,
+                  const char *entity, int64_t entity_id, int64_t client_id, char *before,
+                  char *after, bool want_before, struct gl_error *err)
 {
     int rc;
     if (!after || (want_before && !before))
@@ -95,7 +93,7 @@ static int read_client(sqlite3_stmt *st, struct gl_client *out, struct gl_error 
     out->updated_at = sqlite3_column_int64(st, 8);
     if (sq_col_text(st, 2, &out->key) || sq_col_text(st, 3, &out->name) ||
         sq_col_text(st, 4, &out->timezone))
-        return oom(err);
+        return sq_oom(err);
     return 0;
 }
 
@@ -156,8 +154,8 @@ static int client_create_tx(struct sq_conn *c, void *arg, struct gl_error *err)
     w->cl->id = sqlite3_last_insert_rowid(c->db);
     w->cl->version = 1;
     w->cl->created_at = w->cl->updated_at = w->ctx->now;
-    return audit_json(c, w->ctx, "client.create", "client", w->cl->id, w->cl->id, NULL,
-                      gl_json_client_dump(w->cl), false, err);
+    return sq_audit_json(c, w->ctx, "client.create", "client", w->cl->id, w->cl->id, NULL,
+                         gl_json_client_dump(w->cl), false, err);
 }
 
 int sq_client_create(struct gl_store *st, const struct gl_write_ctx *ctx, struct gl_client *cl,
@@ -165,7 +163,7 @@ int sq_client_create(struct gl_store *st, const struct gl_write_ctx *ctx, struct
 {
     struct client_write w = {ctx, NULL, cl};
     const struct gl_client saved = *cl;
-    int rc = with_tx(st, true, client_create_tx, &w, err);
+    int rc = sq_with_tx(st, true, client_create_tx, &w, err);
     if (rc) {
         cl->id = saved.id;
         cl->version = saved.version;
@@ -204,8 +202,8 @@ static int client_update_tx(struct sq_conn *c, void *arg, struct gl_error *err)
     w->cl->version = stored.version + 1;
     w->cl->created_at = stored.created_at;
     w->cl->updated_at = w->ctx->now;
-    rc = audit_json(c, w->ctx, "client.update", "client", stored.id, stored.id,
-                    gl_json_client_dump(&stored), gl_json_client_dump(w->cl), true, err);
+    rc = sq_audit_json(c, w->ctx, "client.update", "client", stored.id, stored.id,
+                       gl_json_client_dump(&stored), gl_json_client_dump(w->cl), true, err);
 out:
     gl_client_release(&stored);
     return rc;
@@ -216,7 +214,7 @@ int sq_client_update(struct gl_store *st, const struct gl_write_ctx *ctx,
 {
     struct client_write w = {ctx, before, after};
     const struct gl_client saved = *after;
-    int rc = with_tx(st, true, client_update_tx, &w, err);
+    int rc = sq_with_tx(st, true, client_update_tx, &w, err);
     if (rc) {
         after->id = saved.id;
         after->version = saved.version;
@@ -250,7 +248,7 @@ int sq_client_get(struct gl_store *st, const char *key, struct gl_client *out, s
     if (!key)
         return gl_error_set(err, GL_E_NOT_FOUND, NULL, "no such client");
     struct client_read r = {key, 0, out};
-    return with_tx(st, false, client_get_tx, &r, err);
+    return sq_with_tx(st, false, client_get_tx, &r, err);
 }
 
 int sq_client_get_by_id(struct gl_store *st, int64_t id, struct gl_client *out,
@@ -258,27 +256,7 @@ int sq_client_get_by_id(struct gl_store *st, int64_t id, struct gl_client *out,
 {
     gl_client_init(out);
     struct client_read r = {NULL, id, out};
-    return with_tx(st, false, client_get_tx, &r, err);
-}
-
-/* " AND <col> IN (?, ...)" for a restricted scope; binds nothing (see bind_scope). */
-static int scope_sql(struct gl_buf *sql, const char *prefix, const struct gl_scope *scope)
-{
-    if (!scope || scope->all)
-        return 0;
-    int rc = gl_buf_puts(sql, prefix);
-    for (size_t i = 0; !rc && i < scope->n; i++)
-        rc = gl_buf_puts(sql, i ? ", ?" : "?");
-    return rc ? rc : gl_buf_puts(sql, ")");
-}
-
-static int bind_scope(sqlite3_stmt *st, int at, const struct gl_scope *scope)
-{
-    if (!scope || scope->all)
-        return at;
-    for (size_t i = 0; i < scope->n; i++)
-        sqlite3_bind_int64(st, at++, scope->client_ids[i]);
-    return at;
+    return sq_with_tx(st, false, client_get_tx, &r, err);
 }
 
 struct client_list_args {
@@ -294,8 +272,8 @@ static int client_list_tx(struct sq_conn *c, void *arg, struct gl_error *err)
     size_t cap = 0;
     int rc = 0, src;
     if (gl_buf_puts(&sql, "SELECT " CLIENT_COLS " FROM clients WHERE 1") ||
-        scope_sql(&sql, " AND id IN (", a->scope) || gl_buf_puts(&sql, " ORDER BY key")) {
-        rc = oom(err);
+        sq_scope_sql(&sql, " AND id IN (", a->scope) || gl_buf_puts(&sql, " ORDER BY key")) {
+        rc = sq_oom(err);
         goto out;
     }
     src = sqlite3_prepare_v2(c->db, gl_buf_str(&sql), -1, &st, NULL);
@@ -303,10 +281,10 @@ static int client_list_tx(struct sq_conn *c, void *arg, struct gl_error *err)
         rc = sq_error(c, src, NULL, "prepare client list", err);
         goto out;
     }
-    bind_scope(st, 1, a->scope);
+    sq_bind_scope(st, 1, a->scope);
     while ((src = sqlite3_step(st)) == SQLITE_ROW) {
         if (sq_grow((void **)&a->out->items, a->out->len, &cap, sizeof *a->out->items)) {
-            rc = oom(err);
+            rc = sq_oom(err);
             goto out;
         }
         struct gl_client *cl = &a->out->items[a->out->len++];
@@ -331,7 +309,7 @@ int sq_client_list(struct gl_store *st, const struct gl_scope *scope, struct gl_
     if (scope && !scope->all && scope->n == 0)
         return 0;
     struct client_list_args a = {scope, out};
-    int rc = with_tx(st, false, client_list_tx, &a, err);
+    int rc = sq_with_tx(st, false, client_list_tx, &a, err);
     if (rc)
         gl_client_list_release(out);
     return rc;
@@ -339,20 +317,16 @@ int sq_client_list(struct gl_store *st, const struct gl_scope *scope, struct gl_
 
 /* ---- configuration items ----------------------------------------------------------- */
 
-#define CI_COLS                                                                                    \
-    "c.id, c.version, c.client_id, k.key, c.name, c.type, c.criticality, c.users_affected, "       \
-    "c.owner, c.created_at, c.updated_at FROM cis c LEFT JOIN clients k ON k.id = c.client_id"
-
 static const char ci_insert_sql[] =
     "INSERT INTO cis (version, client_id, name, type, criticality, users_affected, owner, "
     "created_at, updated_at) VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?)";
 static const char ci_update_sql[] =
     "UPDATE cis SET version = version + 1, client_id = ?, name = ?, type = ?, criticality = ?, "
     "users_affected = ?, owner = ?, updated_at = ? WHERE id = ? AND version = ?";
-static const char ci_get_sql[] = "SELECT " CI_COLS " WHERE c.id = ?";
+static const char ci_get_sql[] = "SELECT " SQ_CI_COLS " WHERE c.id = ?";
 static const char client_key_sql[] = "SELECT key FROM clients WHERE id = ?";
 
-static int read_ci(sqlite3_stmt *st, struct gl_ci *out, struct gl_error *err)
+int sq_ci_read(sqlite3_stmt *st, struct gl_ci *out, struct gl_error *err)
 {
     out->id = sqlite3_column_int64(st, 0);
     out->version = sqlite3_column_int64(st, 1);
@@ -363,7 +337,7 @@ static int read_ci(sqlite3_stmt *st, struct gl_ci *out, struct gl_error *err)
     out->updated_at = sqlite3_column_int64(st, 10);
     if (sq_col_text(st, 3, &out->client_key) || sq_col_text(st, 4, &out->name) ||
         sq_col_text(st, 5, &out->type) || sq_col_text(st, 8, &out->owner))
-        return oom(err);
+        return sq_oom(err);
     return 0;
 }
 
@@ -375,7 +349,7 @@ static int load_ci(struct sq_conn *c, int64_t id, struct gl_ci *out, struct gl_e
     sqlite3_bind_int64(st, 1, id);
     int rc, src = sqlite3_step(st);
     if (src == SQLITE_ROW)
-        rc = read_ci(st, out, err);
+        rc = sq_ci_read(st, out, err);
     else if (src == SQLITE_DONE)
         rc = gl_error_set(err, GL_E_NOT_FOUND, NULL, "no such configuration item");
     else
@@ -398,7 +372,7 @@ static int resolve_ci_client(struct sq_conn *c, struct gl_ci *ci, struct gl_erro
         sqlite3_bind_int64(st, 1, ci->client_id);
         int rc = 0, src = sqlite3_step(st);
         if (src == SQLITE_ROW && sq_col_text(st, 0, &key))
-            rc = oom(err);
+            rc = sq_oom(err);
         else if (src == SQLITE_DONE)
             rc = gl_error_set(err, GL_E_INVALID, "client", "no such client");
         else if (src != SQLITE_ROW)
@@ -446,8 +420,8 @@ static int ci_create_tx(struct sq_conn *c, void *arg, struct gl_error *err)
     w->ci->id = sqlite3_last_insert_rowid(c->db);
     w->ci->version = 1;
     w->ci->created_at = w->ci->updated_at = w->ctx->now;
-    return audit_json(c, w->ctx, "ci.create", "ci", w->ci->id, w->ci->client_id, NULL,
-                      gl_json_ci_dump(w->ci), false, err);
+    return sq_audit_json(c, w->ctx, "ci.create", "ci", w->ci->id, w->ci->client_id, NULL,
+                         gl_json_ci_dump(w->ci), false, err);
 }
 
 int sq_ci_create(struct gl_store *st, const struct gl_write_ctx *ctx, struct gl_ci *ci,
@@ -455,7 +429,7 @@ int sq_ci_create(struct gl_store *st, const struct gl_write_ctx *ctx, struct gl_
 {
     struct ci_write w = {ctx, NULL, ci};
     const struct gl_ci saved = *ci;
-    int rc = with_tx(st, true, ci_create_tx, &w, err);
+    int rc = sq_with_tx(st, true, ci_create_tx, &w, err);
     if (rc) {
         ci->id = saved.id;
         ci->version = saved.version;
@@ -497,8 +471,8 @@ static int ci_update_tx(struct sq_conn *c, void *arg, struct gl_error *err)
     w->ci->created_at = stored.created_at;
     w->ci->updated_at = w->ctx->now;
     /* Filed under the new owner; a move between clients shows in before/after. */
-    rc = audit_json(c, w->ctx, "ci.update", "ci", stored.id, w->ci->client_id,
-                    gl_json_ci_dump(&stored), gl_json_ci_dump(w->ci), true, err);
+    rc = sq_audit_json(c, w->ctx, "ci.update", "ci", stored.id, w->ci->client_id,
+                       gl_json_ci_dump(&stored), gl_json_ci_dump(w->ci), true, err);
 out:
     gl_ci_release(&stored);
     return rc;
@@ -509,7 +483,7 @@ int sq_ci_update(struct gl_store *st, const struct gl_write_ctx *ctx, const stru
 {
     struct ci_write w = {ctx, before, after};
     const struct gl_ci saved = *after;
-    int rc = with_tx(st, true, ci_update_tx, &w, err);
+    int rc = sq_with_tx(st, true, ci_update_tx, &w, err);
     if (rc) {
         after->id = saved.id;
         after->version = saved.version;
@@ -534,358 +508,7 @@ int sq_ci_get(struct gl_store *st, int64_t id, struct gl_ci *out, struct gl_erro
 {
     gl_ci_init(out);
     struct ci_get_args a = {id, out};
-    return with_tx(st, false, ci_get_tx, &a, err);
-}
-
-struct ci_list_args {
-    const struct gl_ci_filter *f;
-    struct gl_ci_page *out;
-};
-
-/* The LIKE pattern for a substring match of s, with the wildcards in s escaped. */
-static int like_pattern(const char *s, struct gl_buf *out)
-{
-    if (gl_buf_putc(out, '%'))
-        return -1;
-    for (; *s; s++)
-        if (((*s == '%' || *s == '_' || *s == '\\') && gl_buf_putc(out, '\\')) ||
-            gl_buf_putc(out, *s))
-            return -1;
-    return gl_buf_putc(out, '%');
-}
-
-static int ci_list_tx(struct sq_conn *c, void *arg, struct gl_error *err)
-{
-    struct ci_list_args *a = arg;
-    const struct gl_ci_filter *f = a->f;
-    struct gl_buf sql = GL_BUF_INIT, like = GL_BUF_INIT;
-    sqlite3_stmt *st = NULL;
-    size_t cap = 0;
-    int rc = 0, src;
-    bool restricted = f->scope && !f->scope->all;
-    if (gl_buf_puts(&sql, "SELECT " CI_COLS " WHERE 1") ||
-        (f->before_id > 0 && gl_buf_puts(&sql, " AND c.id < ?")) ||
-        (restricted && gl_buf_puts(&sql, " AND (c.client_id IS NULL")) ||
-        scope_sql(&sql, " OR c.client_id IN (", f->scope) ||
-        (restricted && gl_buf_puts(&sql, ")")) ||
-        (f->client_id && gl_buf_puts(&sql, " AND c.client_id = ?")) ||
-        (f->type && gl_buf_puts(&sql, " AND c.type = ?")) ||
-        (f->text && *f->text &&
-         (gl_buf_puts(&sql, " AND c.name LIKE ? ESCAPE '\\'") || like_pattern(f->text, &like))) ||
-        gl_buf_puts(&sql, " ORDER BY c.id DESC LIMIT ?")) {
-        rc = oom(err);
-        goto out;
-    }
-    src = sqlite3_prepare_v2(c->db, gl_buf_str(&sql), -1, &st, NULL);
-    if (src != SQLITE_OK) {
-        rc = sq_error(c, src, NULL, "prepare CI list", err);
-        goto out;
-    }
-    int at = 1;
-    if (f->before_id > 0)
-        sqlite3_bind_int64(st, at++, f->before_id);
-    at = bind_scope(st, at, f->scope);
-    if (f->client_id)
-        sqlite3_bind_int64(st, at++, f->client_id);
-    if (f->type)
-        sqlite3_bind_text(st, at++, f->type, -1, SQLITE_STATIC);
-    if (f->text && *f->text)
-        sqlite3_bind_text(st, at++, gl_buf_str(&like), -1, SQLITE_STATIC);
-    sqlite3_bind_int(st, at, f->limit + 1);
-
-    while ((src = sqlite3_step(st)) == SQLITE_ROW) {
-        if (a->out->len == (size_t)f->limit) {
-            a->out->next_cursor = a->out->items[a->out->len - 1].id;
-            src = SQLITE_DONE;
-            break;
-        }
-        if (sq_grow((void **)&a->out->items, a->out->len, &cap, sizeof *a->out->items)) {
-            rc = oom(err);
-            goto out;
-        }
-        struct gl_ci *ci = &a->out->items[a->out->len++];
-        gl_ci_init(ci);
-        rc = read_ci(st, ci, err);
-        if (rc)
-            goto out;
-    }
-    if (src != SQLITE_DONE)
-        rc = sq_error(c, src, NULL, "CI list", err);
-out:
-    sqlite3_finalize(st);
-    gl_buf_release(&sql);
-    gl_buf_release(&like);
-    return rc;
-}
-
-int sq_ci_list(struct gl_store *st, const struct gl_ci_filter *f, struct gl_ci_page *out,
-               struct gl_error *err)
-{
-    out->items = NULL;
-    out->len = 0;
-    out->next_cursor = 0;
-    if (f->limit < 1 || f->limit > GL_LIST_MAX)
-        return gl_error_set(err, GL_E_INVALID, "limit", "limit must be 1..%d", GL_LIST_MAX);
-    struct ci_list_args a = {f, out};
-    int rc = with_tx(st, false, ci_list_tx, &a, err);
-    if (rc)
-        gl_ci_page_release(out);
-    return rc;
-}
-
-/* ---- users, grants, tokens --------------------------------------------------------- */
-
-static const char user_insert_sql[] =
-    "INSERT INTO users (name, is_admin, created_at) VALUES (?, ?, ?)";
-static const char user_by_name_sql[] =
-    "SELECT id, name, is_admin, created_at FROM users WHERE name = ?";
-static const char user_exists_sql[] = "SELECT 1 FROM users WHERE id = ?";
-static const char grant_add_sql[] =
-    "INSERT OR IGNORE INTO user_roles (user_id, role, client_id) VALUES (?, ?, ?)";
-static const char grants_sql[] =
-    "SELECT role, client_id FROM user_roles WHERE user_id = ? ORDER BY rowid";
-static const char token_insert_sql[] =
-    "INSERT INTO api_tokens (user_id, token_hash, created_at, expires_at) VALUES (?, ?, ?, ?)";
-static const char token_lookup_sql[] =
-    "SELECT u.id, u.name, u.is_admin, u.created_at FROM api_tokens t "
-    "JOIN users u ON u.id = t.user_id WHERE t.token_hash = ? AND t.revoked_at IS NULL "
-    "AND (t.expires_at IS NULL OR t.expires_at > ?)";
-static const char token_owner_sql[] = "SELECT user_id, revoked_at FROM api_tokens WHERE id = ?";
-static const char token_revoke_sql[] = "UPDATE api_tokens SET revoked_at = ? WHERE id = ?";
-
-static int load_grants(struct sq_conn *c, struct gl_user *u, struct gl_error *err)
-{
-    sqlite3_stmt *st = sq_stmt(c, SQ_USER_GRANTS, grants_sql, err);
-    if (!st)
-        return GL_E_INTERNAL;
-    sqlite3_bind_int64(st, 1, u->id);
-    int rc = 0, src = SQLITE_DONE;
-    while (!rc && (src = sqlite3_step(st)) == SQLITE_ROW) {
-        enum gl_role role;
-        const char *name = (const char *)sqlite3_column_text(st, 0);
-        if (!name || gl_role_parse(name, &role))
-            rc = gl_error_set(err, GL_E_INTERNAL, NULL, "unknown role in database");
-        else if (gl_user_add_grant(u, role, sqlite3_column_int64(st, 1)))
-            rc = oom(err);
-    }
-    if (!rc && src != SQLITE_DONE)
-        rc = sq_error(c, src, NULL, "read grants", err);
-    sqlite3_reset(st);
-    return rc;
-}
-
-/* Steps a user query (id, name, is_admin, created_at) into out; `missing` when no row. */
-static int fetch_user(struct sq_conn *c, sqlite3_stmt *st, int missing, struct gl_user *out,
-                      struct gl_error *err)
-{
-    int rc = 0, src = sqlite3_step(st);
-    if (src == SQLITE_ROW) {
-        out->id = sqlite3_column_int64(st, 0);
-        out->admin = sqlite3_column_int(st, 2) != 0;
-        out->created_at = sqlite3_column_int64(st, 3);
-        if (sq_col_text(st, 1, &out->name))
-            rc = oom(err);
-    } else if (src == SQLITE_DONE) {
-        rc = missing == GL_E_UNAUTHORIZED
-                 ? gl_error_set(err, missing, NULL, "the token is unknown, expired or revoked")
-                 : gl_error_set(err, missing, NULL, "no such user");
-    } else {
-        rc = sq_error(c, src, NULL, "read user", err);
-    }
-    sqlite3_reset(st);
-    if (!rc)
-        rc = load_grants(c, out, err);
-    if (rc)
-        gl_user_release(out);
-    return rc;
-}
-
-struct user_write {
-    const struct gl_write_ctx *ctx;
-    struct gl_user *u;
-};
-
-static int user_create_tx(struct sq_conn *c, void *arg, struct gl_error *err)
-{
-    struct user_write *w = arg;
-    sqlite3_stmt *ins = sq_stmt(c, SQ_USER_INSERT, user_insert_sql, err);
-    sqlite3_stmt *grant = sq_stmt(c, SQ_USER_GRANT_ADD, grant_add_sql, err);
-    if (!ins || !grant)
-        return GL_E_INTERNAL;
-    sq_bind_text(ins, 1, w->u->name);
-    sqlite3_bind_int(ins, 2, w->u->admin ? 1 : 0);
-    sqlite3_bind_int64(ins, 3, w->ctx->now);
-    int rc = sq_exec_stmt(c, ins, "name", "insert user", err);
-    if (rc)
-        return rc;
-    w->u->id = sqlite3_last_insert_rowid(c->db);
-    w->u->created_at = w->ctx->now;
-    for (size_t i = 0; !rc && i < w->u->ngrants; i++) {
-        const struct gl_role_grant *g = &w->u->grants[i];
-        sqlite3_bind_int64(grant, 1, w->u->id);
-        sq_bind_text(grant, 2, (unsigned)g->role < GL_ROLE__COUNT ? gl_role_name(g->role) : NULL);
-        sq_bind_optid(grant, 3, g->client_id);
-        rc = sq_exec_stmt(c, grant, "client", "insert grant", err);
-    }
-    if (rc)
-        return rc;
-    return audit_json(c, w->ctx, "user.create", "user", w->u->id, 0, NULL, gl_json_user_dump(w->u),
-                      false, err);
-}
-
-int sq_user_create(struct gl_store *st, const struct gl_write_ctx *ctx, struct gl_user *u,
-                   struct gl_error *err)
-{
-    struct user_write w = {ctx, u};
-    const int64_t saved_id = u->id, saved_created = u->created_at;
-    int rc = with_tx(st, true, user_create_tx, &w, err);
-    if (rc) {
-        u->id = saved_id;
-        u->created_at = saved_created;
-    }
-    return rc;
-}
-
-struct user_read {
-    const char *name;
-    const unsigned char *hash;
-    int64_t now;
-    struct gl_user *out;
-};
-
-static int user_read_tx(struct sq_conn *c, void *arg, struct gl_error *err)
-{
-    struct user_read *r = arg;
-    sqlite3_stmt *st;
-    if (r->name) {
-        st = sq_stmt(c, SQ_USER_BY_NAME, user_by_name_sql, err);
-        if (!st)
-            return GL_E_INTERNAL;
-        sqlite3_bind_text(st, 1, r->name, -1, SQLITE_STATIC);
-        return fetch_user(c, st, GL_E_NOT_FOUND, r->out, err);
-    }
-    st = sq_stmt(c, SQ_TOKEN_LOOKUP, token_lookup_sql, err);
-    if (!st)
-        return GL_E_INTERNAL;
-    sqlite3_bind_blob(st, 1, r->hash, 32, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 2, r->now);
-    return fetch_user(c, st, GL_E_UNAUTHORIZED, r->out, err);
-}
-
-int sq_user_get(struct gl_store *st, const char *name, struct gl_user *out, struct gl_error *err)
-{
-    gl_user_init(out);
-    if (!name)
-        return gl_error_set(err, GL_E_NOT_FOUND, NULL, "no such user");
-    struct user_read r = {name, NULL, 0, out};
-    return with_tx(st, false, user_read_tx, &r, err);
-}
-
-int sq_token_lookup(struct gl_store *st, const unsigned char hash[32], int64_t now,
-                    struct gl_user *out, struct gl_error *err)
-{
-    gl_user_init(out);
-    struct user_read r = {NULL, hash, now, out};
-    return with_tx(st, false, user_read_tx, &r, err);
-}
-
-/* The audit snapshot of a token: never its hash. */
-static char *token_json(int64_t id, const char *key, int64_t t)
-{
-    char when[GL_TIME_STR_MAX];
-    json_t *o = json_object();
-    if (!o)
-        return NULL;
-    json_object_set_new(o, "token_id", json_integer(id));
-    if (t == GL_TIME_UNSET) {
-        json_object_set_new(o, key, json_null());
-    } else {
-        gl_time_format(t, when);
-        json_object_set_new(o, key, json_string(when));
-    }
-    char *s = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
-    json_decref(o);
-    return s;
-}
-
-struct token_write {
-    const struct gl_write_ctx *ctx;
-    int64_t user_id;
-    const unsigned char *hash;
-    int64_t expires_at;
-    int64_t token_id;
-};
-
-static int token_create_tx(struct sq_conn *c, void *arg, struct gl_error *err)
-{
-    struct token_write *w = arg;
-    sqlite3_stmt *ex = sq_stmt(c, SQ_USER_EXISTS, user_exists_sql, err);
-    sqlite3_stmt *ins = sq_stmt(c, SQ_TOKEN_INSERT, token_insert_sql, err);
-    if (!ex || !ins)
-        return GL_E_INTERNAL;
-    sqlite3_bind_int64(ex, 1, w->user_id);
-    int src = sqlite3_step(ex);
-    sqlite3_reset(ex);
-    if (src == SQLITE_DONE)
-        return gl_error_set(err, GL_E_INVALID, "user", "no such user");
-    if (src != SQLITE_ROW)
-        return sq_error(c, src, NULL, "read user", err);
-    sqlite3_bind_int64(ins, 1, w->user_id);
-    sqlite3_bind_blob(ins, 2, w->hash, 32, SQLITE_STATIC);
-    sqlite3_bind_int64(ins, 3, w->ctx->now);
-    sq_bind_time(ins, 4, w->expires_at);
-    int rc = sq_exec_stmt(c, ins, "token", "insert token", err);
-    if (rc)
-        return rc;
-    w->token_id = sqlite3_last_insert_rowid(c->db);
-    return audit_json(c, w->ctx, "token.create", "user", w->user_id, 0, NULL,
-                      token_json(w->token_id, "expires_at", w->expires_at), false, err);
-}
-
-int sq_token_create(struct gl_store *st, const struct gl_write_ctx *ctx, int64_t user_id,
-                    const unsigned char hash[32], int64_t expires_at, int64_t *token_id,
-                    struct gl_error *err)
-{
-    struct token_write w = {ctx, user_id, hash, expires_at, 0};
-    int rc = with_tx(st, true, token_create_tx, &w, err);
-    if (!rc && token_id)
-        *token_id = w.token_id;
-    return rc;
-}
-
-static int token_revoke_tx(struct sq_conn *c, void *arg, struct gl_error *err)
-{
-    struct token_write *w = arg;
-    sqlite3_stmt *own = sq_stmt(c, SQ_TOKEN_OWNER, token_owner_sql, err);
-    sqlite3_stmt *upd = sq_stmt(c, SQ_TOKEN_REVOKE, token_revoke_sql, err);
-    if (!own || !upd)
-        return GL_E_INTERNAL;
-    sqlite3_bind_int64(own, 1, w->token_id);
-    int src = sqlite3_step(own);
-    bool revoked = src == SQLITE_ROW && sqlite3_column_type(own, 1) != SQLITE_NULL;
-    int64_t user_id = src == SQLITE_ROW ? sqlite3_column_int64(own, 0) : 0;
-    sqlite3_reset(own);
-    if (src == SQLITE_DONE)
-        return gl_error_set(err, GL_E_NOT_FOUND, NULL, "no such token");
-    if (src != SQLITE_ROW)
-        return sq_error(c, src, NULL, "read token", err);
-    if (revoked)
-        return 0; /* idempotent: the first revocation is the one on record */
-    sqlite3_bind_int64(upd, 1, w->ctx->now);
-    sqlite3_bind_int64(upd, 2, w->token_id);
-    int rc = sq_exec_stmt(c, upd, NULL, "revoke token", err);
-    if (rc)
-        return rc;
-    return audit_json(c, w->ctx, "token.revoke", "user", user_id, 0,
-                      token_json(w->token_id, "revoked_at", GL_TIME_UNSET),
-                      token_json(w->token_id, "revoked_at", w->ctx->now), true, err);
-}
-
-int sq_token_revoke(struct gl_store *st, const struct gl_write_ctx *ctx, int64_t token_id,
-                    struct gl_error *err)
-{
-    struct token_write w = {ctx, 0, NULL, GL_TIME_UNSET, token_id};
-    return with_tx(st, true, token_revoke_tx, &w, err);
+    return sq_with_tx(st, false, ci_get_tx, &a, err);
 }
 
 /* ---- audit list, backup ------------------------------------------------------------ */
@@ -918,7 +541,7 @@ int sq_audit_list(struct gl_store *st, int64_t after_id, int limit, struct gl_au
     if (limit < 1)
         return gl_error_set(err, GL_E_INVALID, "limit", "limit must be at least 1");
     struct audit_args a = {after_id, limit, out};
-    return with_tx(st, false, audit_list_tx, &a, err);
+    return sq_with_tx(st, false, audit_list_tx, &a, err);
 }
 
 static int copy_to(struct sq_conn *c, const char *dest_path, struct gl_error *err)

@@ -121,6 +121,16 @@ static const struct migration migrations[] = {
      "CREATE INDEX changes_implementer ON changes(implementer, planned_start)"
      "  WHERE implementer IS NOT NULL;"
 
+     /* The change as the API returns it, rendered by the codec at every write (store.h,
+      * struct gl_change_doc), so reads need one lookup and no re-encoding. */
+     "CREATE TABLE change_docs ("
+     "  change_id INTEGER PRIMARY KEY REFERENCES changes(id) ON DELETE CASCADE,"
+     "  version INTEGER NOT NULL,"
+     "  client_id INTEGER NOT NULL,"
+     "  format INTEGER NOT NULL,"
+     "  json TEXT NOT NULL"
+     ");"
+
      "CREATE TABLE change_cis ("
      "  change_id INTEGER NOT NULL REFERENCES changes(id) ON DELETE CASCADE,"
      "  ci_id INTEGER NOT NULL REFERENCES cis(id),"

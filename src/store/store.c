@@ -51,3 +51,23 @@ void gl_client_list_release(struct gl_client_list *l)
     l->items = NULL;
     l->len = 0;
 }
+
+void gl_change_doc_release(struct gl_change_doc *d)
+{
+    if (!d)
+        return;
+    free(d->json);
+    d->json = NULL;
+}
+
+void gl_change_doc_page_release(struct gl_change_doc_page *p)
+{
+    if (!p)
+        return;
+    for (size_t i = 0; i < p->len; i++)
+        gl_change_doc_release(&p->items[i]);
+    free(p->items);
+    p->items = NULL;
+    p->len = 0;
+    p->next_cursor = 0;
+}

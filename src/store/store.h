@@ -64,6 +64,27 @@ struct gl_change_page {
     int64_t next_cursor; /* pass as before_id for the next page; 0 = no more */
 };
 
+/*
+ * A change as stored on the wire: every write renders the record with the codec
+ * (gl_json_change_dump) and keeps the text beside the row, in the same transaction. Reads
+ * that only return the record (GET, lists) then cost one lookup and no decoding or
+ * encoding. `format` is the codec's GL_JSON_CHANGE_FORMAT at the time of the write; a
+ * reader that finds another value must fall back to change_get / change_list.
+ */
+struct gl_change_doc {
+    int64_t id;
+    int64_t version;
+    int64_t client_id;
+    int format;
+    char *json; /* malloc'd */
+};
+
+struct gl_change_doc_page {
+    struct gl_change_doc *items;
+    size_t len;
+    int64_t next_cursor;
+};
+
 struct gl_ci_filter {
     const struct gl_scope *scope;
     int64_t client_id; /* 0 = any (shared CIs are visible to every scope) */
@@ -126,6 +147,11 @@ struct gl_store_ops {
                       struct gl_error *err);
     int (*change_list)(struct gl_store *st, const struct gl_change_filter *f,
                        struct gl_change_page *out, struct gl_error *err);
+    /* The same reads, returning the stored wire form (see struct gl_change_doc). */
+    int (*change_get_doc)(struct gl_store *st, int64_t id, struct gl_change_doc *out,
+                          struct gl_error *err);
+    int (*change_list_docs)(struct gl_store *st, const struct gl_change_filter *f,
+                            struct gl_change_doc_page *out, struct gl_error *err);
     /* Audit events of one change, oldest first. */
     int (*change_timeline)(struct gl_store *st, int64_t change_id, struct gl_audit_list *out,
                            struct gl_error *err);
@@ -161,6 +187,8 @@ struct gl_store *gl_store_open_sqlite(const char *path, struct gl_error *err);
 void gl_store_close(struct gl_store *st);
 
 void gl_change_page_release(struct gl_change_page *p);
+void gl_change_doc_release(struct gl_change_doc *d);
+void gl_change_doc_page_release(struct gl_change_doc_page *p);
 void gl_ci_page_release(struct gl_ci_page *p);
 void gl_client_list_release(struct gl_client_list *l);
 
