@@ -6,6 +6,12 @@
  * created on the first call and freed in the completion callback, so every path frees it.
  * Body size is capped by gl_buf's cap: a declared Content-Length over the cap is refused
  * before the body is read; an undeclared (chunked) one is read and discarded past the cap.
+ *
+ * Reads are answered on libmicrohttpd's event threads. Requests that write (POST, PATCH,
+ * PUT, DELETE) wait for the disk, so their connection is suspended and the request runs on
+ * the write pool (workers.h); the worker fills the response and resumes the connection,
+ * and the next call of the access handler sends it. The event threads thus keep serving
+ * reads, and the many writes in flight are committed together by the store.
  */
 #include "http/server.h"
 
@@ -26,11 +32,13 @@
 #include "http/auth.h"
 #include "http/request.h"
 #include "http/routes.h"
+#include "http/workers.h"
 #include "util/utf8.h"
 #include "util/banned.h"
 
 struct gl_server {
     struct MHD_Daemon *daemon;
+    struct gl_workers *workers;
     struct gl_store *store;
     struct gl_auth_cache *auth_cache;
     struct gl_server_config cfg;
@@ -50,10 +58,25 @@ static const struct {
     {"Cache-Control", "no-store"},
 };
 
+enum request_state {
+    REQ_INLINE,   /* answered on the event thread */
+    REQ_QUEUED,   /* suspended, running on the write pool */
+    REQ_ANSWERED, /* the worker filled `res`; the next access handler call sends it */
+};
+
+/* A request as the server tracks it; handlers see only the embedded gl_request. */
+struct server_request {
+    struct gl_request req; /* first, so the two pointers convert */
+    struct gl_server *srv;
+    enum request_state state;
+    struct gl_response res;
+};
+
 static void request_free(struct gl_request *req)
 {
     if (!req)
         return;
+    free(((struct server_request *)req)->res.body);
     gl_buf_release(&req->body);
     for (size_t i = 0; i < req->ncaptures; i++)
         free(req->captures[i]);
@@ -85,9 +108,11 @@ static void set_request_id(struct gl_server *srv, struct gl_request *req)
 static struct gl_request *request_new(struct gl_server *srv, struct MHD_Connection *conn,
                                       const char *method, const char *url)
 {
-    struct gl_request *req = calloc(1, sizeof *req);
-    if (!req)
+    struct server_request *sr = calloc(1, sizeof *sr);
+    if (!sr)
         return NULL;
+    sr->srv = srv;
+    struct gl_request *req = &sr->req;
     req->conn = conn;
     req->store = srv->store;
     req->method = method;
@@ -215,6 +240,21 @@ static bool declared_too_large(struct gl_request *req)
     return *end == '\0' && n > req->body.max;
 }
 
+static bool is_write_method(const char *method)
+{
+    return strcmp(method, "POST") == 0 || strcmp(method, "PATCH") == 0 ||
+           strcmp(method, "PUT") == 0 || strcmp(method, "DELETE") == 0;
+}
+
+/* Runs on the write pool. */
+static void run_deferred(void *arg)
+{
+    struct server_request *sr = arg;
+    dispatch(sr->srv, &sr->req, &sr->res);
+    sr->state = REQ_ANSWERED;
+    MHD_resume_connection(sr->req.conn);
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
                                   const char *method, const char *version,
                                   const char *upload_data, size_t *upload_data_size,
@@ -235,6 +275,21 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
             gl_buf_append(&req->body, upload_data, *upload_data_size) < 0)
             req->body_too_large = true;
         *upload_data_size = 0;
+        return MHD_YES;
+    }
+    struct server_request *sr = (struct server_request *)req;
+    if (sr->state == REQ_ANSWERED) {
+        struct gl_response res = sr->res;
+        sr->res.body = NULL; /* send_response takes it */
+        return send_response(req, &res);
+    }
+    if (sr->state == REQ_QUEUED)
+        return MHD_YES;
+    if (srv->workers && is_write_method(method) && !req->body_too_large) {
+        sr->state = REQ_QUEUED;
+        MHD_suspend_connection(conn);
+        if (gl_workers_submit(srv->workers, run_deferred, sr) != 0)
+            run_deferred(sr); /* pool stopping or out of memory: do it here */
         return MHD_YES;
     }
     struct gl_response res = {0};
@@ -303,7 +358,10 @@ struct gl_server *gl_server_start(struct gl_store *st, const struct gl_server_co
         long n = sysconf(_SC_NPROCESSORS_ONLN);
         srv->cfg.threads = n > 0 ? (unsigned)n : 2;
     }
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL;
+    if (!srv->cfg.write_threads)
+        srv->cfg.write_threads = 32;
+    srv->workers = gl_workers_start(srv->cfg.write_threads);
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME;
     if (ipv6)
         flags |= MHD_USE_IPv6;
     srv->daemon = MHD_start_daemon(
@@ -316,6 +374,7 @@ struct gl_server *gl_server_start(struct gl_store *st, const struct gl_server_co
     if (!srv->daemon) {
         gl_error_set(err, GL_E_INTERNAL, "listen", "cannot listen on %s:%u", host,
                      (unsigned)cfg->port);
+        gl_workers_free(srv->workers);
         gl_auth_cache_free(srv->auth_cache);
         free(srv);
         return NULL;
@@ -334,7 +393,11 @@ void gl_server_stop(struct gl_server *srv)
 {
     if (!srv)
         return;
+    /* Drain the write pool first: every suspended connection gets its answer and is
+     * resumed, and later writes run inline, before the daemon goes away. */
+    gl_workers_stop(srv->workers);
     MHD_stop_daemon(srv->daemon);
+    gl_workers_free(srv->workers);
     gl_auth_cache_free(srv->auth_cache);
     free(srv);
 }

@@ -16,7 +16,8 @@
 struct gl_server_config {
     const char *host;      /* e.g. "127.0.0.1" */
     uint16_t port;         /* 0 picks a free port (see gl_server_port) */
-    unsigned threads;      /* worker threads; 0 = one per CPU */
+    unsigned threads;       /* event threads answering reads; 0 = one per CPU */
+    unsigned write_threads; /* threads running writes, so many commit together; 0 = 32 */
     size_t max_body;       /* request body cap in bytes; 0 = 1 MiB */
     unsigned timeout_s;    /* idle connection timeout; 0 = 30 s */
 };

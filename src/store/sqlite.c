@@ -24,6 +24,7 @@
 #include "util/banned.h"
 
 static void sq_close(struct gl_store *st);
+static int conn_open(const char *path, struct sq_conn **out, struct gl_error *err);
 
 static const struct gl_store_ops sq_ops = {
     .name = "sqlite",
@@ -77,6 +78,27 @@ static void conn_free(struct sq_conn *c)
         sqlite3_close_v2(c->db);
     }
     free(c);
+}
+
+/* The writer connection (sqlite_commit.c) gets a larger page cache, since inserts touch
+ * index pages all over the file, and leaves checkpoints to the checkpointer thread so no
+ * write waits for one. */
+static const char writer_setup_sql[] = "PRAGMA cache_size = -12288;"
+                                       "PRAGMA wal_autocheckpoint = 0;";
+
+void sq_conn_close(struct sq_conn *c)
+{
+    conn_free(c);
+}
+
+int sq_conn_open_writer(const char *path, struct sq_conn **out, struct gl_error *err)
+{
+    int rc = conn_open(path, out, err);
+    if (!rc && (rc = sq_exec(*out, writer_setup_sql, err)) != 0) {
+        conn_free(*out);
+        *out = NULL;
+    }
+    return rc;
 }
 
 static int conn_open(const char *path, struct sq_conn **out, struct gl_error *err)
@@ -396,6 +418,10 @@ out:
 static void sq_close(struct gl_store *st)
 {
     struct sq_store *s = sq_store(st);
+    sq_checkpointer_stop(s);
+    conn_free(s->writer);
+    pthread_cond_destroy(&s->ckpt_cv);
+    pthread_mutex_destroy(&s->ckpt_mu);
     /* Callers guarantee no operation is in flight, so every connection is idle. */
     while (s->idle) {
         struct sq_conn *c = s->idle;
@@ -459,12 +485,16 @@ struct gl_store *gl_store_open_sqlite(const char *path, struct gl_error *err)
     pthread_cond_init(&s->cv, NULL);
     pthread_mutex_init(&s->write_mu, NULL);
     pthread_cond_init(&s->write_cv, NULL);
+    pthread_mutex_init(&s->ckpt_mu, NULL);
+    pthread_cond_init(&s->ckpt_cv, NULL);
     s->path = strdup(path);
     if (!s->path) {
         gl_error_set(err, GL_E_INTERNAL, NULL, "out of memory");
         goto fail;
     }
     if (sq_migrate(&s->base, &s->opened_applied, err) != 0)
+        goto fail;
+    if (sq_checkpointer_start(s, err) != 0)
         goto fail;
     return &s->base;
 fail:

@@ -9,14 +9,28 @@
  * event together) and the others go on. Nobody is told "done" before the COMMIT returns,
  * so every acknowledged write is durable. The audit chain stays linear: jobs run one after
  * another inside the transaction, each reading the tail the previous one wrote.
+ *
+ * All batches run on one writer connection with a large page cache. It never checkpoints
+ * by itself: a checkpointer thread copies the WAL back into the database whenever the
+ * writer reports CKPT_FRAMES new frames (and once a second otherwise), so no write waits
+ * for a checkpoint. Those checkpoints are PASSIVE and never block anyone, but under a
+ * steady stream of writes they never quite catch up, and SQLite only starts the WAL over
+ * when a write begins with every frame copied back. So once the WAL passes
+ * CKPT_RESTART_FRAMES the leader itself finishes the checkpoint between two batches (the
+ * thread had copied most frames already) and the next batch starts a fresh WAL: the file
+ * stays small and is overwritten in place instead of growing.
  */
 #include "store/sqlite_int.h"
 
+#include <errno.h>
 #include <string.h>
+#include <time.h>
 
 #include "util/banned.h"
 
 #define BATCH_MAX 64
+#define CKPT_FRAMES 1000
+#define CKPT_RESTART_FRAMES 4000
 
 struct sq_job {
     sq_write_fn fn;
@@ -62,18 +76,62 @@ static bool run_job(struct sq_conn *c, struct sq_job *j)
     return true;
 }
 
+/* Called by SQLite after each commit on the writer with the WAL's size in frames. */
+static int on_wal_commit(void *arg, sqlite3 *db, const char *name, int frames)
+{
+    struct sq_store *s = arg;
+    pthread_mutex_lock(&s->ckpt_mu);
+    s->wal_frames = frames;
+    s->wal_size = frames;
+    if (frames >= CKPT_FRAMES)
+        pthread_cond_signal(&s->ckpt_cv);
+    pthread_mutex_unlock(&s->ckpt_mu);
+    return SQLITE_OK;
+}
+
+static int writer_wal_frames(struct sq_store *s)
+{
+    pthread_mutex_lock(&s->ckpt_mu);
+    int frames = s->wal_size;
+    pthread_mutex_unlock(&s->ckpt_mu);
+    return frames;
+}
+
+static int writer_conn(struct sq_store *s, struct sq_conn **out, struct gl_error *err)
+{
+    if (!s->writer) {
+        int rc = sq_conn_open_writer(s->path, &s->writer, err);
+        if (rc)
+            return rc;
+        sqlite3_wal_hook(s->writer->db, on_wal_commit, s);
+    }
+    *out = s->writer;
+    return 0;
+}
+
+/* Leaves the writer as sq_release leaves pooled connections: no transaction, no busy
+ * statement. */
+static void writer_done(struct sq_conn *c)
+{
+    for (sqlite3_stmt *st = sqlite3_next_stmt(c->db, NULL); st; st = sqlite3_next_stmt(c->db, st))
+        if (sqlite3_stmt_busy(st))
+            sqlite3_reset(st);
+    sq_rollback(c);
+}
+
 static void run_batch(struct sq_store *s, struct sq_job *batch)
 {
     struct gl_error err;
     struct sq_conn *c = NULL;
     gl_error_clear(&err);
-    int rc = sq_acquire(s, &c, &err);
+    int rc = writer_conn(s, &c, &err);
     if (!rc)
         rc = sq_begin(c, true, &err);
     if (rc) {
         for (struct sq_job *j = batch; j; j = j->next)
             fail_job(j, &err);
-        sq_release(s, c);
+        if (c)
+            writer_done(c);
         return;
     }
     bool alive = true;
@@ -85,11 +143,12 @@ static void run_batch(struct sq_store *s, struct sq_job *batch)
         if (!rc)
             gl_error_set(&err, GL_E_INTERNAL, NULL, "the write transaction was aborted: %s",
                          sqlite3_errmsg(c->db));
-        sq_rollback(c);
         for (struct sq_job *j = batch; j; j = j->next)
             fail_job(j, &err);
     }
-    sq_release(s, c);
+    writer_done(c);
+    if (writer_wal_frames(s) >= CKPT_RESTART_FRAMES)
+        sqlite3_wal_checkpoint_v2(c->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
 }
 
 /* Detaches up to BATCH_MAX jobs from the queue; called with s->write_mu held. */
@@ -136,4 +195,58 @@ int sq_write(struct sq_store *s, sq_write_fn fn, void *arg, struct gl_error *err
     if (job.rc && err)
         *err = job.err;
     return job.rc;
+}
+
+/* ---- checkpointer ------------------------------------------------------------------ */
+
+static void checkpoint(struct sq_store *s)
+{
+    struct sq_conn *c = NULL;
+    if (sq_acquire(s, &c, NULL) != 0)
+        return;
+    sqlite3_wal_checkpoint_v2(c->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+    sq_release(s, c);
+}
+
+static void *checkpointer_main(void *arg)
+{
+    struct sq_store *s = arg;
+    pthread_mutex_lock(&s->ckpt_mu);
+    while (!s->ckpt_stop) {
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_sec += 1;
+        while (!s->ckpt_stop && s->wal_frames < CKPT_FRAMES)
+            if (pthread_cond_timedwait(&s->ckpt_cv, &s->ckpt_mu, &until) == ETIMEDOUT)
+                break;
+        int frames = s->wal_frames;
+        s->wal_frames = 0;
+        if (s->ckpt_stop || frames == 0)
+            continue;
+        pthread_mutex_unlock(&s->ckpt_mu);
+        checkpoint(s);
+        pthread_mutex_lock(&s->ckpt_mu);
+    }
+    pthread_mutex_unlock(&s->ckpt_mu);
+    return NULL;
+}
+
+int sq_checkpointer_start(struct sq_store *s, struct gl_error *err)
+{
+    if (pthread_create(&s->ckpt_thread, NULL, checkpointer_main, s) != 0)
+        return gl_error_set(err, GL_E_INTERNAL, NULL, "cannot start the checkpointer thread");
+    s->ckpt_running = true;
+    return 0;
+}
+
+void sq_checkpointer_stop(struct sq_store *s)
+{
+    if (!s->ckpt_running)
+        return;
+    pthread_mutex_lock(&s->ckpt_mu);
+    s->ckpt_stop = true;
+    pthread_cond_signal(&s->ckpt_cv);
+    pthread_mutex_unlock(&s->ckpt_mu);
+    pthread_join(s->ckpt_thread, NULL);
+    s->ckpt_running = false;
 }

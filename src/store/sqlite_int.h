@@ -97,17 +97,36 @@ struct sq_store {
     int nopen;            /* connections open, idle or in use */
     int opened_applied;   /* migrations the open ran, reported by the first migrate call */
 
-    /* Group commit (sqlite_commit.c): writers queue here; one leader at a time commits. */
+    /* Group commit (sqlite_commit.c): writers queue here; one leader at a time commits,
+     * always on the one writer connection. */
     pthread_mutex_t write_mu;
     pthread_cond_t write_cv;
     struct sq_job *queue, *queue_tail;
     bool leader_busy;
+    struct sq_conn *writer; /* opened by the first leader; used only by the leader */
+
+    /* Checkpointer thread (sqlite_commit.c): copies the WAL back into the database off the
+     * write path. wal_frames is the WAL size the writer last reported, cleared when the
+     * thread takes it; wal_size the same, kept for the writer's own restart check. */
+    pthread_t ckpt_thread;
+    bool ckpt_running, ckpt_stop;
+    pthread_mutex_t ckpt_mu;
+    pthread_cond_t ckpt_cv;
+    int wal_frames;
+    int wal_size;
 };
 
 static inline struct sq_store *sq_store(struct gl_store *st)
 {
     return (struct sq_store *)st;
 }
+
+/* A connection set up for writing (bigger cache, no automatic checkpoints). */
+int sq_conn_open_writer(const char *path, struct sq_conn **out, struct gl_error *err);
+void sq_conn_close(struct sq_conn *c);
+/* The checkpointer thread; stop accepts a store whose thread never started. */
+int sq_checkpointer_start(struct sq_store *s, struct gl_error *err);
+void sq_checkpointer_stop(struct sq_store *s);
 
 /* Pool. sq_acquire waits while SQ_POOL_MAX connections are busy. */
 int sq_acquire(struct sq_store *s, struct sq_conn **out, struct gl_error *err);

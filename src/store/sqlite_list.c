@@ -198,8 +198,8 @@ static void q_window(struct query *q, const struct gl_change_filter *f)
 {
     q_sql(q, "SELECT c.id FROM changes c INDEXED BY changes_planned_start WHERE 1");
     if (f->from != GL_TIME_UNSET) {
-        q_sql(q, " AND c.planned_start >= ? - (SELECT ifnull(max(planned_end - planned_start), 0)"
-                 " FROM changes)");
+        q_sql(q, " AND c.planned_start >= ? - (SELECT seconds FROM change_window_max"
+                 " WHERE id = 1)");
         q_arg(q, NULL, f->from);
     }
 }
