@@ -28,18 +28,22 @@ struct serve_args {
     const char *db;
     bool demo;
     unsigned threads;
+    unsigned write_threads;
     struct gl_buf host; /* parsed from listen, without [] */
     uint16_t port;
 };
 
 static const char usage[] =
     "usage: greenlight serve [--listen HOST:PORT] [--db PATH] [--demo] [--threads N]\n"
+    "                        [--write-threads N]\n"
     "\n"
     "  --listen HOST:PORT  address to bind (default " DEFAULT_LISTEN "; port 0 picks one)\n"
     "  --db PATH           SQLite database, created and migrated when absent\n"
     "                      (default " GL_CLI_DEFAULT_DB ")\n"
     "  --demo              load the demo data set when the database has no clients yet\n"
-    "  --threads N         worker threads (default: one per CPU)\n";
+    "  --threads N         event threads answering reads (default: one per CPU)\n"
+    "  --write-threads N   threads running writes; more in flight commit together\n"
+    "                      (default 32)\n";
 
 /* Splits "HOST:PORT" (HOST may be "[v6]") into args->host and args->port. */
 static int parse_listen(struct serve_args *a)
@@ -65,6 +69,7 @@ static int parse_args(int argc, char **argv, struct serve_args *a)
     static const struct option opts[] = {
         {"listen", required_argument, NULL, 'l'}, {"db", required_argument, NULL, 'd'},
         {"demo", no_argument, NULL, 'D'},         {"threads", required_argument, NULL, 't'},
+        {"write-threads", required_argument, NULL, 'w'},
         {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
     };
     int64_t n;
@@ -85,6 +90,11 @@ static int parse_args(int argc, char **argv, struct serve_args *a)
             if (gl_cli_parse_int(optarg, 0, MAX_THREADS, &n) < 0)
                 return gl_cli_usage_error("serve: --threads wants 0..%d", MAX_THREADS);
             a->threads = (unsigned)n;
+            break;
+        case 'w':
+            if (gl_cli_parse_int(optarg, 0, MAX_THREADS, &n) < 0)
+                return gl_cli_usage_error("serve: --write-threads wants 0..%d", MAX_THREADS);
+            a->write_threads = (unsigned)n;
             break;
         case 'h':
             fputs(usage, stdout);
@@ -153,7 +163,8 @@ static int run(struct serve_args *a)
         goto out;
 
     struct gl_server_config cfg = {
-        .host = gl_buf_str(&a->host), .port = a->port, .threads = a->threads};
+        .host = gl_buf_str(&a->host), .port = a->port, .threads = a->threads,
+        .write_threads = a->write_threads};
     if (!(srv = gl_server_start(st, &cfg, &err))) {
         gl_cli_fail("serve: %s", err.detail[0] ? err.detail : "cannot listen");
         goto out;
