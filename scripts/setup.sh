@@ -7,7 +7,7 @@ packages=(
   build-essential meson ninja-build pkg-config
   libmicrohttpd-dev libjansson-dev libsqlite3-dev libsodium-dev libical-dev
   libcurl4-openssl-dev libcmocka-dev
-  python3 curl sqlite3
+  python3 curl sqlite3 openssl
 )
 if [ "${1:-}" = "--bench" ]; then
   packages+=(wrk)

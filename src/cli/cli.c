@@ -33,6 +33,7 @@ static const struct gl_cli_cmd commands[] = {
     {"change", gl_cmd_change, "create, list, show, edit and move changes through their lifecycle"},
     {"client", gl_cmd_client, "list, show and add clients (tenants)"},
     {"ci", gl_cmd_ci, "list, show and add configuration items"},
+    {"audit", gl_cmd_audit, "verify the audit log's hash chain; export a client's events"},
 };
 
 static const char intro[] =

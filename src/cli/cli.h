@@ -41,6 +41,7 @@ int gl_cmd_user(int argc, char **argv);
 int gl_cmd_change(int argc, char **argv);
 int gl_cmd_client(int argc, char **argv);
 int gl_cmd_ci(int argc, char **argv);
+int gl_cmd_audit(int argc, char **argv);
 
 /*
  * Runs the subcommand named by argv[1] from `cmds` (n entries), passing it argv + 1 with

@@ -5,12 +5,18 @@
  * The two signals are blocked before the server's threads exist, so every thread inherits
  * the mask and only the main thread's sigwait sees them: shutdown runs in ordinary code,
  * not in a signal handler, and frees everything before exit.
+ *
+ * --tls-cert and --tls-key name PEM files; their contents stay in memory until the server
+ * stops (the key is wiped then). With them the server speaks only HTTPS.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+
+#include <sodium.h>
 
 #include "cli/cli.h"
 #include "cli/demo.h"
@@ -22,6 +28,7 @@
 
 #define DEFAULT_LISTEN "127.0.0.1:8080"
 #define MAX_THREADS 1024
+#define MAX_PEM (1024 * 1024)
 
 struct serve_args {
     const char *listen;
@@ -31,6 +38,8 @@ struct serve_args {
     unsigned write_threads;
     struct gl_buf host; /* parsed from listen, without [] */
     uint16_t port;
+    const char *tls_cert, *tls_key; /* file names */
+    struct gl_buf cert_pem, key_pem;
 };
 
 static const char usage[] =
@@ -43,7 +52,9 @@ static const char usage[] =
     "  --demo              load the demo data set when the database has no clients yet\n"
     "  --threads N         event threads answering reads (default: one per CPU)\n"
     "  --write-threads N   threads running writes; more in flight commit together\n"
-    "                      (default 32)\n";
+    "                      (default 32)\n"
+    "  --tls-cert FILE     serve HTTPS with this PEM certificate (chain) ...\n"
+    "  --tls-key FILE      ... and this PEM private key\n";
 
 /* Splits "HOST:PORT" (HOST may be "[v6]") into args->host and args->port. */
 static int parse_listen(struct serve_args *a)
@@ -70,6 +81,7 @@ static int parse_args(int argc, char **argv, struct serve_args *a)
         {"listen", required_argument, NULL, 'l'}, {"db", required_argument, NULL, 'd'},
         {"demo", no_argument, NULL, 'D'},         {"threads", required_argument, NULL, 't'},
         {"write-threads", required_argument, NULL, 'w'},
+        {"tls-cert", required_argument, NULL, 'C'}, {"tls-key", required_argument, NULL, 'K'},
         {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
     };
     int64_t n;
@@ -96,6 +108,12 @@ static int parse_args(int argc, char **argv, struct serve_args *a)
                 return gl_cli_usage_error("serve: --write-threads wants 0..%d", MAX_THREADS);
             a->write_threads = (unsigned)n;
             break;
+        case 'C':
+            a->tls_cert = optarg;
+            break;
+        case 'K':
+            a->tls_key = optarg;
+            break;
         case 'h':
             fputs(usage, stdout);
             return -1;
@@ -105,6 +123,8 @@ static int parse_args(int argc, char **argv, struct serve_args *a)
     }
     if (optind < argc)
         return gl_cli_usage_error("serve: unexpected argument '%s'", argv[optind]);
+    if (!a->tls_cert != !a->tls_key)
+        return gl_cli_usage_error("serve: --tls-cert and --tls-key go together");
     return parse_listen(a);
 }
 
@@ -131,6 +151,27 @@ static int load_demo(struct gl_store *st)
         return gl_cli_fail("cannot load the demo data: %s", err.detail);
     fputs("greenlight: demo data loaded\n", stderr);
     return 0;
+}
+
+/* Reads a whole PEM file into out (NUL-terminated). */
+static int read_pem(const char *path, struct gl_buf *out)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return gl_cli_fail("serve: cannot read %s: %s", path, strerror(errno));
+    char chunk[4096];
+    size_t n;
+    int rc = 0;
+    while (!rc && (n = fread(chunk, 1, sizeof chunk, f)) > 0)
+        if (gl_buf_append(out, chunk, n) < 0)
+            rc = gl_cli_fail("serve: %s is larger than %d bytes", path, MAX_PEM);
+    if (!rc && ferror(f))
+        rc = gl_cli_fail("serve: cannot read %s", path);
+    sodium_memzero(chunk, sizeof chunk);
+    fclose(f);
+    if (!rc && out->len == 0)
+        rc = gl_cli_fail("serve: %s is empty", path);
+    return rc;
 }
 
 static void block_signals(sigset_t *set)
@@ -161,18 +202,22 @@ static int run(struct serve_args *a)
     }
     if (a->demo && load_demo(st) != 0)
         goto out;
+    if (a->tls_cert && (read_pem(a->tls_cert, &a->cert_pem) || read_pem(a->tls_key, &a->key_pem)))
+        goto out;
 
     struct gl_server_config cfg = {
         .host = gl_buf_str(&a->host), .port = a->port, .threads = a->threads,
-        .write_threads = a->write_threads};
+        .write_threads = a->write_threads,
+        .tls_cert_pem = a->tls_cert ? gl_buf_str(&a->cert_pem) : NULL,
+        .tls_key_pem = a->tls_cert ? gl_buf_str(&a->key_pem) : NULL};
     if (!(srv = gl_server_start(st, &cfg, &err))) {
         gl_cli_fail("serve: %s", err.detail[0] ? err.detail : "cannot listen");
         goto out;
     }
     const char *host = gl_buf_str(&a->host);
     bool v6 = strchr(host, ':') != NULL;
-    fprintf(stderr, "greenlight: listening on http://%s%s%s:%u\n", v6 ? "[" : "", host,
-            v6 ? "]" : "", (unsigned)gl_server_port(srv));
+    fprintf(stderr, "greenlight: listening on %s://%s%s%s:%u\n", a->tls_cert ? "https" : "http",
+            v6 ? "[" : "", host, v6 ? "]" : "", (unsigned)gl_server_port(srv));
     if (sigwait(&set, &sig) == 0)
         fprintf(stderr, "greenlight: %s received, shutting down\n", strsignal(sig));
     rc = GL_EXIT_OK;
@@ -186,11 +231,17 @@ int gl_cmd_serve(int argc, char **argv)
 {
     struct serve_args a = {.listen = DEFAULT_LISTEN, .db = GL_CLI_DEFAULT_DB};
     gl_buf_init(&a.host, 0);
+    gl_buf_init(&a.cert_pem, MAX_PEM);
+    gl_buf_init(&a.key_pem, MAX_PEM);
     int rc = parse_args(argc, argv, &a);
     if (rc == 0)
         rc = run(&a);
     else if (rc < 0)
         rc = GL_EXIT_OK;
     gl_buf_release(&a.host);
+    gl_buf_release(&a.cert_pem);
+    if (a.key_pem.data)
+        sodium_memzero(a.key_pem.data, a.key_pem.len);
+    gl_buf_release(&a.key_pem);
     return rc;
 }

@@ -505,3 +505,18 @@ json_t *gl_json_audit_event(const struct gl_audit_event *ev)
                      parsed_or_null(ev->before_json), "after", parsed_or_null(ev->after_json),
                      "hash", hash);
 }
+
+json_t *gl_json_audit_export(const struct gl_audit_event *ev, const char *client_key)
+{
+    char prev[2 * GL_AUDIT_HASH_LEN + 1];
+    json_t *obj = gl_json_audit_event(ev);
+    if (!obj)
+        return NULL;
+    gl_audit_hash_hex(ev->prev_hash, prev);
+    if (json_object_set_new(obj, "client", client_key ? json_string(client_key) : json_null()) ||
+        json_object_set_new(obj, "prev_hash", json_string(prev))) {
+        json_decref(obj);
+        return NULL;
+    }
+    return obj;
+}

@@ -54,5 +54,9 @@ char *gl_json_user_dump(const struct gl_user *u);
 
 /* An audit event as shown in a timeline: snapshots are embedded as parsed JSON. */
 json_t *gl_json_audit_event(const struct gl_audit_event *ev);
+/* An audit event as exported: the timeline form plus the tenant ("client": its key, or
+ * null for a global event) and "prev_hash", so an export shows each event's place in
+ * the chain. client_key is borrowed and may be NULL. */
+json_t *gl_json_audit_export(const struct gl_audit_event *ev, const char *client_key);
 
 #endif

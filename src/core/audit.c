@@ -8,10 +8,14 @@
  * length followed by the bytes; NULL is the length 0xFFFFFFFFFFFFFFFF with no bytes, so
  * NULL and "" hash differently. This encoding is a stored contract: changing it
  * invalidates every existing chain.
+ *
+ * Verification (gl_audit_verifier_*) streams: it keeps one link of state, so the caller
+ * pages through the log and memory stays constant.
  */
 #include "core/audit.h"
 
 #include <sodium.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -95,4 +99,48 @@ void gl_audit_hash(struct gl_audit_event *ev)
 void gl_audit_hash_hex(const unsigned char hash[GL_AUDIT_HASH_LEN], char *out)
 {
     sodium_bin2hex(out, 2 * GL_AUDIT_HASH_LEN + 1, hash, GL_AUDIT_HASH_LEN);
+}
+
+/* ---- verification ------------------------------------------------------------------ */
+
+void gl_audit_verifier_init(struct gl_audit_verifier *v)
+{
+    memset(v, 0, sizeof *v);
+}
+
+/* Records the first broken event; n >= 0 is appended to the reason. Returns -1. */
+static int broken(struct gl_audit_verifier *v, int64_t id, const char *reason, int64_t n)
+{
+    v->broken_id = id;
+    if (n >= 0)
+        snprintf(v->reason, sizeof v->reason, "%s%lld", reason, (long long)n);
+    else
+        snprintf(v->reason, sizeof v->reason, "%s", reason);
+    return -1;
+}
+
+int gl_audit_verifier_feed(struct gl_audit_verifier *v, const struct gl_audit_event *ev)
+{
+    if (v->broken_id)
+        return -1;
+    if (ev->id > v->last_id + 1)
+        return broken(v, ev->id, "missing event(s) before ", ev->id);
+    if (sodium_memcmp(ev->prev_hash, v->last_hash, GL_AUDIT_HASH_LEN) != 0) {
+        if (v->last_id == 0)
+            return broken(v, ev->id, "chain broken: the first event does not chain from zero", -1);
+        return broken(v, ev->id, "chain broken: prev_hash does not match event ", v->last_id);
+    }
+    /* An id at or below the last one that still links (a duplicated row) is out of order. */
+    if (ev->id != v->last_id + 1)
+        return broken(v, ev->id, "event out of order after event ", v->last_id);
+
+    struct gl_audit_event copy = *ev; /* shallow: borrows the strings, never released */
+    gl_audit_hash(&copy);
+    if (sodium_memcmp(copy.hash, ev->hash, GL_AUDIT_HASH_LEN) != 0)
+        return broken(v, ev->id, "hash mismatch", -1);
+
+    v->events++;
+    v->last_id = ev->id;
+    memcpy(v->last_hash, ev->hash, GL_AUDIT_HASH_LEN);
+    return 0;
 }

@@ -26,6 +26,7 @@ static const struct {
     [GL_E_VERSION_REQUIRED] = {"version-required", "Version required for updates"},
     [GL_E_METHOD] = {"method-not-allowed", "Method not allowed"},
     [GL_E_UNSUPPORTED] = {"unsupported-media-type", "Unsupported media type"},
+    [GL_E_RATE_LIMITED] = {"rate-limited", "Too many attempts"},
     [GL_E_INTERNAL] = {"internal", "Internal error"},
 };
 

@@ -24,6 +24,7 @@ enum gl_errcode {
     GL_E_VERSION_REQUIRED, /* an update came without If-Match / version */
     GL_E_METHOD,        /* the route exists but not with this method */
     GL_E_UNSUPPORTED,   /* e.g. a media type we do not take */
+    GL_E_RATE_LIMITED,  /* too many attempts (failed logins); try again later */
     GL_E_INTERNAL,      /* a bug or a failing dependency (database, disk) */
     GL_E__COUNT
 };

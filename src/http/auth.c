@@ -101,3 +101,18 @@ void gl_auth_cache_put(struct gl_auth_cache *c, const unsigned char hash[GL_AUTH
     s->used = true;
     pthread_mutex_unlock(&c->lock);
 }
+
+void gl_auth_cache_forget_user(struct gl_auth_cache *c, int64_t user_id)
+{
+    if (!c)
+        return;
+    pthread_mutex_lock(&c->lock);
+    for (size_t i = 0; i < SLOTS; i++) {
+        struct slot *s = &c->slots[i];
+        if (s->used && s->user.id == user_id) {
+            gl_user_release(&s->user);
+            s->used = false;
+        }
+    }
+    pthread_mutex_unlock(&c->lock);
+}

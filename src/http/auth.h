@@ -28,5 +28,8 @@ int gl_auth_cache_get(struct gl_auth_cache *c, const unsigned char hash[GL_AUTH_
 /* Remembers that hash authenticated u at now. */
 void gl_auth_cache_put(struct gl_auth_cache *c, const unsigned char hash[GL_AUTH_HASH_LEN],
                        const struct gl_user *u, int64_t now);
+/* Drops every entry of user_id, so a token revoked in this process stops working at once
+ * (other processes sharing the database notice within GL_AUTH_CACHE_TTL). */
+void gl_auth_cache_forget_user(struct gl_auth_cache *c, int64_t user_id);
 
 #endif

@@ -1,13 +1,15 @@
 /*
  * h_change_actions.c - POST /api/v1/changes/{id}/{action} and the change timeline.
  *
- * The lifecycle decision is the core's (gl_lifecycle_apply); this file only turns the
+ * Both decisions are the core's: who may act (gl_authz_action, after the change was found
+ * visible) and whether the change may move (gl_lifecycle_apply); this file only turns the
  * request body into a gl_action_input and the result into one audited store write.
  */
 #include <stdio.h>
 #include <string.h>
 
 #include "codec/json.h"
+#include "core/authz.h"
 #include "core/lifecycle.h"
 #include "core/timefmt.h"
 #include "http/h_changes.h"
@@ -87,6 +89,7 @@ int gl_h_change_action(struct gl_request *req, struct gl_response *res)
     gl_change_init(&after);
     if (parse_action(req->captures[1], &action, &err) ||
         gl_h_load_change(req, req->captures[0], &before, &err) ||
+        gl_authz_action(&req->user, &before, action, &err) ||
         gl_h_check_if_match(req, before.version, false, &err) ||
         gl_req_json(req, true, &body, &err) || parse_action_body(body, &ab, &err))
         goto fail;
@@ -125,6 +128,7 @@ int gl_h_change_timeline(struct gl_request *req, struct gl_response *res)
     struct gl_audit_list events = {0};
     gl_change_init(&c);
     if (gl_h_load_change(req, req->captures[0], &c, &err) ||
+        gl_authz_check(&req->user, GL_PERM_CHANGE_READ, c.client_id, &err) ||
         STORE(req, change_timeline, c.id, &events, &err)) {
         gl_change_release(&c);
         return gl_res_problem(res, req, &err);

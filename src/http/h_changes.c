@@ -3,7 +3,8 @@
  *
  * Handlers parse and check the input, let the core decide (validation, edit rules), and
  * hand the result to the store in one write. Another client's change answers 404 exactly
- * like a missing one, so its existence does not leak.
+ * like a missing one, so its existence does not leak; a visible one is then subject to the
+ * permission check of core/authz.c (403).
  */
 #include "http/h_changes.h"
 
@@ -11,6 +12,7 @@
 #include <string.h>
 
 #include "codec/json.h"
+#include "core/authz.h"
 #include "core/lifecycle.h"
 #include "core/timefmt.h"
 #include "util/banned.h"
@@ -53,6 +55,63 @@ int gl_h_answer_change(struct gl_response *res, unsigned status, const struct gl
     return gl_res_json(res, status, gl_json_change(c));
 }
 
+/* Whether the caller may see CI id: shared, or of a client in scope. A missing CI is not. */
+static int ci_visible(struct gl_request *req, int64_t id, bool *visible, struct gl_error *err)
+{
+    struct gl_ci ci;
+    gl_ci_init(&ci);
+    int rc = STORE(req, ci_get, id, &ci, err);
+    *visible = rc == 0 && (ci.client_id == 0 || gl_scope_contains(&req->scope, ci.client_id));
+    gl_ci_release(&ci);
+    return rc == GL_E_NOT_FOUND ? 0 : rc;
+}
+
+static int change_visible(struct gl_request *req, int64_t id, bool *visible,
+                          struct gl_error *err)
+{
+    struct gl_change c;
+    gl_change_init(&c);
+    int rc = STORE(req, change_get, id, &c, err);
+    *visible = rc == 0 && gl_scope_contains(&req->scope, c.client_id);
+    gl_change_release(&c);
+    return rc == GL_E_NOT_FOUND ? 0 : rc;
+}
+
+typedef int (*visible_fn)(struct gl_request *, int64_t, bool *, struct gl_error *);
+
+/* References the write adds (not in `have`, which may be NULL) must be visible to the
+ * caller; an invisible one is refused exactly like a missing one, so a reference cannot
+ * be used to probe or link another client's records. */
+static int check_refs(struct gl_request *req, const struct gl_idlist *want,
+                      const struct gl_idlist *have, visible_fn visible, const char *field,
+                      void (*format)(int64_t, char *), struct gl_error *err)
+{
+    for (size_t i = 0; i < want->len; i++) {
+        bool ok;
+        if (have && gl_idlist_contains(have, want->items[i]))
+            continue;
+        int rc = visible(req, want->items[i], &ok, err);
+        if (rc)
+            return rc;
+        if (!ok) {
+            char ident[GL_IDENT_MAX];
+            format(want->items[i], ident);
+            return gl_error_set(err, GL_E_INVALID, field, "%s does not exist", ident);
+        }
+    }
+    return 0;
+}
+
+static int check_change_refs(struct gl_request *req, const struct gl_change *before,
+                             const struct gl_change *after, struct gl_error *err)
+{
+    const struct gl_idlist *had_cis = before ? &before->ci_ids : NULL;
+    const struct gl_idlist *had_related = before ? &before->related_changes : NULL;
+    int rc = check_refs(req, &after->ci_ids, had_cis, ci_visible, "cis", gl_ci_ident_format, err);
+    return rc ? rc : check_refs(req, &after->related_changes, had_related, change_visible,
+                                "related_changes", gl_change_ident_format, err);
+}
+
 static int require_members(const json_t *body, const char *const *names, struct gl_error *err)
 {
     for (; *names; names++)
@@ -76,7 +135,8 @@ int gl_h_changes_create(struct gl_request *req, struct gl_response *res)
         gl_error_set(&err, GL_E_INVALID, "client", "client must name a client");
         goto fail;
     }
-    if (gl_h_resolve_client(req, c.client_key, "client", &c.client_id, &err))
+    if (gl_h_resolve_client(req, c.client_key, "client", &c.client_id, &err) ||
+        gl_authz_check(&req->user, GL_PERM_CHANGE_WRITE, c.client_id, &err))
         goto fail;
     c.state = GL_STATE_DRAFT;
     if ((!c.raised_by && gl_change_set_str(&c.raised_by, req->user.name) < 0) ||
@@ -84,7 +144,7 @@ int gl_h_changes_create(struct gl_request *req, struct gl_response *res)
         gl_error_set(&err, GL_E_INTERNAL, NULL, "out of memory");
         goto fail;
     }
-    if (gl_change_validate(&c, &err))
+    if (gl_change_validate(&c, &err) || check_change_refs(req, NULL, &c, &err))
         goto fail;
     struct gl_write_ctx ctx = gl_req_write_ctx(req, "change.create", NULL);
     if (STORE(req, change_create, &ctx, &c, &err))
@@ -116,6 +176,8 @@ int gl_h_change_get(struct gl_request *req, struct gl_response *res)
         rc = GL_E_NOT_FOUND;
     if (rc == GL_E_NOT_FOUND)
         gl_error_set(&err, GL_E_NOT_FOUND, NULL, "no change %s", ident);
+    if (rc == 0)
+        rc = gl_authz_check(&req->user, GL_PERM_CHANGE_READ, doc.client_id, &err);
     if (rc) {
         gl_change_doc_release(&doc);
         return gl_res_problem(res, req, &err);
@@ -169,6 +231,7 @@ int gl_h_change_patch(struct gl_request *req, struct gl_response *res)
     gl_change_init(&before);
     gl_change_init(&after);
     if (gl_h_load_change(req, req->captures[0], &before, &err) ||
+        gl_authz_check(&req->user, GL_PERM_CHANGE_WRITE, before.client_id, &err) ||
         gl_h_check_if_match(req, before.version, true, &err) ||
         gl_req_json(req, false, &body, &err))
         goto fail;
@@ -177,7 +240,7 @@ int gl_h_change_patch(struct gl_request *req, struct gl_response *res)
         goto fail;
     }
     if (gl_json_change_apply(body, &after, check_change_edit, &before, &err) ||
-        gl_change_validate(&after, &err))
+        gl_change_validate(&after, &err) || check_change_refs(req, &before, &after, &err))
         goto fail;
     struct gl_write_ctx ctx = gl_req_write_ctx(req, "change.update", NULL);
     if (STORE(req, change_update, &ctx, &before, &after, &err))

@@ -1,13 +1,14 @@
 /*
  * h_cis.c - /api/v1/cis: configuration items, as far as changes need them.
  *
- * A CI belongs to one client or is shared infrastructure (client null), which every scope
- * may see but only a user with access to all clients may create.
+ * A CI belongs to one client or is shared infrastructure (client null), which every
+ * authenticated user may see; who may create and edit which is core/authz.c's decision.
  */
 #include <stdio.h>
 #include <string.h>
 
 #include "codec/json.h"
+#include "core/authz.h"
 #include "http/h_changes.h"
 #include "util/banned.h"
 
@@ -87,15 +88,10 @@ int gl_h_cis_create(struct gl_request *req, struct gl_response *res)
     }
     if (gl_json_ci_apply(body, &ci, true, &err))
         goto fail;
-    if (ci.client_key) {
-        if (gl_h_resolve_client(req, ci.client_key, "client", &ci.client_id, &err))
-            goto fail;
-    } else if (!req->scope.all) {
-        gl_error_set(&err, GL_E_FORBIDDEN, "client",
-                     "only a user with access to all clients may create shared infrastructure");
+    if (ci.client_key && gl_h_resolve_client(req, ci.client_key, "client", &ci.client_id, &err))
         goto fail;
-    }
-    if (gl_ci_validate(&ci, &err))
+    if (gl_authz_check(&req->user, GL_PERM_CI_WRITE, ci.client_id, &err) ||
+        gl_ci_validate(&ci, &err))
         goto fail;
     struct gl_write_ctx ctx = gl_req_write_ctx(req, "ci.create", NULL);
     if (STORE(req, ci_create, &ctx, &ci, &err))
@@ -118,8 +114,11 @@ int gl_h_ci_get(struct gl_request *req, struct gl_response *res)
     struct gl_error err;
     struct gl_ci ci;
     gl_ci_init(&ci);
-    if (load_ci(req, &ci, &err))
+    if (load_ci(req, &ci, &err) ||
+        gl_authz_check(&req->user, GL_PERM_CI_READ, ci.client_id, &err)) {
+        gl_ci_release(&ci);
         return gl_res_problem(res, req, &err);
+    }
     answer_ci(res, 200, &ci);
     gl_ci_release(&ci);
     return 0;
@@ -133,7 +132,9 @@ int gl_h_ci_patch(struct gl_request *req, struct gl_response *res)
     gl_error_clear(&err);
     gl_ci_init(&before);
     gl_ci_init(&after);
-    if (load_ci(req, &before, &err) || gl_h_check_if_match(req, before.version, true, &err) ||
+    if (load_ci(req, &before, &err) ||
+        gl_authz_check(&req->user, GL_PERM_CI_WRITE, before.client_id, &err) ||
+        gl_h_check_if_match(req, before.version, true, &err) ||
         gl_req_json(req, false, &body, &err))
         goto fail;
     if (ci_copy(&after, &before) < 0) {

@@ -1,13 +1,14 @@
 /*
  * h_clients.c - /api/v1/clients: the tenants of an installation.
  *
- * Creating and editing clients is an administrator's task; everyone sees the clients of
- * their scope, and a client outside it answers 404 like a missing one.
+ * Creating and editing clients is an administrator's task (core/authz.c decides); everyone
+ * sees the clients of their scope, and a client outside it answers 404 like a missing one.
  */
 #include <stdio.h>
 #include <string.h>
 
 #include "codec/json.h"
+#include "core/authz.h"
 #include "http/h_changes.h"
 #include "util/banned.h"
 
@@ -32,13 +33,6 @@ static int load_client(struct gl_request *req, struct gl_client *c, struct gl_er
     if (rc == GL_E_NOT_FOUND)
         return gl_error_set(err, GL_E_NOT_FOUND, NULL, "no client %s", key);
     return rc;
-}
-
-static int require_admin(const struct gl_request *req, struct gl_error *err)
-{
-    if (req->user.admin)
-        return 0;
-    return gl_error_set(err, GL_E_FORBIDDEN, NULL, "only an administrator may manage clients");
 }
 
 static int answer_client(struct gl_response *res, unsigned status, const struct gl_client *c)
@@ -68,7 +62,8 @@ int gl_h_clients_create(struct gl_request *req, struct gl_response *res)
     gl_error_clear(&err);
     gl_client_init(&c);
     c.notice_hours = 24;
-    if (require_admin(req, &err) || gl_req_json(req, false, &body, &err) ||
+    if (gl_authz_check(&req->user, GL_PERM_CLIENT_WRITE, 0, &err) ||
+        gl_req_json(req, false, &body, &err) ||
         gl_json_client_apply(body, &c, true, &err))
         goto fail;
     if (!c.timezone && gl_change_set_str(&c.timezone, "UTC") < 0) {
@@ -96,8 +91,11 @@ int gl_h_client_get(struct gl_request *req, struct gl_response *res)
     struct gl_error err;
     struct gl_client c;
     gl_client_init(&c);
-    if (load_client(req, &c, &err))
+    if (load_client(req, &c, &err) ||
+        gl_authz_check(&req->user, GL_PERM_CLIENT_READ, c.id, &err)) {
+        gl_client_release(&c);
         return gl_res_problem(res, req, &err);
+    }
     answer_client(res, 200, &c);
     gl_client_release(&c);
     return 0;
@@ -111,7 +109,8 @@ int gl_h_client_patch(struct gl_request *req, struct gl_response *res)
     gl_error_clear(&err);
     gl_client_init(&before);
     gl_client_init(&after);
-    if (load_client(req, &before, &err) || require_admin(req, &err) ||
+    if (load_client(req, &before, &err) ||
+        gl_authz_check(&req->user, GL_PERM_CLIENT_WRITE, before.id, &err) ||
         gl_h_check_if_match(req, before.version, true, &err) ||
         gl_req_json(req, false, &body, &err))
         goto fail;

@@ -11,6 +11,10 @@
 #include <string.h>
 #include <strings.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
 #include <microhttpd.h>
 
 #include "util/banned.h"
@@ -23,6 +27,25 @@ const char *gl_req_query(const struct gl_request *req, const char *name)
 const char *gl_req_header(const struct gl_request *req, const char *name)
 {
     return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
+}
+
+const char *gl_req_cookie(const struct gl_request *req, const char *name)
+{
+    return MHD_lookup_connection_value(req->conn, MHD_COOKIE_KIND, name);
+}
+
+void gl_req_client_addr(const struct gl_request *req, char *out, size_t size)
+{
+    const union MHD_ConnectionInfo *info =
+        MHD_get_connection_info(req->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    const struct sockaddr *sa = info ? info->client_addr : NULL;
+    const void *bytes = NULL;
+    if (sa && sa->sa_family == AF_INET)
+        bytes = &((const struct sockaddr_in *)sa)->sin_addr;
+    else if (sa && sa->sa_family == AF_INET6)
+        bytes = &((const struct sockaddr_in6 *)sa)->sin6_addr;
+    if (!bytes || !inet_ntop(sa->sa_family, bytes, out, (socklen_t)size))
+        snprintf(out, size, "unknown");
 }
 
 static bool is_json_media_type(const char *ct)
@@ -143,6 +166,8 @@ unsigned gl_http_status(enum gl_errcode code)
         return 422;
     case GL_E_VERSION_REQUIRED:
         return 428;
+    case GL_E_RATE_LIMITED:
+        return 429;
     case GL_E_INTERNAL:
     case GL_E__COUNT:
         break;

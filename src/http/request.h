@@ -23,6 +23,7 @@
 #include "util/buf.h"
 
 struct MHD_Connection;
+struct gl_auth_cache;
 
 #define GL_ROUTE_MAX_CAPTURES 4
 #define GL_REQUEST_ID_MAX 40
@@ -40,6 +41,12 @@ struct gl_request {
     struct gl_scope scope; /* the clients the caller may see */
     char request_id[GL_REQUEST_ID_MAX];
     int64_t now; /* read once per request: every write of the request carries it */
+    /* Authentication (server.c): how the caller got in, the session when by cookie, the
+     * server's token cache (for revocations to take effect at once), and TLS. */
+    enum gl_auth_kind { GL_AUTH_NONE, GL_AUTH_TOKEN, GL_AUTH_SESSION } auth;
+    struct gl_session session;
+    struct gl_auth_cache *auth_cache;
+    bool tls;
 };
 
 struct gl_response {
@@ -50,6 +57,8 @@ struct gl_response {
     int64_t etag_version; /* > 0: send ETag: "N" */
     char location[96];
     char allow[64];
+    char set_cookie[192];  /* non-empty: sent as Set-Cookie */
+    unsigned retry_after; /* > 0: send Retry-After: N (seconds) */
 };
 
 typedef int (*gl_handler_fn)(struct gl_request *req, struct gl_response *res);
@@ -57,6 +66,10 @@ typedef int (*gl_handler_fn)(struct gl_request *req, struct gl_response *res);
 /* Query parameter or header value; NULL when absent. Borrowed from the connection. */
 const char *gl_req_query(const struct gl_request *req, const char *name);
 const char *gl_req_header(const struct gl_request *req, const char *name);
+const char *gl_req_cookie(const struct gl_request *req, const char *name);
+/* The peer's IP address as text ("unknown" when it cannot be told). */
+#define GL_ADDR_MAX 64
+void gl_req_client_addr(const struct gl_request *req, char *out, size_t size);
 /* Parses the body as one JSON object. An empty body gives an empty object when
  * allow_empty. Fills err (GL_E_INVALID, GL_E_UNSUPPORTED) and returns non-zero otherwise.
  * *out is a new reference. */
@@ -105,5 +118,13 @@ int gl_h_change_get(struct gl_request *req, struct gl_response *res);
 int gl_h_change_patch(struct gl_request *req, struct gl_response *res);
 int gl_h_change_action(struct gl_request *req, struct gl_response *res);
 int gl_h_change_timeline(struct gl_request *req, struct gl_response *res);
+int gl_h_audit_verify(struct gl_request *req, struct gl_response *res);
+int gl_h_audit_export(struct gl_request *req, struct gl_response *res);
+int gl_h_session_create(struct gl_request *req, struct gl_response *res);
+int gl_h_session_get(struct gl_request *req, struct gl_response *res);
+int gl_h_session_delete(struct gl_request *req, struct gl_response *res);
+int gl_h_tokens_list(struct gl_request *req, struct gl_response *res);
+int gl_h_tokens_create(struct gl_request *req, struct gl_response *res);
+int gl_h_token_delete(struct gl_request *req, struct gl_response *res);
 
 #endif

@@ -11,6 +11,13 @@
 static const struct gl_route routes[] = {
     {"GET", "/healthz", gl_h_health, GL_ROUTE_PUBLIC},
 
+    {"POST", "/api/v1/session", gl_h_session_create, GL_ROUTE_PUBLIC},
+    {"GET", "/api/v1/session", gl_h_session_get, 0},
+    {"DELETE", "/api/v1/session", gl_h_session_delete, 0},
+    {"GET", "/api/v1/tokens", gl_h_tokens_list, 0},
+    {"POST", "/api/v1/tokens", gl_h_tokens_create, 0},
+    {"DELETE", "/api/v1/tokens/{}", gl_h_token_delete, 0},
+
     {"GET", "/api/v1/clients", gl_h_clients_list, 0},
     {"POST", "/api/v1/clients", gl_h_clients_create, 0},
     {"GET", "/api/v1/clients/{}", gl_h_client_get, 0},
@@ -27,6 +34,9 @@ static const struct gl_route routes[] = {
     {"PATCH", "/api/v1/changes/{}", gl_h_change_patch, 0},
     {"GET", "/api/v1/changes/{}/timeline", gl_h_change_timeline, 0},
     {"POST", "/api/v1/changes/{}/{}", gl_h_change_action, 0},
+
+    {"GET", "/api/v1/audit/verify", gl_h_audit_verify, 0},
+    {"GET", "/api/v1/audit/export", gl_h_audit_export, 0},
 };
 
 /* Matches path against pattern segment by segment; on success stores the "{}" segments

@@ -12,6 +12,11 @@
  * the write pool (workers.h); the worker fills the response and resumes the connection,
  * and the next call of the access handler sends it. The event threads thus keep serving
  * reads, and the many writes in flight are committed together by the store.
+ *
+ * Authentication: an Authorization: Bearer token (looked up through the token cache), or
+ * else the session cookie; a cookie-authenticated request that changes state must echo
+ * the session's CSRF token in X-CSRF-Token. Nothing secret is ever logged. With a
+ * certificate configured the daemon speaks only TLS (GnuTLS inside libmicrohttpd).
  */
 #include "http/server.h"
 
@@ -32,6 +37,7 @@
 #include "http/auth.h"
 #include "http/request.h"
 #include "http/routes.h"
+#include "http/secret.h"
 #include "http/workers.h"
 #include "util/utf8.h"
 #include "util/banned.h"
@@ -118,29 +124,75 @@ static struct gl_request *request_new(struct gl_server *srv, struct MHD_Connecti
     req->method = method;
     req->path = url;
     req->now = (int64_t)time(NULL);
+    req->auth_cache = srv->auth_cache;
+    req->tls = srv->cfg.tls_cert_pem != NULL;
     gl_buf_init(&req->body, srv->cfg.max_body);
     gl_user_init(&req->user);
     set_request_id(srv, req);
     return req;
 }
 
-/* Resolves the bearer token to a user and the user's scope; fills err on failure. */
-static int authenticate(struct gl_server *srv, struct gl_request *req, struct gl_error *err)
+static bool is_write_method(const char *method)
 {
-    const char *auth = gl_req_header(req, "Authorization");
+    return strcmp(method, "POST") == 0 || strcmp(method, "PATCH") == 0 ||
+           strcmp(method, "PUT") == 0 || strcmp(method, "DELETE") == 0;
+}
+
+static int auth_bearer(struct gl_server *srv, struct gl_request *req, const char *auth,
+                       struct gl_error *err)
+{
     static const char prefix[] = "Bearer ";
-    if (!auth || strncasecmp(auth, prefix, sizeof prefix - 1) != 0)
+    if (strncasecmp(auth, prefix, sizeof prefix - 1) != 0)
         return gl_error_set(err, GL_E_UNAUTHORIZED, NULL,
                             "send an API token as Authorization: Bearer TOKEN");
-    const char *token = auth + sizeof prefix - 1;
-    unsigned char hash[32];
-    crypto_generichash(hash, sizeof hash, (const unsigned char *)token, strlen(token), NULL, 0);
+    unsigned char hash[GL_SECRET_HASH_LEN];
+    gl_secret_hash(auth + sizeof prefix - 1, hash);
     if (gl_auth_cache_get(srv->auth_cache, hash, req->now, &req->user) != 0) {
         if (STORE(req, token_lookup, hash, req->now, &req->user, err) != 0)
             return gl_error_set(err, GL_E_UNAUTHORIZED, NULL,
                                 "the token is unknown, expired or revoked");
         gl_auth_cache_put(srv->auth_cache, hash, &req->user, req->now);
     }
+    req->auth = GL_AUTH_TOKEN;
+    return 0;
+}
+
+/* The session cookie; state-changing methods must also carry the session's CSRF token
+ * (a cross-site page can make the browser send the cookie, never read the token). */
+static int auth_session(struct gl_request *req, const char *cookie, struct gl_error *err)
+{
+    unsigned char hash[GL_SECRET_HASH_LEN];
+    gl_secret_hash(cookie, hash);
+    if (STORE(req, session_lookup, hash, req->now, &req->user, &req->session, err) != 0)
+        return gl_error_set(err, GL_E_UNAUTHORIZED, NULL,
+                            "the session is unknown, expired or ended; log in again");
+    req->auth = GL_AUTH_SESSION;
+    if (!is_write_method(req->method))
+        return 0;
+    const char *csrf = gl_req_header(req, GL_CSRF_HEADER);
+    if (!csrf || !gl_secret_equal(csrf, req->session.csrf_token))
+        return gl_error_set(err, GL_E_FORBIDDEN, GL_CSRF_HEADER,
+                            "a browser session must send its CSRF token in " GL_CSRF_HEADER
+                            " with every %s",
+                            req->method);
+    return 0;
+}
+
+/* Resolves the bearer token or the session cookie to a user and the user's scope. */
+static int authenticate(struct gl_server *srv, struct gl_request *req, struct gl_error *err)
+{
+    const char *auth = gl_req_header(req, "Authorization");
+    const char *cookie = auth ? NULL : gl_req_cookie(req, GL_SESSION_COOKIE);
+    int rc;
+    if (auth)
+        rc = auth_bearer(srv, req, auth, err);
+    else if (cookie && *cookie)
+        rc = auth_session(req, cookie, err);
+    else
+        rc = gl_error_set(err, GL_E_UNAUTHORIZED, NULL,
+                          "send an API token as Authorization: Bearer TOKEN, or log in");
+    if (rc)
+        return rc;
     if (gl_user_scope(&req->user, &req->scope) != 0)
         return gl_error_set(err, GL_E_INTERNAL, NULL, "out of memory");
     return 0;
@@ -223,6 +275,15 @@ static enum MHD_Result send_response(struct gl_request *req, struct gl_response 
         MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, res->allow);
     if (req->request_id[0])
         MHD_add_response_header(r, "X-Request-Id", req->request_id);
+    if (res->set_cookie[0])
+        MHD_add_response_header(r, MHD_HTTP_HEADER_SET_COOKIE, res->set_cookie);
+    if (res->retry_after > 0) {
+        char secs[16];
+        snprintf(secs, sizeof secs, "%u", res->retry_after);
+        MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, secs);
+    }
+    if (req->tls)
+        MHD_add_response_header(r, "Strict-Transport-Security", "max-age=31536000");
     for (size_t i = 0; i < sizeof security_headers / sizeof security_headers[0]; i++)
         MHD_add_response_header(r, security_headers[i].name, security_headers[i].value);
     enum MHD_Result ret = MHD_queue_response(req->conn, res->status, r);
@@ -238,12 +299,6 @@ static bool declared_too_large(struct gl_request *req)
     char *end;
     unsigned long long n = strtoull(cl, &end, 10);
     return *end == '\0' && n > req->body.max;
-}
-
-static bool is_write_method(const char *method)
-{
-    return strcmp(method, "POST") == 0 || strcmp(method, "PATCH") == 0 ||
-           strcmp(method, "PUT") == 0 || strcmp(method, "DELETE") == 0;
 }
 
 /* Runs on the write pool. */
@@ -339,6 +394,14 @@ struct gl_server *gl_server_start(struct gl_store *st, const struct gl_server_co
         gl_error_set(err, GL_E_INVALID, "listen", "not an IP address: %s", host);
         return NULL;
     }
+    if (cfg->tls_cert_pem && !cfg->tls_key_pem) {
+        gl_error_set(err, GL_E_INVALID, "tls", "a TLS certificate needs its private key");
+        return NULL;
+    }
+    if (cfg->tls_cert_pem && MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
+        gl_error_set(err, GL_E_INVALID, "tls", "this libmicrohttpd was built without TLS");
+        return NULL;
+    }
     struct gl_server *srv = calloc(1, sizeof *srv);
     if (!srv) {
         gl_error_set(err, GL_E_INTERNAL, NULL, "out of memory");
@@ -361,19 +424,28 @@ struct gl_server *gl_server_start(struct gl_store *st, const struct gl_server_co
     if (!srv->cfg.write_threads)
         srv->cfg.write_threads = 32;
     srv->workers = gl_workers_start(srv->cfg.write_threads);
+    gl_password_prepare();
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME;
     if (ipv6)
         flags |= MHD_USE_IPv6;
+    struct MHD_OptionItem tls[3] = {{MHD_OPTION_END, 0, NULL}};
+    if (cfg->tls_cert_pem) {
+        flags |= MHD_USE_TLS;
+        tls[0] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0, (void *)cfg->tls_cert_pem};
+        tls[1] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0, (void *)cfg->tls_key_pem};
+        tls[2] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
+    }
     srv->daemon = MHD_start_daemon(
         flags, cfg->port, NULL, NULL, on_request, srv, MHD_OPTION_SOCK_ADDR,
         (struct sockaddr *)&addr, MHD_OPTION_THREAD_POOL_SIZE, srv->cfg.threads,
         MHD_OPTION_CONNECTION_TIMEOUT, srv->cfg.timeout_s, MHD_OPTION_CONNECTION_LIMIT,
         (unsigned)1024, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)64 * 1024,
         MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)1024, MHD_OPTION_NOTIFY_COMPLETED, on_completed,
-        srv, MHD_OPTION_END);
+        srv, MHD_OPTION_ARRAY, tls, MHD_OPTION_END);
     if (!srv->daemon) {
-        gl_error_set(err, GL_E_INTERNAL, "listen", "cannot listen on %s:%u", host,
-                     (unsigned)cfg->port);
+        gl_error_set(err, GL_E_INTERNAL, "listen", "cannot listen on %s:%u%s", host,
+                     (unsigned)cfg->port,
+                     cfg->tls_cert_pem ? " with this TLS certificate and key" : "");
         gl_workers_free(srv->workers);
         gl_auth_cache_free(srv->auth_cache);
         free(srv);

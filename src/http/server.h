@@ -20,6 +20,10 @@ struct gl_server_config {
     unsigned write_threads; /* threads running writes, so many commit together; 0 = 32 */
     size_t max_body;       /* request body cap in bytes; 0 = 1 MiB */
     unsigned timeout_s;    /* idle connection timeout; 0 = 30 s */
+    /* PEM certificate chain and private key (borrowed; kept until gl_server_stop): when
+     * set, the server speaks only HTTPS and session cookies are marked Secure. */
+    const char *tls_cert_pem;
+    const char *tls_key_pem;
 };
 
 struct gl_server;

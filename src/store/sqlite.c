@@ -52,7 +52,18 @@ static const struct gl_store_ops sq_ops = {
     .token_create = sq_token_create,
     .token_revoke = sq_token_revoke,
     .token_lookup = sq_token_lookup,
+    .token_list = sq_token_list,
+    .token_revoke_owned = sq_token_revoke_owned,
+    .user_set_password = sq_user_set_password,
+    .user_credentials = sq_user_credentials,
+    .session_create = sq_session_create,
+    .session_lookup = sq_session_lookup,
+    .session_revoke = sq_session_revoke,
+    .login_failure_add = sq_login_failure_add,
+    .login_failure_count = sq_login_failure_count,
+    .login_failure_clear = sq_login_failure_clear,
     .audit_list = sq_audit_list,
+    .audit_export = sq_audit_export,
 };
 
 /* Applied to every new connection. busy_timeout comes first: switching to WAL may have to

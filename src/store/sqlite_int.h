@@ -8,7 +8,9 @@
  *   sqlite_change.c  changes: create, update, get, timeline
  *   sqlite_list.c    list queries: changes and CIs, with the client-scope filter
  *   sqlite_misc.c    clients, CIs, audit list, backup; the shared tx/audit helpers
+ *   sqlite_audit.c   the audit export (one client's events in a time range, paged)
  *   sqlite_user.c    users and grants, API tokens
+ *   sqlite_auth.c    passwords, browser sessions, failed-login bookkeeping
  *
  * Invariants: a struct sq_conn is used by exactly one thread between sq_acquire and
  * sq_release; when it goes back to the pool no transaction is open and no statement is
@@ -77,6 +79,23 @@ enum sq_stmt_id {
     SQ_TOKEN_LOOKUP,
     SQ_TOKEN_OWNER,
     SQ_TOKEN_REVOKE,
+    SQ_TOKEN_LIST,
+    SQ_USER_CREDENTIALS,
+    SQ_USER_BY_ID,
+    SQ_USER_SET_PASSWORD,
+    SQ_SESSION_INSERT,
+    SQ_SESSION_LOOKUP,
+    SQ_SESSION_GET,
+    SQ_SESSION_REVOKE,
+    SQ_SESSION_END_ALL,
+    SQ_SESSION_PRUNE,
+    SQ_FAILURE_INSERT,
+    SQ_FAILURE_PRUNE,
+    SQ_FAILURE_COUNT,
+    SQ_FAILURE_CLEAR,
+    SQ_AUDIT_EVENT_AT,
+    SQ_AUDIT_EXPORT_CLIENT,
+    SQ_AUDIT_EXPORT_ALL,
     SQ_STMT__COUNT
 };
 
@@ -265,7 +284,34 @@ int sq_token_revoke(struct gl_store *st, const struct gl_write_ctx *ctx, int64_t
                     struct gl_error *err);
 int sq_token_lookup(struct gl_store *st, const unsigned char hash[32], int64_t now,
                     struct gl_user *out, struct gl_error *err);
+int sq_token_list(struct gl_store *st, int64_t user_id, struct gl_token_list *out,
+                  struct gl_error *err);
+int sq_token_revoke_owned(struct gl_store *st, const struct gl_write_ctx *ctx, int64_t token_id,
+                          int64_t owner_id, int64_t *user_id, struct gl_error *err);
+/* Steps a user query (id, name, is_admin, created_at) into out (initialised) with its
+ * grants; `missing` (filled with `missing_msg`) when there is no row (sqlite_user.c). */
+int sq_user_fetch(struct sq_conn *c, sqlite3_stmt *st, int missing, const char *missing_msg,
+                  struct gl_user *out, struct gl_error *err);
+
+/* sqlite_auth.c */
+int sq_user_set_password(struct gl_store *st, const struct gl_write_ctx *ctx, int64_t user_id,
+                         const char *hash, struct gl_error *err);
+int sq_user_credentials(struct gl_store *st, const char *name, struct gl_user *out, char **hash,
+                        struct gl_error *err);
+int sq_session_create(struct gl_store *st, const struct gl_write_ctx *ctx, int64_t user_id,
+                      const unsigned char hash[32], const char *csrf_token, int64_t expires_at,
+                      int64_t *session_id, struct gl_error *err);
+int sq_session_lookup(struct gl_store *st, const unsigned char hash[32], int64_t now,
+                      struct gl_user *out, struct gl_session *s, struct gl_error *err);
+int sq_session_revoke(struct gl_store *st, const struct gl_write_ctx *ctx,
+                      const unsigned char hash[32], struct gl_error *err);
+int sq_login_failure_add(struct gl_store *st, const char *key, int64_t at, struct gl_error *err);
+int sq_login_failure_count(struct gl_store *st, const char *key, int64_t since, int *count,
+                           int64_t *earliest, struct gl_error *err);
+int sq_login_failure_clear(struct gl_store *st, const char *key, struct gl_error *err);
 int sq_audit_list(struct gl_store *st, int64_t after_id, int limit, struct gl_audit_list *out,
                   struct gl_error *err);
+int sq_audit_export(struct gl_store *st, const struct gl_audit_filter *f,
+                    struct gl_audit_page *out, struct gl_error *err);
 
 #endif

@@ -250,6 +250,32 @@ static const struct migration migrations[] = {
      "CREATE TRIGGER audit_events_no_delete BEFORE DELETE ON audit_events BEGIN"
      "  SELECT RAISE(ABORT, 'audit_events is append-only');"
      "END;"},
+    {2,
+     /* Authentication. password_hash is crypto_pwhash_str output (Argon2id, parameters in
+      * the string); NULL = no password login. Sessions keep only the hash of the cookie;
+      * the CSRF token is not a credential on its own (useless without the cookie). */
+     "ALTER TABLE users ADD COLUMN password_hash TEXT;"
+     "CREATE TABLE sessions ("
+     "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+     "  user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+     "  token_hash BLOB NOT NULL UNIQUE,"
+     "  csrf_token TEXT NOT NULL,"
+     "  created_at INTEGER NOT NULL,"
+     "  expires_at INTEGER NOT NULL,"
+     "  revoked_at INTEGER"
+     ");"
+     "CREATE INDEX sessions_user ON sessions(user_id);"
+     "CREATE INDEX sessions_expires ON sessions(expires_at);"
+     /* Failed logins, one row each, keyed "user:NAME" or "addr:IP"; pruned as they age. */
+     "CREATE TABLE login_failures ("
+     "  key TEXT NOT NULL,"
+     "  at INTEGER NOT NULL"
+     ");"
+     "CREATE INDEX login_failures_key ON login_failures(key, at);"
+     "CREATE INDEX login_failures_at ON login_failures(at);"},
+    {3,
+     /* The audit export reads one client's events in a time range, in (at, id) order. */
+     "CREATE INDEX audit_events_client_at ON audit_events(client_id, at);"},
 };
 
 #define NMIGRATIONS (sizeof migrations / sizeof migrations[0])

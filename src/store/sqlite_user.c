@@ -6,7 +6,8 @@
  *    user names are unique (GL_E_DUPLICATE "name");
  *  - tokens are stored only as hashes, and audit snapshots of a token never include the
  *    hash; a lookup succeeds only for a token neither revoked nor expired at the given time;
- *  - revoking is idempotent: the first revocation is the one on record (and audited).
+ *  - revoking is idempotent: the first revocation is the one on record (and audited);
+ *    a revocation limited to an owner reports another owner's token as not found.
  */
 #include "store/sqlite_int.h"
 
@@ -36,6 +37,9 @@ static const char token_lookup_sql[] =
     "AND (t.expires_at IS NULL OR t.expires_at > ?)";
 static const char token_owner_sql[] = "SELECT user_id, revoked_at FROM api_tokens WHERE id = ?";
 static const char token_revoke_sql[] = "UPDATE api_tokens SET revoked_at = ? WHERE id = ?";
+static const char token_list_sql[] =
+    "SELECT id, user_id, created_at, expires_at, revoked_at FROM api_tokens WHERE user_id = ? "
+    "ORDER BY id DESC";
 
 static int load_grants(struct sq_conn *c, struct gl_user *u, struct gl_error *err)
 {
@@ -58,9 +62,8 @@ static int load_grants(struct sq_conn *c, struct gl_user *u, struct gl_error *er
     return rc;
 }
 
-/* Steps a user query (id, name, is_admin, created_at) into out; `missing` when no row. */
-static int fetch_user(struct sq_conn *c, sqlite3_stmt *st, int missing, struct gl_user *out,
-                      struct gl_error *err)
+int sq_user_fetch(struct sq_conn *c, sqlite3_stmt *st, int missing, const char *missing_msg,
+                  struct gl_user *out, struct gl_error *err)
 {
     int rc = 0, src = sqlite3_step(st);
     if (src == SQLITE_ROW) {
@@ -70,9 +73,7 @@ static int fetch_user(struct sq_conn *c, sqlite3_stmt *st, int missing, struct g
         if (sq_col_text(st, 1, &out->name))
             rc = sq_oom(err);
     } else if (src == SQLITE_DONE) {
-        rc = missing == GL_E_UNAUTHORIZED
-                 ? gl_error_set(err, missing, NULL, "the token is unknown, expired or revoked")
-                 : gl_error_set(err, missing, NULL, "no such user");
+        rc = gl_error_set(err, missing, NULL, "%s", missing_msg);
     } else {
         rc = sq_error(c, src, NULL, "read user", err);
     }
@@ -146,14 +147,15 @@ static int user_read_tx(struct sq_conn *c, void *arg, struct gl_error *err)
         if (!st)
             return GL_E_INTERNAL;
         sqlite3_bind_text(st, 1, r->name, -1, SQLITE_STATIC);
-        return fetch_user(c, st, GL_E_NOT_FOUND, r->out, err);
+        return sq_user_fetch(c, st, GL_E_NOT_FOUND, "no such user", r->out, err);
     }
     st = sq_stmt(c, SQ_TOKEN_LOOKUP, token_lookup_sql, err);
     if (!st)
         return GL_E_INTERNAL;
     sqlite3_bind_blob(st, 1, r->hash, 32, SQLITE_STATIC);
     sqlite3_bind_int64(st, 2, r->now);
-    return fetch_user(c, st, GL_E_UNAUTHORIZED, r->out, err);
+    return sq_user_fetch(c, st, GL_E_UNAUTHORIZED, "the token is unknown, expired or revoked",
+                         r->out, err);
 }
 
 int sq_user_get(struct gl_store *st, const char *name, struct gl_user *out, struct gl_error *err)
@@ -196,7 +198,7 @@ static char *token_json(int64_t id, const char *key, int64_t t)
 
 struct token_write {
     const struct gl_write_ctx *ctx;
-    int64_t user_id;
+    int64_t user_id; /* create: the owner; revoke: the required owner (0 = any), then the owner */
     const unsigned char *hash;
     int64_t expires_at;
     int64_t token_id;
@@ -251,10 +253,11 @@ static int token_revoke_tx(struct sq_conn *c, void *arg, struct gl_error *err)
     bool revoked = src == SQLITE_ROW && sqlite3_column_type(own, 1) != SQLITE_NULL;
     int64_t user_id = src == SQLITE_ROW ? sqlite3_column_int64(own, 0) : 0;
     sqlite3_reset(own);
-    if (src == SQLITE_DONE)
+    if (src == SQLITE_DONE || (src == SQLITE_ROW && w->user_id && w->user_id != user_id))
         return gl_error_set(err, GL_E_NOT_FOUND, NULL, "no such token");
     if (src != SQLITE_ROW)
         return sq_error(c, src, NULL, "read token", err);
+    w->user_id = user_id;
     if (revoked)
         return 0; /* idempotent: the first revocation is the one on record */
     sqlite3_bind_int64(upd, 1, w->ctx->now);
@@ -272,4 +275,58 @@ int sq_token_revoke(struct gl_store *st, const struct gl_write_ctx *ctx, int64_t
 {
     struct token_write w = {ctx, 0, NULL, GL_TIME_UNSET, token_id};
     return sq_with_tx(st, true, token_revoke_tx, &w, err);
+}
+
+int sq_token_revoke_owned(struct gl_store *st, const struct gl_write_ctx *ctx, int64_t token_id,
+                          int64_t owner_id, int64_t *user_id, struct gl_error *err)
+{
+    struct token_write w = {ctx, owner_id, NULL, GL_TIME_UNSET, token_id};
+    int rc = sq_with_tx(st, true, token_revoke_tx, &w, err);
+    if (!rc && user_id)
+        *user_id = w.user_id;
+    return rc;
+}
+
+struct token_read {
+    int64_t user_id;
+    struct gl_token_list *out;
+};
+
+static int token_list_tx(struct sq_conn *c, void *arg, struct gl_error *err)
+{
+    struct token_read *r = arg;
+    sqlite3_stmt *st = sq_stmt(c, SQ_TOKEN_LIST, token_list_sql, err);
+    if (!st)
+        return GL_E_INTERNAL;
+    sqlite3_bind_int64(st, 1, r->user_id);
+    size_t cap = 0;
+    int rc = 0, src = SQLITE_DONE;
+    while (!rc && (src = sqlite3_step(st)) == SQLITE_ROW) {
+        if (sq_grow((void **)&r->out->items, r->out->len, &cap, sizeof r->out->items[0])) {
+            rc = sq_oom(err);
+            break;
+        }
+        r->out->items[r->out->len++] = (struct gl_token_info){
+            .id = sqlite3_column_int64(st, 0),
+            .user_id = sqlite3_column_int64(st, 1),
+            .created_at = sqlite3_column_int64(st, 2),
+            .expires_at = sq_col_time(st, 3),
+            .revoked_at = sq_col_time(st, 4),
+        };
+    }
+    if (!rc && src != SQLITE_DONE)
+        rc = sq_error(c, src, NULL, "list tokens", err);
+    sqlite3_reset(st);
+    return rc;
+}
+
+int sq_token_list(struct gl_store *st, int64_t user_id, struct gl_token_list *out,
+                  struct gl_error *err)
+{
+    *out = (struct gl_token_list){0};
+    struct token_read r = {user_id, out};
+    int rc = sq_with_tx(st, false, token_list_tx, &r, err);
+    if (rc)
+        gl_token_list_release(out);
+    return rc;
 }

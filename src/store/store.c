@@ -1,6 +1,7 @@
 /*
  * store.c - backend-independent parts of the storage interface (see store.h): closing a
- * store through its ops table and releasing the pages and lists the store hands out.
+ * store through its ops table, releasing the pages and lists the store hands out, and
+ * verifying the audit chain through any backend's audit_list.
  *
  * Invariant: every release function accepts NULL and leaves the struct empty, so a
  * released page can be released again or refilled.
@@ -70,4 +71,49 @@ void gl_change_doc_page_release(struct gl_change_doc_page *p)
     p->items = NULL;
     p->len = 0;
     p->next_cursor = 0;
+}
+
+void gl_token_list_release(struct gl_token_list *l)
+{
+    if (!l)
+        return;
+    free(l->items);
+    l->items = NULL;
+    l->len = 0;
+}
+
+void gl_audit_page_release(struct gl_audit_page *p)
+{
+    if (!p)
+        return;
+    for (size_t i = 0; i < p->len; i++)
+        gl_audit_event_release(&p->items[i]);
+    free(p->items);
+    p->items = NULL;
+    p->len = 0;
+    p->next_cursor = 0;
+}
+
+/* Events per audit_list call while verifying: bounds memory, amortises the queries. */
+#define VERIFY_PAGE 1000
+
+int gl_store_audit_verify(struct gl_store *st, struct gl_audit_verifier *v,
+                          struct gl_error *err)
+{
+    gl_audit_verifier_init(v);
+    int64_t after = 0;
+    for (;;) {
+        struct gl_audit_list l;
+        int rc = st->ops->audit_list(st, after, VERIFY_PAGE, &l, err);
+        if (rc)
+            return rc;
+        size_t n = l.len;
+        for (size_t i = 0; i < n && !v->broken_id; i++)
+            gl_audit_verifier_feed(v, &l.items[i]);
+        if (n)
+            after = l.items[n - 1].id;
+        gl_audit_list_release(&l);
+        if (n < VERIFY_PAGE || v->broken_id)
+            return 0;
+    }
 }

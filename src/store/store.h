@@ -105,6 +105,47 @@ struct gl_client_list {
     size_t len;
 };
 
+/* An API token as listed: never its hash. */
+struct gl_token_info {
+    int64_t id;
+    int64_t user_id;
+    int64_t created_at;
+    int64_t expires_at; /* GL_TIME_UNSET = never */
+    int64_t revoked_at; /* GL_TIME_UNSET = still valid */
+};
+
+struct gl_token_list {
+    struct gl_token_info *items;
+    size_t len;
+};
+
+#define GL_CSRF_MAX 64
+
+/* A browser session as the store returns it (the cookie itself is never stored). */
+struct gl_session {
+    int64_t id;
+    int64_t user_id;
+    char csrf_token[GL_CSRF_MAX];
+    int64_t created_at;
+    int64_t expires_at;
+};
+
+/* The audit export: events of one client in a time range, oldest first by (at, id). */
+#define GL_AUDIT_PAGE_MAX 1000
+
+struct gl_audit_filter {
+    int64_t client_id; /* 0 = every event, the global ones (users, tokens) included */
+    int64_t from, to;  /* at in [from, to); GL_TIME_UNSET = open */
+    int64_t after_id;  /* cursor: the next_cursor of the previous page; 0 = from the start */
+    int limit;         /* 1..GL_AUDIT_PAGE_MAX */
+};
+
+struct gl_audit_page {
+    struct gl_audit_event *items;
+    size_t len;
+    int64_t next_cursor; /* pass as after_id for the next page; 0 = no more */
+};
+
 struct gl_store_ops {
     const char *name;
     void (*close)(struct gl_store *st);
@@ -170,10 +211,51 @@ struct gl_store_ops {
     /* The user holding an unexpired, unrevoked token with this hash; GL_E_UNAUTHORIZED else. */
     int (*token_lookup)(struct gl_store *st, const unsigned char hash[32], int64_t now,
                         struct gl_user *out, struct gl_error *err);
+    /* The tokens of user_id, newest first. */
+    int (*token_list)(struct gl_store *st, int64_t user_id, struct gl_token_list *out,
+                      struct gl_error *err);
+    /* token_revoke limited to the tokens of owner_id (0 = any owner): another user's token
+     * is GL_E_NOT_FOUND. *user_id (may be NULL) receives the token's owner. */
+    int (*token_revoke_owned)(struct gl_store *st, const struct gl_write_ctx *ctx,
+                              int64_t token_id, int64_t owner_id, int64_t *user_id,
+                              struct gl_error *err);
+
+    /* Sets (hash = crypto_pwhash_str output) or clears (NULL) a user's password and ends
+     * the user's open sessions at ctx->now. GL_E_NOT_FOUND for an unknown id. */
+    int (*user_set_password)(struct gl_store *st, const struct gl_write_ctx *ctx,
+                             int64_t user_id, const char *hash, struct gl_error *err);
+    /* The user called name and its password hash (*hash malloc'd; NULL when the user has
+     * no password). GL_E_NOT_FOUND for an unknown name. */
+    int (*user_credentials)(struct gl_store *st, const char *name, struct gl_user *out,
+                            char **hash, struct gl_error *err);
+    /* Stores a session by the hash of its cookie, with its CSRF token. */
+    int (*session_create)(struct gl_store *st, const struct gl_write_ctx *ctx, int64_t user_id,
+                          const unsigned char hash[32], const char *csrf_token,
+                          int64_t expires_at, int64_t *session_id, struct gl_error *err);
+    /* The user of an unexpired, unrevoked session with this hash, and the session;
+     * GL_E_UNAUTHORIZED else. */
+    int (*session_lookup)(struct gl_store *st, const unsigned char hash[32], int64_t now,
+                          struct gl_user *out, struct gl_session *s, struct gl_error *err);
+    /* Marks a session revoked at ctx->now (idempotent); GL_E_NOT_FOUND when unknown. */
+    int (*session_revoke)(struct gl_store *st, const struct gl_write_ctx *ctx,
+                          const unsigned char hash[32], struct gl_error *err);
+    /* Failed logins, counted per key ("user:NAME", "addr:IP"). add records one at `at`
+     * (and forgets the key's failures older than a day); count gives how many are at or
+     * after `since` and the earliest of them (GL_TIME_UNSET when none); clear forgets all
+     * of the key's failures. Bookkeeping, not records: none of them is audited. */
+    int (*login_failure_add)(struct gl_store *st, const char *key, int64_t at,
+                             struct gl_error *err);
+    int (*login_failure_count)(struct gl_store *st, const char *key, int64_t since, int *count,
+                               int64_t *earliest, struct gl_error *err);
+    int (*login_failure_clear)(struct gl_store *st, const char *key, struct gl_error *err);
 
     /* Audit events with id > after_id, oldest first, at most limit. */
     int (*audit_list)(struct gl_store *st, int64_t after_id, int limit, struct gl_audit_list *out,
                       struct gl_error *err);
+    /* A page of the audit export (struct gl_audit_filter); GL_E_INVALID for a bad limit
+     * or a cursor that names no event. */
+    int (*audit_export)(struct gl_store *st, const struct gl_audit_filter *f,
+                        struct gl_audit_page *out, struct gl_error *err);
 };
 
 struct gl_store {
@@ -191,5 +273,15 @@ void gl_change_doc_release(struct gl_change_doc *d);
 void gl_change_doc_page_release(struct gl_change_doc_page *p);
 void gl_ci_page_release(struct gl_ci_page *p);
 void gl_client_list_release(struct gl_client_list *l);
+void gl_audit_page_release(struct gl_audit_page *p);
+
+/* Verifies the whole audit chain (see struct gl_audit_verifier), reading it through
+ * audit_list a page at a time, so memory stays constant however long the log is. Events
+ * appended while it runs are verified too when they are reached. Returns 0 with v filled
+ * (v->broken_id != 0 when the chain is broken), or a gl_errcode when the log cannot be
+ * read. */
+int gl_store_audit_verify(struct gl_store *st, struct gl_audit_verifier *v,
+                          struct gl_error *err);
+void gl_token_list_release(struct gl_token_list *l);
 
 #endif

@@ -264,6 +264,7 @@ class Server:
         self.proc = None
         self.port = None
         self.token = None
+        self.users = {}       # name -> token of users made by Context.user_api
         self.incidents = []   # crashes seen while tests ran: (rc, stderr tail)
         self.starts = 0
         self._stderr_path = None
@@ -501,11 +502,35 @@ class Context:
         expect_status(r, 200, "GET change")
         return r.json
 
+    # -- users and roles
+
+    def user_api(self, role, clients=(), name=None):
+        """An Api authenticated as a user holding `role` on the client keys `clients` (none:
+        all clients), created on first use by `greenlight user add` while the server runs.
+        `role` "admin" makes an administrator."""
+        name = name or "-".join(["u", role] + list(clients))
+        if name not in self.server.users:
+            args = ["--admin"] if role == "admin" else \
+                ["--role", role] + [a for c in clients for a in ("--client", c)]
+            self.server.users[name] = self.server.make_token(name, args)
+        return self.server.api(self.log).with_token(self.server.users[name])
+
+    def approver(self):
+        """A change manager on every client who neither raised nor implements the
+        fixtures' changes (the admin raises them): separation of duties lets it approve."""
+        return self.user_api("change_manager", name="approver")
+
+    def api_for(self, action):
+        """Who performs `action` in tests of other subjects: the approver approves and
+        rejects, the admin does the rest."""
+        return self.approver() if action in ("approve", "reject") else self.api
+
     def act(self, ident, action, body=None, status=200, **kw):
+        api = kw.pop("api", None) or self.api_for(action)
         if body is None:
-            r = self.api.post(f"/api/v1/changes/{ident}/{action}", **kw)
+            r = api.post(f"/api/v1/changes/{ident}/{action}", **kw)
         else:
-            r = self.api.post(f"/api/v1/changes/{ident}/{action}", body, **kw)
+            r = api.post(f"/api/v1/changes/{ident}/{action}", body, **kw)
         expect_status(r, status, f"action {action}")
         return r
 

@@ -22,16 +22,19 @@ sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import harness  # noqa: E402
+import test_audit  # noqa: E402
 import test_auth  # noqa: E402
+import test_authz  # noqa: E402
 import test_bad_input  # noqa: E402
 import test_changes  # noqa: E402
 import test_cli  # noqa: E402
 import test_clients_cis  # noqa: E402
 import test_lifecycle  # noqa: E402
+import test_login  # noqa: E402
 import test_serve  # noqa: E402
 
-MODULES = [test_auth, test_clients_cis, test_changes, test_lifecycle, test_bad_input, test_cli,
-           test_serve]
+MODULES = [test_auth, test_authz, test_clients_cis, test_changes, test_lifecycle, test_bad_input,
+           test_cli, test_serve, test_audit, test_login]
 
 
 class Tap:

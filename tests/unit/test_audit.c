@@ -1,7 +1,8 @@
 /*
  * test_audit.c - unit tests of the audit hash chain (src/core/audit.c): determinism,
- * sensitivity to every field, NULL versus "", chaining, and a known answer computed
- * independently (Python hashlib.blake2b over the documented encoding).
+ * sensitivity to every field, NULL versus "", chaining, a known answer computed
+ * independently (Python hashlib.blake2b over the documented encoding), and the streaming
+ * verifier against altered, deleted, swapped and duplicated events.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -235,6 +236,142 @@ static void test_hex(void **state)
     assert_string_equal(hex + 60, "f7ff");
 }
 
+/* ---- streaming verification -------------------------------------------------------- */
+
+enum { CHAIN = 6 };
+
+/* A valid chain of CHAIN events with ids 1..CHAIN. */
+static void make_chain(struct gl_audit_event *evs)
+{
+    for (int i = 0; i < CHAIN; i++) {
+        make_event(&evs[i]);
+        evs[i].id = i + 1;
+        evs[i].at += i;
+        if (i > 0)
+            memcpy(evs[i].prev_hash, evs[i - 1].hash, GL_AUDIT_HASH_LEN);
+        gl_audit_hash(&evs[i]);
+    }
+}
+
+static void free_chain(struct gl_audit_event *evs)
+{
+    for (int i = 0; i < CHAIN; i++)
+        gl_audit_event_release(&evs[i]);
+}
+
+/* Feeds evs[0..n) in array order; returns the first broken id (0 = intact). */
+static int64_t verify(const struct gl_audit_event *evs, int n, struct gl_audit_verifier *v)
+{
+    gl_audit_verifier_init(v);
+    for (int i = 0; i < n; i++)
+        if (gl_audit_verifier_feed(v, &evs[i]) < 0) {
+            assert_int_equal(gl_audit_verifier_feed(v, &evs[0]), -1); /* stays broken */
+            return v->broken_id;
+        }
+    return 0;
+}
+
+static void test_verify_empty(void **state)
+{
+    struct gl_audit_verifier v;
+    static const unsigned char zero[GL_AUDIT_HASH_LEN];
+    assert_int_equal(verify(NULL, 0, &v), 0);
+    assert_int_equal(v.events, 0);
+    assert_int_equal(v.last_id, 0);
+    assert_memory_equal(v.last_hash, zero, GL_AUDIT_HASH_LEN);
+    assert_string_equal(v.reason, "");
+}
+
+static void test_verify_intact(void **state)
+{
+    struct gl_audit_event evs[CHAIN];
+    struct gl_audit_verifier v;
+    make_chain(evs);
+    assert_int_equal(verify(evs, CHAIN, &v), 0);
+    assert_int_equal(v.events, CHAIN);
+    assert_int_equal(v.last_id, CHAIN);
+    assert_memory_equal(v.last_hash, evs[CHAIN - 1].hash, GL_AUDIT_HASH_LEN);
+    free_chain(evs);
+}
+
+static void test_verify_altered(void **state)
+{
+    struct gl_audit_event evs[CHAIN];
+    struct gl_audit_verifier v;
+    make_chain(evs);
+    m_str(&evs[2].after_json, "{\"id\":666}");
+    assert_int_equal(verify(evs, CHAIN, &v), 3);
+    assert_string_equal(v.reason, "hash mismatch");
+    assert_int_equal(v.events, 2);
+
+    /* re-hashing the altered event moves the break to the next link */
+    gl_audit_hash(&evs[2]);
+    assert_int_equal(verify(evs, CHAIN, &v), 4);
+    assert_string_equal(v.reason, "chain broken: prev_hash does not match event 3");
+    free_chain(evs);
+}
+
+static void test_verify_deleted(void **state)
+{
+    struct gl_audit_event evs[CHAIN];
+    struct gl_audit_verifier v;
+    make_chain(evs);
+    /* without event 3: 1, 2, 4, 5, 6 */
+    struct gl_audit_event gap[CHAIN - 1] = {evs[0], evs[1], evs[3], evs[4], evs[5]};
+    assert_int_equal(verify(gap, CHAIN - 1, &v), 4);
+    assert_string_equal(v.reason, "missing event(s) before 4");
+
+    /* without event 3 and with the later ids renumbered to close the gap */
+    gap[2].id = 3;
+    assert_int_equal(verify(gap, CHAIN - 1, &v), 3);
+    assert_string_equal(v.reason, "chain broken: prev_hash does not match event 2");
+
+    /* without the first event */
+    assert_int_equal(verify(evs + 1, CHAIN - 1, &v), 2);
+    assert_string_equal(v.reason, "missing event(s) before 2");
+    free_chain(evs);
+}
+
+static void test_verify_swapped(void **state)
+{
+    struct gl_audit_event evs[CHAIN];
+    struct gl_audit_verifier v;
+    make_chain(evs);
+    /* events 3 and 4 trade places (and ids), as a reordering in the table would */
+    struct gl_audit_event sw[CHAIN] = {evs[0], evs[1], evs[3], evs[2], evs[4], evs[5]};
+    sw[2].id = 3;
+    sw[3].id = 4;
+    assert_int_equal(verify(sw, CHAIN, &v), 3);
+    assert_string_equal(v.reason, "chain broken: prev_hash does not match event 2");
+
+    /* the same rows read in the wrong order keep their ids: the link breaks first */
+    struct gl_audit_event order[CHAIN] = {evs[0], evs[1], evs[3], evs[2], evs[4], evs[5]};
+    assert_int_equal(verify(order, CHAIN, &v), 4);
+    assert_string_equal(v.reason, "missing event(s) before 4");
+    free_chain(evs);
+}
+
+static void test_verify_first_and_duplicate(void **state)
+{
+    struct gl_audit_event evs[CHAIN];
+    struct gl_audit_verifier v;
+    make_chain(evs);
+    evs[0].prev_hash[0] = 1;
+    gl_audit_hash(&evs[0]);
+    assert_int_equal(verify(evs, CHAIN, &v), 1);
+    assert_string_equal(v.reason, "chain broken: the first event does not chain from zero");
+    free_chain(evs);
+
+    /* a linking copy of event 3 under an old id */
+    make_chain(evs);
+    struct gl_audit_event dup[4] = {evs[0], evs[1], evs[2], evs[3]};
+    dup[3].id = 2;
+    memcpy(dup[3].prev_hash, evs[2].hash, GL_AUDIT_HASH_LEN);
+    assert_int_equal(verify(dup, 4, &v), 2);
+    assert_string_equal(v.reason, "event out of order after event 3");
+    free_chain(evs);
+}
+
 static int setup(void **state)
 {
     return sodium_init() < 0 ? -1 : 0;
@@ -250,6 +387,12 @@ int main(void)
         cmocka_unit_test(test_fields_cannot_bleed),
         cmocka_unit_test(test_chain),
         cmocka_unit_test(test_hex),
+        cmocka_unit_test(test_verify_empty),
+        cmocka_unit_test(test_verify_intact),
+        cmocka_unit_test(test_verify_altered),
+        cmocka_unit_test(test_verify_deleted),
+        cmocka_unit_test(test_verify_swapped),
+        cmocka_unit_test(test_verify_first_and_duplicate),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }

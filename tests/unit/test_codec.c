@@ -238,6 +238,27 @@ static void test_audit_event_embeds_snapshots(void **state)
     gl_audit_event_release(&ev);
 }
 
+static void test_audit_export_adds_client_and_prev_hash(void **state)
+{
+    struct gl_audit_event ev;
+    gl_audit_event_init(&ev);
+    ev.id = 4;
+    ev.client_id = 2;
+    ev.prev_hash[0] = 0xab;
+    ev.hash[31] = 0x01;
+    json_t *obj = gl_json_audit_export(&ev, "acme");
+    assert_string_equal(json_string_value(json_object_get(obj, "client")), "acme");
+    const char *prev = json_string_value(json_object_get(obj, "prev_hash"));
+    assert_int_equal(strlen(prev), 64);
+    assert_memory_equal(prev, "ab00", 4);
+    assert_string_equal(json_string_value(json_object_get(obj, "hash")) + 62, "01");
+    assert_int_equal(json_integer_value(json_object_get(obj, "id")), 4);
+    json_decref(obj);
+    obj = gl_json_audit_export(&ev, NULL); /* a global event */
+    assert_true(json_is_null(json_object_get(obj, "client")));
+    json_decref(obj);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -249,6 +270,7 @@ int main(void)
         cmocka_unit_test(test_client_codec),
         cmocka_unit_test(test_ci_codec),
         cmocka_unit_test(test_audit_event_embeds_snapshots),
+        cmocka_unit_test(test_audit_export_adds_client_and_prev_hash),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
