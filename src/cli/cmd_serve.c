@@ -36,6 +36,7 @@ struct serve_args {
     bool demo;
     unsigned threads;
     unsigned write_threads;
+    unsigned idle_timeout;
     struct gl_buf host; /* parsed from listen, without [] */
     uint16_t port;
     const char *tls_cert, *tls_key; /* file names */
@@ -44,7 +45,7 @@ struct serve_args {
 
 static const char usage[] =
     "usage: greenlight serve [--listen HOST:PORT] [--db PATH] [--demo] [--threads N]\n"
-    "                        [--write-threads N]\n"
+    "                        [--write-threads N] [--idle-timeout SECONDS]\n"
     "\n"
     "  --listen HOST:PORT  address to bind (default " DEFAULT_LISTEN "; port 0 picks one)\n"
     "  --db PATH           SQLite database, created and migrated when absent\n"
@@ -81,6 +82,7 @@ static int parse_args(int argc, char **argv, struct serve_args *a)
         {"listen", required_argument, NULL, 'l'}, {"db", required_argument, NULL, 'd'},
         {"demo", no_argument, NULL, 'D'},         {"threads", required_argument, NULL, 't'},
         {"write-threads", required_argument, NULL, 'w'},
+        {"idle-timeout", required_argument, NULL, 'i'},
         {"tls-cert", required_argument, NULL, 'C'}, {"tls-key", required_argument, NULL, 'K'},
         {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
     };
@@ -107,6 +109,11 @@ static int parse_args(int argc, char **argv, struct serve_args *a)
             if (gl_cli_parse_int(optarg, 0, MAX_THREADS, &n) < 0)
                 return gl_cli_usage_error("serve: --write-threads wants 0..%d", MAX_THREADS);
             a->write_threads = (unsigned)n;
+            break;
+        case 'i':
+            if (gl_cli_parse_int(optarg, 1, 3600, &n) < 0)
+                return gl_cli_usage_error("serve: --idle-timeout wants 1..3600 seconds");
+            a->idle_timeout = (unsigned)n;
             break;
         case 'C':
             a->tls_cert = optarg;
@@ -208,6 +215,7 @@ static int run(struct serve_args *a)
     struct gl_server_config cfg = {
         .host = gl_buf_str(&a->host), .port = a->port, .threads = a->threads,
         .write_threads = a->write_threads,
+        .timeout_s = a->idle_timeout,
         .tls_cert_pem = a->tls_cert ? gl_buf_str(&a->cert_pem) : NULL,
         .tls_key_pem = a->tls_cert ? gl_buf_str(&a->key_pem) : NULL};
     if (!(srv = gl_server_start(st, &cfg, &err))) {

@@ -533,6 +533,11 @@ int gl_change_check_edit(const struct gl_change *before, const char *field, stru
     if (strcmp(field, "type") == 0 && before->state != GL_STATE_DRAFT)
         return gl_error_set(err, GL_E_PRECONDITION, field,
                             "type can only be changed while a change is draft, not %s", st);
+    /* Separation of duties keys on who raised a change: once it is submitted, renaming
+     * the requester would let its approver launder their own change. */
+    if (strcmp(field, "raised_by") == 0 && before->state != GL_STATE_DRAFT)
+        return gl_error_set(err, GL_E_PRECONDITION, field,
+                            "raised_by can only be changed while a change is draft, not %s", st);
     if (!edit_allowed(before, field))
         return gl_error_set(err, GL_E_PRECONDITION, field,
                             "%s cannot be changed while the change is %s", field, st);

@@ -68,7 +68,7 @@ static bool expect_editable(enum gl_change_type t, enum gl_change_state s, const
                                             NULL};
     if (s == GL_STATE_CLOSED || s == GL_STATE_CANCELLED || strcmp(f, "client") == 0)
         return false;
-    if (strcmp(f, "type") == 0)
+    if (strcmp(f, "type") == 0 || strcmp(f, "raised_by") == 0)
         return s == GL_STATE_DRAFT;
     switch (s) {
     case GL_STATE_DRAFT:
@@ -110,9 +110,9 @@ static void test_check_edit_every_field_state_type(void **state)
             }
         }
     }
-    /* 3 types x (4 open states x 19 + draft type) + approved/scheduled 9 x 2 x 3
-     * + started 5 states x (3 normal/standard, 9 emergency). */
-    assert_int_equal(allowed, 3 * (4 * 18 + 1) + 3 * 2 * 9 + 5 * (3 + 3 + 9));
+    /* 3 types x (4 open states x 17 + draft-only type and raised_by)
+     * + approved/scheduled 9 x 2 x 3 + started 5 states x (3 normal/standard, 9 emergency). */
+    assert_int_equal(allowed, 3 * (4 * 17 + 2) + 3 * 2 * 9 + 5 * (3 + 3 + 9));
 }
 
 static void test_check_edit_details(void **state)
@@ -130,6 +130,11 @@ static void test_check_edit_details(void **state)
     c.state = GL_STATE_SUBMITTED;
     assert_int_equal(gl_change_check_edit(&c, "type", &err), GL_E_PRECONDITION);
     assert_non_null(strstr(err.detail, "submitted"));
+    /* who raised it is frozen at submission: separation of duties relies on it */
+    assert_int_equal(gl_change_check_edit(&c, "raised_by", &err), GL_E_PRECONDITION);
+    assert_string_equal(err.field, "raised_by");
+    c.state = GL_STATE_DRAFT;
+    assert_int_equal(gl_change_check_edit(&c, "raised_by", &err), 0);
 }
 
 static void test_check_edit_unknown_field(void **state)
