@@ -15,18 +15,22 @@
  * every mutable record has `version` for optimistic concurrency; ids humans see (CHG-,
  * CI-) use AUTOINCREMENT so they are never reused.
  *
- * Roadmap (later migrations, sketched so migration 1 leaves room for them):
- *   2  risk & approvals: risk_assessments(change_id, at, score, level, factors_json,
+ * Applied: 1 foundation (clients, CIs, changes, users, tokens, audit log); 2 passwords,
+ * sessions and login failures; 3 the audit log's (client, time) index for exports.
+ *
+ * Roadmap (later migrations, sketched so the schema leaves room for them):
+ *   risk & approvals: risk_assessments(change_id, at, score, level, factors_json,
  *      policy_version), approval_stages(change_id, seq, kind, quorum, outcome),
  *      approvals(stage_id, user_id, decision, comment, snapshot_json, at),
  *      policies(version, body_json), templates(id, client_id, name, body_json, preapproved)
- *   3  CMDB graph: ci_relations(from_ci, to_ci, kind, PRIMARY KEY(from_ci, kind, to_ci))
+ *   CMDB graph: ci_relations(from_ci, to_ci, kind, PRIMARY KEY(from_ci, kind, to_ci))
  *      + index (to_ci, kind, from_ci) for upstream walks
- *   4  calendar: windows(client_id, rrule, duration, tz), blackouts(client_id, start, end,
- *      reason), lockdowns(started_at, lifted_at, reason)
- *   5  documentation: docs(id, client_id, ci_id, kind, title), doc_versions(doc_id, version,
+ *   calendar: windows(client_id, rrule, duration, tz), blackouts(client_id, start, end,
+ *      reason), lockdowns(started_at, lifted_at, reason); an (implementer, planned_start)
+ *      index for double-booking checks
+ *   documentation: docs(id, client_id, ci_id, kind, title), doc_versions(doc_id, version,
  *      body, created_by, created_at); changes gain baseline_doc_version/result_doc_version
- *   6  outbox(id, kind, payload_json, due_at, attempts, sent_at) and observed_events
+ *   outbox(id, kind, payload_json, due_at, attempts, sent_at) and observed_events
  */
 #include "store/sqlite_int.h"
 
