@@ -2,12 +2,21 @@
  * gen.c - loads a benchmark data set: N clients, M CIs per client, K changes.
  *
  *   gl-bench-gen --db PATH [--clients 100] [--cis-per-client 1000] [--changes 1000000]
+ *                [--relations 500000] [--shared 1000]
  *
  * The database is created and migrated through the store (so the schema is the product's),
  * then filled with plain SQL in large transactions, because a million audited one-row
  * transactions would measure the disk, not the data. Each change still gets its creation
  * audit event with a real JSON snapshot and a correct hash chain. Layout, relied on by the
- * wrk scripts: client k has key "c<k>" and the CIs with ids (k-1)*M+1 .. k*M.
+ * wrk scripts: client k has key "c<k>" and the CIs with ids (k-1)*M+1 .. k*M; the S shared
+ * CIs (client NULL) follow, ids N*M+1 .. N*M+S.
+ *
+ * Relations (A -depends_on-> B: A depends on B) form a layered graph per client: the
+ * client's CIs are split into five tiers by id (tier 0 lowest); each CI of tier t > 0
+ * depends on a few random CIs of tier t-1 of its own client, and each CI of tier 0 on one
+ * random shared CI, so every client reaches shared infrastructure and the shared CIs have
+ * dependents in many clients. The tier-0 edges are counted first; the rest of --relations
+ * is spread evenly over the other tiers (duplicates are skipped, so the count is a bound).
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -117,6 +126,61 @@ static int load_clients_and_cis(sqlite3 *db, long nclients, long per_client, int
     }
     sqlite3_finalize(cl);
     sqlite3_finalize(ci);
+    return rc;
+}
+
+static int load_shared_cis(sqlite3 *db, long nshared, int64_t now)
+{
+    sqlite3_stmt *ci = prepare(db, "INSERT INTO cis (client_id, name, type, criticality, "
+                                   "users_affected, created_at, updated_at, version) "
+                                   "VALUES (NULL, ?, 'network_device', 5, ?, ?, ?, 1)");
+    int rc = ci ? 0 : -1;
+    for (long j = 1; rc == 0 && j <= nshared; j++) {
+        char name[64];
+        snprintf(name, sizeof name, "shared-%ld", j);
+        sqlite3_bind_text(ci, 1, name, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_int64(ci, 2, rnd_below(5000));
+        sqlite3_bind_int64(ci, 3, now);
+        sqlite3_bind_int64(ci, 4, now);
+        rc = step_done(db, ci);
+    }
+    sqlite3_finalize(ci);
+    return rc;
+}
+
+/* Edges of client k (see the header); degree = edges per CI of tiers 1..4. */
+static int relate_client(sqlite3 *db, sqlite3_stmt *ins, long k, long per_client, long nclients,
+                         long nshared, long degree)
+{
+    long tier = per_client / 5;
+    int64_t base = (k - 1) * per_client;
+    int rc = 0;
+    for (long j = 0; rc == 0 && j < per_client; j++) {
+        long t = tier ? j / tier : 0;
+        long n = t == 0 ? (nshared ? 1 : 0) : degree;
+        for (long e = 0; rc == 0 && e < n && t < 5; e++) {
+            int64_t to = t == 0 ? nclients * per_client + 1 + rnd_below(nshared)
+                                : base + (t - 1) * tier + 1 + rnd_below(tier);
+            sqlite3_bind_int64(ins, 1, base + j + 1);
+            sqlite3_bind_int64(ins, 2, to);
+            rc = step_done(db, ins);
+        }
+    }
+    return rc;
+}
+
+static int load_relations(sqlite3 *db, long nclients, long per_client, long nshared,
+                          long nrelations)
+{
+    long tier0 = nshared ? nclients * (per_client / 5) : 0;
+    long upper = nclients * (per_client - per_client / 5);
+    long degree = upper > 0 && nrelations > tier0 ? (nrelations - tier0 + upper - 1) / upper : 0;
+    sqlite3_stmt *ins = prepare(db, "INSERT OR IGNORE INTO ci_relations (from_ci, to_ci, kind) "
+                                    "VALUES (?, ?, 'depends_on')");
+    int rc = ins ? 0 : -1;
+    for (long k = 1; rc == 0 && nrelations > 0 && k <= nclients; k++)
+        rc = relate_client(db, ins, k, per_client, nclients, nshared, degree);
+    sqlite3_finalize(ins);
     return rc;
 }
 
@@ -267,11 +331,14 @@ static int load_changes(sqlite3 *db, long nclients, long per_client, long nchang
 int main(int argc, char **argv)
 {
     const char *path = NULL;
-    long nclients = 100, per_client = 1000, nchanges = 1000000;
+    long nclients = 100, per_client = 1000, nchanges = 1000000, nrelations = 500000;
+    long nshared = 1000;
     static const struct option opts[] = {{"db", required_argument, NULL, 'd'},
                                          {"clients", required_argument, NULL, 'c'},
                                          {"cis-per-client", required_argument, NULL, 'i'},
                                          {"changes", required_argument, NULL, 'n'},
+                                         {"relations", required_argument, NULL, 'r'},
+                                         {"shared", required_argument, NULL, 's'},
                                          {NULL, 0, NULL, 0}};
     int opt;
     while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -280,12 +347,15 @@ int main(int argc, char **argv)
         case 'c': nclients = atol(optarg); break;
         case 'i': per_client = atol(optarg); break;
         case 'n': nchanges = atol(optarg); break;
+        case 'r': nrelations = atol(optarg); break;
+        case 's': nshared = atol(optarg); break;
         default: return 2;
         }
     }
-    if (!path || nclients < 1 || per_client < 1 || nchanges < 0) {
+    if (!path || nclients < 1 || per_client < 1 || nchanges < 0 || nrelations < 0 ||
+        nshared < 0) {
         fprintf(stderr, "usage: gl-bench-gen --db PATH [--clients N] [--cis-per-client N] "
-                        "[--changes N]\n");
+                        "[--changes N] [--relations N] [--shared N]\n");
         return 2;
     }
     if (sodium_init() < 0)
@@ -306,12 +376,17 @@ int main(int argc, char **argv)
     if (rc == 0)
         rc = load_clients_and_cis(db, nclients, per_client, now);
     if (rc == 0)
+        rc = load_shared_cis(db, nshared, now);
+    if (rc == 0)
+        rc = load_relations(db, nclients, per_client, nshared, nrelations);
+    if (rc == 0)
         rc = load_changes(db, nclients, per_client, nchanges, now);
     if (rc == 0)
         rc = exec(db, "COMMIT; ANALYZE; PRAGMA wal_checkpoint(TRUNCATE)");
     sqlite3_close(db);
     if (rc == 0)
-        fprintf(stderr, "gl-bench-gen: %ld clients, %ld CIs, %ld changes in %s\n", nclients,
-                nclients * per_client, nchanges, path);
+        fprintf(stderr, "gl-bench-gen: %ld clients, %ld + %ld shared CIs, %ld changes, up to %ld "
+                        "relations in %s\n", nclients, nclients * per_client, nshared, nchanges,
+                nrelations, path);
     return rc == 0 ? 0 : 1;
 }

@@ -132,13 +132,16 @@ static size_t on_header(char *p, size_t size, size_t nitems, void *ud)
     return n;
 }
 
-static struct curl_slist *build_headers(const struct gl_api *api, const char *extra, bool has_body)
+static struct curl_slist *build_headers(const struct gl_api *api, const char *extra,
+                                        const char *content_type)
 {
     struct curl_slist *h = NULL, *next;
     struct gl_buf line = GL_BUF_INIT;
     h = curl_slist_append(h, "Accept: application/json");
-    if (h && has_body && (next = curl_slist_append(h, "Content-Type: application/json")))
+    if (h && content_type && gl_buf_printf(&line, "Content-Type: %s", content_type) == 0 &&
+        (next = curl_slist_append(h, line.data)))
         h = next;
+    gl_buf_reset(&line);
     if (h && api->token && gl_buf_printf(&line, "Authorization: Bearer %s", api->token) == 0 &&
         (next = curl_slist_append(h, line.data)))
         h = next;
@@ -150,7 +153,7 @@ static struct curl_slist *build_headers(const struct gl_api *api, const char *ex
     return h;
 }
 
-static void setup_method(CURL *c, const char *method, const char *payload)
+static void setup_method(CURL *c, const char *method, const char *payload, size_t len)
 {
     if (!strcmp(method, "GET")) {
         curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
@@ -158,7 +161,7 @@ static void setup_method(CURL *c, const char *method, const char *payload)
         return;
     }
     curl_easy_setopt(c, CURLOPT_POSTFIELDS, payload ? payload : "");
-    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)(payload ? strlen(payload) : 0));
+    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)(payload ? len : 0));
     curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, strcmp(method, "POST") ? method : NULL);
 }
 
@@ -181,7 +184,7 @@ static void report_problem(long status, const json_t *body)
 }
 
 static int perform(struct gl_api *api, const char *method, const char *url, const char *payload,
-                   struct curl_slist *headers, struct exchange *ex, long *status)
+                   size_t len, struct curl_slist *headers, struct exchange *ex, long *status)
 {
     CURL *c = api->curl;
     char errbuf[CURL_ERROR_SIZE] = "";
@@ -196,7 +199,7 @@ static int perform(struct gl_api *api, const char *method, const char *url, cons
     curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 10L);
     curl_easy_setopt(c, CURLOPT_TIMEOUT, 120L);
     curl_easy_setopt(c, CURLOPT_USERAGENT, "greenlight-cli");
-    setup_method(c, method, payload);
+    setup_method(c, method, payload, len);
 
     CURLcode cc = curl_easy_perform(c);
     curl_easy_setopt(c, CURLOPT_ERRORBUFFER, NULL);
@@ -247,12 +250,13 @@ int gl_api_request(struct gl_api *api, const char *method, const char *path, con
     if (sends)
         payload = body ? json_dumps(body, JSON_COMPACT) : strdup("{}");
     url = make_url(api, path);
-    headers = build_headers(api, extra_header, sends);
+    headers = build_headers(api, extra_header, sends ? "application/json" : NULL);
     if ((sends && !payload) || !url || !headers) {
         gl_cli_fail("out of memory");
         goto out;
     }
-    if (perform(api, method, url, payload, headers, &ex, &resp->status) < 0)
+    if (perform(api, method, url, payload, payload ? strlen(payload) : 0, headers, &ex,
+                &resp->status) < 0)
         goto out;
     if (parse_answer(resp->status, &ex.body, &resp->body) < 0)
         goto out;
@@ -267,6 +271,44 @@ out:
         gl_api_response_release(resp);
     curl_slist_free_all(headers);
     free(payload);
+    free(url);
+    gl_buf_release(&ex.body);
+    return rc;
+}
+
+int gl_api_request_raw(struct gl_api *api, const char *method, const char *path,
+                       const char *content_type, const char *data, size_t len,
+                       struct gl_buf *raw, struct gl_api_response *resp)
+{
+    struct exchange ex = {.version = 0};
+    struct curl_slist *headers = NULL;
+    char *url = make_url(api, path);
+    int rc = -1;
+    memset(resp, 0, sizeof *resp);
+    gl_buf_init(&ex.body, ANSWER_MAX);
+    headers = build_headers(api, NULL, data ? content_type : NULL);
+    if (!url || !headers) {
+        gl_cli_fail("out of memory");
+        goto out;
+    }
+    if (perform(api, method, url, data, len, headers, &ex, &resp->status) < 0)
+        goto out;
+    bool pass_raw = raw && resp->status < 300;
+    if (!pass_raw && parse_answer(resp->status, &ex.body, &resp->body) < 0)
+        goto out;
+    if (resp->status >= 300) {
+        report_problem(resp->status, resp->body);
+        goto out;
+    }
+    if (pass_raw && ex.body.len && gl_buf_append(raw, ex.body.data, ex.body.len) < 0) {
+        gl_cli_fail("out of memory");
+        goto out;
+    }
+    rc = 0;
+out:
+    if (rc < 0)
+        gl_api_response_release(resp);
+    curl_slist_free_all(headers);
     free(url);
     gl_buf_release(&ex.body);
     return rc;

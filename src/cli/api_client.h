@@ -68,6 +68,12 @@ void gl_api_free(struct gl_api *api);
 int gl_api_request(struct gl_api *api, const char *method, const char *path, const json_t *body,
                    const char *extra_header, struct gl_api_response *resp);
 void gl_api_response_release(struct gl_api_response *resp);
+/* Like gl_api_request for a body that is not JSON (a file upload): sends len bytes of data
+ * (NULL: no body) as content_type. With raw, a 2xx answer's body is appended to raw
+ * unparsed (an export) and resp->body stays NULL; error answers are reported as always. */
+int gl_api_request_raw(struct gl_api *api, const char *method, const char *path,
+                       const char *content_type, const char *data, size_t len,
+                       struct gl_buf *raw, struct gl_api_response *resp);
 
 /* Appends "?name=value" (or "&..." when path already has a query), value percent-encoded.
  * A NULL value appends nothing. Returns 0 or -1. */

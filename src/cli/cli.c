@@ -34,6 +34,8 @@ static const struct gl_cli_cmd commands[] = {
     {"client", gl_cmd_client, "list, show and add clients (tenants)"},
     {"ci", gl_cmd_ci, "list, show and add configuration items"},
     {"audit", gl_cmd_audit, "verify the audit log's hash chain; export a client's events"},
+    {"what-changed", gl_cmd_what_changed, "changes on a CI and what it depends on, or a client"},
+    {"doc", gl_cmd_doc, "versioned client documentation: list, show, add, edit, diff, review"},
 };
 
 static const char intro[] =

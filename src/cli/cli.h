@@ -41,7 +41,14 @@ int gl_cmd_user(int argc, char **argv);
 int gl_cmd_change(int argc, char **argv);
 int gl_cmd_client(int argc, char **argv);
 int gl_cmd_ci(int argc, char **argv);
+/* `ci import` and `ci export` (cmd_import.c). */
+int gl_cmd_ci_import(int argc, char **argv);
+int gl_cmd_ci_export(int argc, char **argv);
 int gl_cmd_audit(int argc, char **argv);
+int gl_cmd_ci_relate(int argc, char **argv);
+int gl_cmd_ci_relations(int argc, char **argv);
+int gl_cmd_what_changed(int argc, char **argv);
+int gl_cmd_doc(int argc, char **argv);
 
 /*
  * Runs the subcommand named by argv[1] from `cmds` (n entries), passing it argv + 1 with

@@ -23,7 +23,11 @@ static const char usage[] =
     "  list [--client K] [--type T] [-q TEXT] [--limit N] [--cursor C] [--all]\n"
     "  show ID\n"
     "  add NAME (--client K | --shared) --type T --criticality 1-5 [--users N]\n"
-    "      [--owner O]   (the name may also be given as --name NAME)\n";
+    "      [--owner O]   (the name may also be given as --name NAME)\n"
+    "  relate FROM KIND TO   (KIND: runs_on, depends_on, connects_to)\n"
+    "  relations ID\n"
+    "  import FILE [--dry-run]\n"
+    "  export [--client K] [--format csv|json]\n";
 
 enum cmd { C_LIST = 1, C_SHOW = 2, C_ADD = 4 };
 
@@ -364,6 +368,10 @@ static const struct gl_cli_cmd ci_cmds[] = {
     {"list", ci_list, "configuration items you may see (shared ones included)"},
     {"show", ci_show, "one CI by ID (CI-000042 or 42)"},
     {"add", ci_add, "create a CI (prints its ID)"},
+    {"import", gl_cmd_ci_import, "create or update CIs from a CSV or JSON file"},
+    {"export", gl_cmd_ci_export, "print CIs as CSV (or JSON), ready to import back"},
+    {"relate", gl_cmd_ci_relate, "add a relationship FROM KIND TO (FROM depends on TO)"},
+    {"relations", gl_cmd_ci_relations, "the relationships of one CI, both directions"},
 };
 
 int gl_cmd_ci(int argc, char **argv)

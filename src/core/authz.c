@@ -45,6 +45,8 @@ static const struct perm_rule rules[GL_PERM__COUNT] = {
     [GL_PERM_CHANGE_REVIEW] = {"change.review", OPERATORS, "review changes"},
     [GL_PERM_CHANGE_CLOSE] = {"change.close", R(GL_ROLE_CHANGE_MANAGER), "close changes"},
     [GL_PERM_AUDIT_READ] = {"audit.read", R(GL_ROLE_AUDITOR), "read the audit log"},
+    [GL_PERM_DOC_READ] = {"doc.read", ANY_ROLE, "read documentation"},
+    [GL_PERM_DOC_WRITE] = {"doc.write", OPERATORS, "write or review documentation"},
 };
 
 /* The permission each action needs; approve and reject are resolved by change type. */

@@ -41,6 +41,8 @@ enum gl_perm {
     GL_PERM_CHANGE_REVIEW,
     GL_PERM_CHANGE_CLOSE,
     GL_PERM_AUDIT_READ, /* read, export and verify the audit log */
+    GL_PERM_DOC_READ,   /* documents, their versions and diffs */
+    GL_PERM_DOC_WRITE,  /* create, edit and review documents; link them to changes */
     GL_PERM__COUNT
 };
 

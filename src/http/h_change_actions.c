@@ -6,6 +6,7 @@
  * request body into a gl_action_input and the result into one audited store write.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "codec/json.h"
@@ -19,6 +20,9 @@
 struct action_body {
     const char *reason, *notes, *summary, *lessons, *comment;
     int64_t planned_start, planned_end;
+    /* complete only: {"DOC-000001": 3} resulting versions, or no documentation affected */
+    json_t *documents; /* borrowed from the body */
+    bool no_doc_affected, doc_info;
 };
 
 static int read_text(const char *key, json_t *v, const char **dst, struct gl_error *err)
@@ -59,6 +63,15 @@ static int parse_action_body(json_t *body, struct action_body *ab, struct gl_err
             rc = read_time(key, v, &ab->planned_start, err);
         else if (strcmp(key, "planned_end") == 0)
             rc = read_time(key, v, &ab->planned_end, err);
+        else if (strcmp(key, "documents") == 0)
+            rc = json_is_object(v) ? (ab->documents = v, ab->doc_info = true, 0)
+                                   : gl_error_set(err, GL_E_INVALID, key,
+                                                  "documents must be an object "
+                                                  "{\"DOC-000001\": version}");
+        else if (strcmp(key, "no_documentation_affected") == 0)
+            rc = json_is_boolean(v) ? (ab->no_doc_affected = json_is_true(v), ab->doc_info = true, 0)
+                                    : gl_error_set(err, GL_E_INVALID, key, "%s must be a boolean",
+                                                   key);
         else
             rc = gl_error_set(err, GL_E_INVALID, key, "unknown field %s", key);
         if (rc)
@@ -77,6 +90,62 @@ static int parse_action(const char *name, enum gl_action *action, struct gl_erro
                         name);
 }
 
+/* The resulting versions named in the body; *out is malloc'd (NULL when none). */
+static int parse_results(json_t *docs, struct gl_doc_result **out, size_t *n,
+                         struct gl_error *err)
+{
+    const char *key;
+    json_t *v;
+    *out = NULL;
+    *n = 0;
+    if (!docs || json_object_size(docs) == 0)
+        return 0;
+    if (!(*out = calloc(json_object_size(docs), sizeof **out)))
+        return gl_error_set(err, GL_E_INTERNAL, NULL, "out of memory");
+    json_object_foreach(docs, key, v)
+    {
+        struct gl_doc_result *r = &(*out)[*n];
+        if (gl_doc_ident_parse(key, &r->id) < 0)
+            return gl_error_set(err, GL_E_INVALID, "documents", "%.40s is not a document ID",
+                                key);
+        if (!json_is_integer(v) || json_integer_value(v) < 1)
+            return gl_error_set(err, GL_E_INVALID, "documents",
+                                "the version of %.40s must be a positive integer", key);
+        r->version = json_integer_value(v);
+        (*n)++;
+    }
+    return 0;
+}
+
+/*
+ * Writes a lifecycle move. A completion of a change that touches documents (its CIs' or
+ * linked ones; see gl_docs_check_completion), or that names documentation, goes through
+ * change_complete_docs so the change and the document results commit together; every
+ * other move, and a completion without documentation, is a plain change_update.
+ */
+static int write_move(struct gl_request *req, enum gl_action action, const struct action_body *ab,
+                      const struct gl_write_ctx *ctx, const struct gl_change *before,
+                      struct gl_change *after, struct gl_error *err)
+{
+    if (action != GL_ACTION_COMPLETE)
+        return STORE(req, change_update, ctx, before, after, err);
+    struct gl_doc_ref_list refs = {0};
+    struct gl_doc_result *results = NULL;
+    size_t nresults = 0;
+    int rc = parse_results(ab->documents, &results, &nresults, err);
+    if (!rc)
+        rc = STORE(req, change_doc_refs, before, &refs, err);
+    if (!rc && refs.len == 0 && !ab->doc_info)
+        rc = STORE(req, change_update, ctx, before, after, err);
+    else if (!rc && !(rc = gl_docs_check_completion(refs.items, refs.len, results, nresults,
+                                                   ab->no_doc_affected, err)))
+        rc = STORE(req, change_complete_docs, ctx, before, after, results, nresults, &refs,
+                   ab->no_doc_affected, err);
+    free(results);
+    gl_doc_ref_list_release(&refs);
+    return rc;
+}
+
 int gl_h_change_action(struct gl_request *req, struct gl_response *res)
 {
     struct gl_error err;
@@ -93,6 +162,11 @@ int gl_h_change_action(struct gl_request *req, struct gl_response *res)
         gl_h_check_if_match(req, before.version, false, &err) ||
         gl_req_json(req, true, &body, &err) || parse_action_body(body, &ab, &err))
         goto fail;
+    if (ab.doc_info && action != GL_ACTION_COMPLETE) {
+        gl_error_set(&err, GL_E_INVALID, ab.documents ? "documents" : "no_documentation_affected",
+                     "documentation results are given with the complete action only");
+        goto fail;
+    }
     struct gl_action_input in = {
         .actor = req->user.name,
         .reason = ab.reason,
@@ -108,7 +182,7 @@ int gl_h_change_action(struct gl_request *req, struct gl_response *res)
     snprintf(audit_action, sizeof audit_action, "change.%s", gl_action_name(action));
     struct gl_write_ctx ctx =
         gl_req_write_ctx(req, audit_action, ab.reason ? ab.reason : ab.comment);
-    if (STORE(req, change_update, &ctx, &before, &after, &err))
+    if (write_move(req, action, &ab, &ctx, &before, &after, &err))
         goto fail;
     gl_h_answer_change(res, 200, &after);
     goto out;

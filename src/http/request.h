@@ -112,6 +112,13 @@ int gl_h_cis_list(struct gl_request *req, struct gl_response *res);
 int gl_h_cis_create(struct gl_request *req, struct gl_response *res);
 int gl_h_ci_get(struct gl_request *req, struct gl_response *res);
 int gl_h_ci_patch(struct gl_request *req, struct gl_response *res);
+int gl_h_ci_relations_list(struct gl_request *req, struct gl_response *res);
+int gl_h_ci_relations_create(struct gl_request *req, struct gl_response *res);
+int gl_h_ci_relation_delete(struct gl_request *req, struct gl_response *res);
+int gl_h_ci_impact(struct gl_request *req, struct gl_response *res);
+int gl_h_what_changed(struct gl_request *req, struct gl_response *res);
+int gl_h_cis_import(struct gl_request *req, struct gl_response *res);
+int gl_h_cis_export(struct gl_request *req, struct gl_response *res);
 int gl_h_changes_list(struct gl_request *req, struct gl_response *res);
 int gl_h_changes_create(struct gl_request *req, struct gl_response *res);
 int gl_h_change_get(struct gl_request *req, struct gl_response *res);
@@ -126,5 +133,14 @@ int gl_h_session_delete(struct gl_request *req, struct gl_response *res);
 int gl_h_tokens_list(struct gl_request *req, struct gl_response *res);
 int gl_h_tokens_create(struct gl_request *req, struct gl_response *res);
 int gl_h_token_delete(struct gl_request *req, struct gl_response *res);
+int gl_h_documents_list(struct gl_request *req, struct gl_response *res);
+int gl_h_documents_create(struct gl_request *req, struct gl_response *res);
+int gl_h_document_get(struct gl_request *req, struct gl_response *res);
+int gl_h_document_patch(struct gl_request *req, struct gl_response *res);
+int gl_h_document_versions(struct gl_request *req, struct gl_response *res);
+int gl_h_document_version_get(struct gl_request *req, struct gl_response *res);
+int gl_h_document_diff(struct gl_request *req, struct gl_response *res);
+int gl_h_document_review(struct gl_request *req, struct gl_response *res);
+int gl_h_change_documents_link(struct gl_request *req, struct gl_response *res);
 
 #endif

@@ -25,15 +25,32 @@ static const struct gl_route routes[] = {
 
     {"GET", "/api/v1/cis", gl_h_cis_list, 0},
     {"POST", "/api/v1/cis", gl_h_cis_create, 0},
+    {"POST", "/api/v1/cis/import", gl_h_cis_import, GL_ROUTE_BULK},
+    {"GET", "/api/v1/cis/export", gl_h_cis_export, 0},
     {"GET", "/api/v1/cis/{}", gl_h_ci_get, 0},
     {"PATCH", "/api/v1/cis/{}", gl_h_ci_patch, 0},
+    {"GET", "/api/v1/cis/{}/relations", gl_h_ci_relations_list, 0},
+    {"POST", "/api/v1/cis/{}/relations", gl_h_ci_relations_create, 0},
+    {"DELETE", "/api/v1/cis/{}/relations/{}/{}", gl_h_ci_relation_delete, 0},
+    {"GET", "/api/v1/cis/{}/impact", gl_h_ci_impact, 0},
+    {"GET", "/api/v1/what-changed", gl_h_what_changed, 0},
 
     {"GET", "/api/v1/changes", gl_h_changes_list, 0},
     {"POST", "/api/v1/changes", gl_h_changes_create, 0},
     {"GET", "/api/v1/changes/{}", gl_h_change_get, 0},
     {"PATCH", "/api/v1/changes/{}", gl_h_change_patch, 0},
     {"GET", "/api/v1/changes/{}/timeline", gl_h_change_timeline, 0},
+    {"POST", "/api/v1/changes/{}/documents", gl_h_change_documents_link, 0}, /* before actions */
     {"POST", "/api/v1/changes/{}/{}", gl_h_change_action, 0},
+
+    {"GET", "/api/v1/documents", gl_h_documents_list, 0},
+    {"POST", "/api/v1/documents", gl_h_documents_create, 0},
+    {"GET", "/api/v1/documents/{}", gl_h_document_get, 0},
+    {"PATCH", "/api/v1/documents/{}", gl_h_document_patch, 0},
+    {"GET", "/api/v1/documents/{}/versions", gl_h_document_versions, 0},
+    {"GET", "/api/v1/documents/{}/versions/{}", gl_h_document_version_get, 0},
+    {"GET", "/api/v1/documents/{}/diff", gl_h_document_diff, 0},
+    {"POST", "/api/v1/documents/{}/review", gl_h_document_review, 0},
 
     {"GET", "/api/v1/audit/verify", gl_h_audit_verify, 0},
     {"GET", "/api/v1/audit/export", gl_h_audit_export, 0},
@@ -102,4 +119,20 @@ const struct gl_route *gl_route_match(struct gl_request *req, unsigned *status, 
     memcpy(allow, gl_buf_str(&methods), methods.len + 1);
     gl_buf_release(&methods);
     return NULL;
+}
+
+size_t gl_route_body_max(const char *method, const char *path, size_t dflt)
+{
+    for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++) {
+        char *caps[GL_ROUTE_MAX_CAPTURES];
+        size_t ncaps = 0;
+        if (strcmp(routes[i].method, method) != 0 ||
+            !pattern_match(routes[i].pattern, path, caps, &ncaps))
+            continue;
+        while (ncaps)
+            free(caps[--ncaps]);
+        return (routes[i].flags & GL_ROUTE_BULK) && dflt < GL_BULK_BODY_MAX ? GL_BULK_BODY_MAX
+                                                                            : dflt;
+    }
+    return dflt;
 }

@@ -126,7 +126,7 @@ static struct gl_request *request_new(struct gl_server *srv, struct MHD_Connecti
     req->now = (int64_t)time(NULL);
     req->auth_cache = srv->auth_cache;
     req->tls = srv->cfg.tls_cert_pem != NULL;
-    gl_buf_init(&req->body, srv->cfg.max_body);
+    gl_buf_init(&req->body, gl_route_body_max(method, url, srv->cfg.max_body));
     gl_user_init(&req->user);
     set_request_id(srv, req);
     return req;

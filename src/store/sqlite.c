@@ -64,6 +64,23 @@ static const struct gl_store_ops sq_ops = {
     .login_failure_clear = sq_login_failure_clear,
     .audit_list = sq_audit_list,
     .audit_export = sq_audit_export,
+    .doc_create = sq_doc_create,
+    .doc_update = sq_doc_update,
+    .doc_get = sq_doc_get,
+    .doc_list = sq_doc_list,
+    .doc_version_get = sq_doc_version_get,
+    .doc_versions = sq_doc_versions,
+    .change_doc_link = sq_change_doc_link,
+    .change_doc_refs = sq_change_doc_refs,
+    .change_complete_docs = sq_change_complete_docs,
+    .ci_import = sq_ci_import,
+    .ci_relation_add = sq_ci_relation_add,
+    .ci_relation_delete = sq_ci_relation_delete,
+    .ci_relations = sq_ci_relations,
+    .graph_begin = sq_graph_begin,
+    .graph_end = sq_graph_end,
+    .graph_adjacent = sq_graph_adjacent,
+    .graph_changes = sq_graph_changes,
 };
 
 /* Applied to every new connection. busy_timeout comes first: switching to WAL may have to

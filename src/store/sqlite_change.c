@@ -594,6 +594,17 @@ static int update_job(struct sq_conn *c, void *arg, struct gl_error *err)
     return update_in_tx(c, w->ctx, w->before, w->change, w->stored, err);
 }
 
+int sq_change_update_conn(struct sq_conn *c, const struct gl_write_ctx *ctx,
+                          const struct gl_change *before, struct gl_change *after,
+                          struct gl_error *err)
+{
+    struct gl_change stored;
+    gl_change_init(&stored);
+    int rc = update_in_tx(c, ctx, before, after, &stored, err);
+    gl_change_release(&stored);
+    return rc;
+}
+
 int sq_change_update(struct gl_store *st, const struct gl_write_ctx *ctx,
                      const struct gl_change *before, struct gl_change *after, struct gl_error *err)
 {

@@ -11,6 +11,8 @@
  *   sqlite_audit.c   the audit export (one client's events in a time range, paged)
  *   sqlite_user.c    users and grants, API tokens
  *   sqlite_auth.c    passwords, browser sessions, failed-login bookkeeping
+ *   sqlite_import.c  bulk import of CIs, many rows per transaction
+ *   sqlite_graph.c   CI relationships, graph reads for impact and what-changed
  *
  * Invariants: a struct sq_conn is used by exactly one thread between sq_acquire and
  * sq_release; when it goes back to the pool no transaction is open and no statement is
@@ -96,6 +98,18 @@ enum sq_stmt_id {
     SQ_AUDIT_EVENT_AT,
     SQ_AUDIT_EXPORT_CLIENT,
     SQ_AUDIT_EXPORT_ALL,
+    SQ_IMPORT_SAVEPOINT,
+    SQ_IMPORT_RELEASE,
+    SQ_IMPORT_ROLLBACK_TO,
+    SQ_CI_BY_NAME,
+    SQ_REL_ADD,
+    SQ_REL_DEL,
+    SQ_REL_LIST,
+    SQ_REL_CI_CLIENT,
+    SQ_GRAPH_FORWARD,
+    SQ_GRAPH_BACKWARD,
+    SQ_WC_CI,
+    SQ_WC_CLIENT,
     SQ_STMT__COUNT
 };
 
@@ -293,6 +307,31 @@ int sq_token_revoke_owned(struct gl_store *st, const struct gl_write_ctx *ctx, i
 int sq_user_fetch(struct sq_conn *c, sqlite3_stmt *st, int missing, const char *missing_msg,
                   struct gl_user *out, struct gl_error *err);
 
+/* sqlite_graph.c */
+int sq_ci_relation_add(struct gl_store *st, const struct gl_write_ctx *ctx,
+                       const struct gl_ci_relation *r, struct gl_error *err);
+int sq_ci_relation_delete(struct gl_store *st, const struct gl_write_ctx *ctx,
+                          const struct gl_ci_relation *r, struct gl_error *err);
+int sq_ci_relations(struct gl_store *st, int64_t ci_id, struct gl_ci_relation_list *out,
+                    struct gl_error *err);
+int sq_graph_begin(struct gl_store *st, struct gl_graph_reader **out, struct gl_error *err);
+void sq_graph_end(struct gl_graph_reader *r);
+int sq_graph_adjacent(struct gl_graph_reader *r, int64_t ci_id, bool forward,
+                      struct gl_graph_edges *out, struct gl_error *err);
+int sq_graph_changes(struct gl_graph_reader *r, const int64_t *ci_ids, size_t nci,
+                     int64_t client_id, int64_t since, int64_t until, struct gl_wc_rows *out,
+                     struct gl_error *err);
+
+/* CI writes inside an open write transaction (sqlite_misc.c), and the bulk import. */
+int sq_ci_load(struct sq_conn *c, int64_t id, struct gl_ci *out, struct gl_error *err);
+int sq_ci_insert(struct sq_conn *c, const struct gl_write_ctx *ctx, struct gl_ci *ci,
+                 struct gl_error *err);
+int sq_ci_rewrite(struct sq_conn *c, const struct gl_write_ctx *ctx, const struct gl_ci *before,
+                  struct gl_ci *after, struct gl_error *err);
+int sq_ci_import(struct gl_store *st, const struct gl_write_ctx *ctx, struct gl_ci_import *items,
+                 size_t n, bool dry_run, gl_ci_import_check check, void *ud,
+                 struct gl_error *err);
+
 /* sqlite_auth.c */
 int sq_user_set_password(struct gl_store *st, const struct gl_write_ctx *ctx, int64_t user_id,
                          const char *hash, struct gl_error *err);
@@ -313,5 +352,32 @@ int sq_audit_list(struct gl_store *st, int64_t after_id, int limit, struct gl_au
                   struct gl_error *err);
 int sq_audit_export(struct gl_store *st, const struct gl_audit_filter *f,
                     struct gl_audit_page *out, struct gl_error *err);
+
+/* sqlite_docs.c (documentation) and the change update it shares with sqlite_change.c. */
+int sq_change_update_conn(struct sq_conn *c, const struct gl_write_ctx *ctx,
+                          const struct gl_change *before, struct gl_change *after,
+                          struct gl_error *err);
+int sq_doc_create(struct gl_store *st, const struct gl_write_ctx *ctx, struct gl_document *d,
+                  struct gl_doc_version *v, struct gl_error *err);
+int sq_doc_update(struct gl_store *st, const struct gl_write_ctx *ctx,
+                  const struct gl_document *before, struct gl_document *after,
+                  struct gl_doc_version *v, struct gl_error *err);
+int sq_doc_get(struct gl_store *st, int64_t id, struct gl_document *out, struct gl_error *err);
+int sq_doc_list(struct gl_store *st, const struct gl_doc_filter *f, struct gl_document_page *out,
+                struct gl_error *err);
+int sq_doc_version_get(struct gl_store *st, int64_t doc_id, int64_t version,
+                       struct gl_doc_version *out, struct gl_error *err);
+int sq_doc_versions(struct gl_store *st, int64_t doc_id, struct gl_doc_version_list *out,
+                    struct gl_error *err);
+int sq_change_doc_link(struct gl_store *st, const struct gl_write_ctx *ctx,
+                       const struct gl_change *c, int64_t doc_id, int64_t *base_version,
+                       struct gl_error *err);
+int sq_change_doc_refs(struct gl_store *st, const struct gl_change *c, struct gl_doc_ref_list *out,
+                       struct gl_error *err);
+int sq_change_complete_docs(struct gl_store *st, const struct gl_write_ctx *ctx,
+                            const struct gl_change *before, struct gl_change *after,
+                            const struct gl_doc_result *results, size_t nresults,
+                            const struct gl_doc_ref_list *refs, bool no_doc_affected,
+                            struct gl_error *err);
 
 #endif

@@ -493,6 +493,25 @@ int sq_ci_update(struct gl_store *st, const struct gl_write_ctx *ctx, const stru
     return rc;
 }
 
+int sq_ci_load(struct sq_conn *c, int64_t id, struct gl_ci *out, struct gl_error *err)
+{
+    return load_ci(c, id, out, err);
+}
+
+int sq_ci_insert(struct sq_conn *c, const struct gl_write_ctx *ctx, struct gl_ci *ci,
+                 struct gl_error *err)
+{
+    struct ci_write w = {ctx, NULL, ci};
+    return ci_create_tx(c, &w, err);
+}
+
+int sq_ci_rewrite(struct sq_conn *c, const struct gl_write_ctx *ctx, const struct gl_ci *before,
+                  struct gl_ci *after, struct gl_error *err)
+{
+    struct ci_write w = {ctx, before, after};
+    return ci_update_tx(c, &w, err);
+}
+
 struct ci_get_args {
     int64_t id;
     struct gl_ci *out;

@@ -16,7 +16,9 @@
  * CI-) use AUTOINCREMENT so they are never reused.
  *
  * Applied: 1 foundation (clients, CIs, changes, users, tokens, audit log); 2 passwords,
- * sessions and login failures; 3 the audit log's (client, time) index for exports.
+ * sessions and login failures; 3 the audit log's (client, time) index for exports;
+ * 4 the CI graph (ci_relations); 5 versioned documentation (documents,
+ * document_versions, change_documents); 6 the (client, name) index of CIs for bulk import.
  *
  * Roadmap (later migrations, sketched so the schema leaves room for them):
  *   risk & approvals: risk_assessments(change_id, at, score, level, factors_json,
@@ -280,6 +282,65 @@ static const struct migration migrations[] = {
     {3,
      /* The audit export reads one client's events in a time range, in (at, id) order. */
      "CREATE INDEX audit_events_client_at ON audit_events(client_id, at);"},
+    {4,
+     /* The CI graph: A -kind-> B means A depends on B (core/impact.h). The primary key
+      * serves forward walks (what A depends on), the index backward walks (what depends
+      * on B: the blast radius). */
+     "CREATE TABLE ci_relations ("
+     "  from_ci INTEGER NOT NULL REFERENCES cis(id),"
+     "  to_ci INTEGER NOT NULL REFERENCES cis(id),"
+     "  kind TEXT NOT NULL CHECK (kind IN ('runs_on', 'depends_on', 'connects_to')),"
+     "  PRIMARY KEY (from_ci, kind, to_ci)"
+     ") WITHOUT ROWID;"
+     "CREATE INDEX ci_relations_to ON ci_relations(to_ci, from_ci);"
+     /* What a walk needs of each CI it reaches, in a compact covering index: the table's
+      * rows (names, owners) are three times larger and mostly missed the page cache,
+      * which halved graph throughput under concurrent walks (bench/RESULTS.md). */
+     "CREATE INDEX cis_graph ON cis(id, client_id, criticality, users_affected);"},
+    {5,
+     /* Versioned documentation (core/docs.h). A document's text lives in immutable
+      * versions; current_version names the newest. change_documents links a change to
+      * the version it starts from and, on completion, the one describing the new state
+      * (or records that no documentation was affected). */
+     "CREATE TABLE documents ("
+     "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+     "  client_id INTEGER NOT NULL REFERENCES clients(id),"
+     "  ci_id INTEGER REFERENCES cis(id),"
+     "  kind TEXT NOT NULL,"
+     "  title TEXT NOT NULL,"
+     "  current_version INTEGER NOT NULL,"
+     "  reviewed_at INTEGER,"
+     "  reviewed_by TEXT,"
+     "  created_at INTEGER NOT NULL,"
+     "  updated_at INTEGER NOT NULL,"
+     "  version INTEGER NOT NULL DEFAULT 1"
+     ");"
+     "CREATE INDEX documents_client ON documents(client_id, id);"
+     "CREATE INDEX documents_ci ON documents(ci_id, id);"
+     "CREATE TABLE document_versions ("
+     "  document_id INTEGER NOT NULL REFERENCES documents(id),"
+     "  version INTEGER NOT NULL,"
+     "  body TEXT NOT NULL,"
+     "  format TEXT NOT NULL,"
+     "  author TEXT NOT NULL,"
+     "  created_at INTEGER NOT NULL,"
+     "  PRIMARY KEY (document_id, version)"
+     ") WITHOUT ROWID;"
+     "CREATE TRIGGER document_versions_no_update BEFORE UPDATE ON document_versions BEGIN"
+     "  SELECT RAISE(ABORT, 'document versions are immutable');"
+     "END;"
+     "CREATE TABLE change_documents ("
+     "  change_id INTEGER NOT NULL REFERENCES changes(id) ON DELETE CASCADE,"
+     "  document_id INTEGER NOT NULL REFERENCES documents(id),"
+     "  base_version INTEGER,"
+     "  result_version INTEGER,"
+     "  no_doc_affected INTEGER NOT NULL DEFAULT 0,"
+     "  PRIMARY KEY (change_id, document_id)"
+     ") WITHOUT ROWID;"
+     "CREATE INDEX change_documents_document ON change_documents(document_id, change_id);"},
+    {6,
+     /* Bulk import matches rows to existing CIs by (client, name). */
+     "CREATE INDEX IF NOT EXISTS cis_client_name ON cis(client_id, name);"},
 };
 
 #define NMIGRATIONS (sizeof migrations / sizeof migrations[0])

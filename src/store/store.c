@@ -117,3 +117,25 @@ int gl_store_audit_verify(struct gl_store *st, struct gl_audit_verifier *v,
             return 0;
     }
 }
+
+void gl_ci_relation_list_release(struct gl_ci_relation_list *l)
+{
+    if (!l)
+        return;
+    free(l->items);
+    l->items = NULL;
+    l->len = 0;
+}
+
+void gl_wc_rows_release(struct gl_wc_rows *r)
+{
+    if (!r)
+        return;
+    for (size_t i = 0; i < r->len; i++) {
+        free(r->items[i].client_key);
+        free(r->items[i].title);
+    }
+    free(r->items);
+    r->items = NULL;
+    r->len = r->cap = 0;
+}

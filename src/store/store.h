@@ -30,7 +30,9 @@
 #include "core/audit.h"
 #include "core/change.h"
 #include "core/cmdb.h"
+#include "core/docs.h"
 #include "core/error.h"
+#include "core/impact.h"
 #include "core/user.h"
 
 struct gl_store;
@@ -146,6 +148,89 @@ struct gl_audit_page {
     int64_t next_cursor; /* pass as after_id for the next page; 0 = no more */
 };
 
+/* CI relationships (core/impact.h for the direction convention). */
+struct gl_ci_relation {
+    int64_t from_ci, to_ci;
+    enum gl_rel_kind kind;
+    int64_t from_client, to_client; /* 0 = shared */
+};
+
+struct gl_ci_relation_list {
+    struct gl_ci_relation *items;
+    size_t len;
+};
+
+/* A read snapshot for graph walks: one pooled connection in a read transaction, held
+ * from graph_begin to graph_end, so a whole walk reads one consistent graph. Use it from
+ * one thread. */
+struct gl_graph_reader;
+
+/* What-changed: changes in the states that count (scheduled, in progress and the
+ * implemented ones) whose planned or actual window intersects [since, until). */
+struct gl_wc_row {
+    int64_t change_id, client_id;
+    int64_t ci_id; /* the CI it was found on; 0 in client mode */
+    char *client_key;
+    char *title;
+    enum gl_change_type type;
+    enum gl_change_state state;
+    enum gl_outcome outcome;
+    int64_t planned_start, planned_end, actual_start, actual_end;
+};
+
+struct gl_wc_rows {
+    struct gl_wc_row *items;
+    size_t len, cap;
+};
+
+#define GL_WC_ROWS_MAX 10000
+
+/* Bulk import of CIs (ci_import). Each item is one row of the file. */
+enum gl_import_outcome {
+    GL_IMPORT_PENDING,  /* in: to be written */
+    GL_IMPORT_CREATED,  /* out */
+    GL_IMPORT_UPDATED,  /* out */
+    GL_IMPORT_UNCHANGED, /* out: matched a CI that already holds these values; not written */
+    GL_IMPORT_REJECTED, /* in: skip it (already refused); out: refused, *err says why */
+};
+
+struct gl_ci_import {
+    struct gl_ci *ci;       /* borrowed; client_id resolved; on success the stored record */
+    int64_t match_id;       /* update this CI; 0 = the CI of ci's client with ci's name, if any */
+    enum gl_import_outcome outcome;
+    struct gl_error *err;   /* borrowed; filled when rejected */
+};
+
+/* The caller's decision on updating `stored` (visibility, permission): 0 or a gl_errcode
+ * having filled err. Runs inside the write transaction. */
+typedef int (*gl_ci_import_check)(void *ud, const struct gl_ci *stored, struct gl_error *err);
+
+/* Documentation (core/docs.h). Lists are newest first, paged like changes. */
+struct gl_doc_filter {
+    const struct gl_scope *scope;
+    int64_t client_id; /* 0 = any visible */
+    int64_t ci_id;     /* 0 = any */
+    int64_t before_id;
+    int limit;
+};
+
+struct gl_document_page {
+    struct gl_document *items;
+    size_t len;
+    int64_t next_cursor;
+};
+
+/* A document's versions, oldest first, without bodies. */
+struct gl_doc_version_list {
+    struct gl_doc_version *items;
+    size_t len;
+};
+
+struct gl_doc_ref_list {
+    struct gl_doc_ref *items;
+    size_t len;
+};
+
 struct gl_store_ops {
     const char *name;
     void (*close)(struct gl_store *st);
@@ -249,6 +334,39 @@ struct gl_store_ops {
                                int64_t *earliest, struct gl_error *err);
     int (*login_failure_clear)(struct gl_store *st, const char *key, struct gl_error *err);
 
+    /* Relationships. add: GL_E_DUPLICATE when present, GL_E_INVALID when a CI does not
+     * exist; delete: GL_E_NOT_FOUND when absent. Both audited on the from CI. */
+    int (*ci_relation_add)(struct gl_store *st, const struct gl_write_ctx *ctx,
+                           const struct gl_ci_relation *r, struct gl_error *err);
+    int (*ci_relation_delete)(struct gl_store *st, const struct gl_write_ctx *ctx,
+                              const struct gl_ci_relation *r, struct gl_error *err);
+    /* Every edge from or to ci_id (out edges first), with both ends' clients. */
+    int (*ci_relations)(struct gl_store *st, int64_t ci_id, struct gl_ci_relation_list *out,
+                        struct gl_error *err);
+    int (*graph_begin)(struct gl_store *st, struct gl_graph_reader **out, struct gl_error *err);
+    /* Accepts NULL. */
+    void (*graph_end)(struct gl_graph_reader *r);
+    /* Appends the neighbours of ci_id to out: forward = the CIs it depends on (edges
+     * out of it), else the CIs that depend on it (edges into it). */
+    int (*graph_adjacent)(struct gl_graph_reader *r, int64_t ci_id, bool forward,
+                          struct gl_graph_edges *out, struct gl_error *err);
+    /* Appends what-changed rows on the nci CIs ci_ids (one row per change and CI), or,
+     * with nci 0, of client client_id; at most GL_WC_ROWS_MAX in all (GL_E_TOO_LARGE
+     * beyond). One query, whatever nci. */
+    int (*graph_changes)(struct gl_graph_reader *r, const int64_t *ci_ids, size_t nci,
+                         int64_t client_id, int64_t since, int64_t until,
+                         struct gl_wc_rows *out, struct gl_error *err);
+
+    /* Writes the PENDING items in file order, many per transaction, each atomic with its
+     * audit event (ci.create / ci.update) in a savepoint of its own: a row that fails is
+     * rolled back alone and marked REJECTED. An item with match_id, or whose (client, name)
+     * matches a stored CI, updates that CI after check() allows it; others are created.
+     * dry_run rolls every row back after doing all of it. Returns non-zero only when the
+     * database fails as a whole (rows of transactions already committed stay written). */
+    int (*ci_import)(struct gl_store *st, const struct gl_write_ctx *ctx,
+                     struct gl_ci_import *items, size_t n, bool dry_run, gl_ci_import_check check,
+                     void *ud, struct gl_error *err);
+
     /* Audit events with id > after_id, oldest first, at most limit. */
     int (*audit_list)(struct gl_store *st, int64_t after_id, int limit, struct gl_audit_list *out,
                       struct gl_error *err);
@@ -256,6 +374,41 @@ struct gl_store_ops {
      * or a cursor that names no event. */
     int (*audit_export)(struct gl_store *st, const struct gl_audit_filter *f,
                         struct gl_audit_page *out, struct gl_error *err);
+
+    /* Documentation. doc_create stores d (id, version 1, current_version 1, times
+     * assigned) with v as its version 1 (author and format given; created_at = now).
+     * doc_update writes `after` if the stored version is before->version (else
+     * GL_E_STALE), and with v not NULL appends it as version current_version + 1.
+     * Reads fill last_version_at and the facts of core/docs.h (gl_doc_possibly_stale). */
+    int (*doc_create)(struct gl_store *st, const struct gl_write_ctx *ctx, struct gl_document *d,
+                      struct gl_doc_version *v, struct gl_error *err);
+    int (*doc_update)(struct gl_store *st, const struct gl_write_ctx *ctx,
+                      const struct gl_document *before, struct gl_document *after,
+                      struct gl_doc_version *v, struct gl_error *err);
+    int (*doc_get)(struct gl_store *st, int64_t id, struct gl_document *out,
+                   struct gl_error *err);
+    int (*doc_list)(struct gl_store *st, const struct gl_doc_filter *f,
+                    struct gl_document_page *out, struct gl_error *err);
+    /* One version with its body; GL_E_NOT_FOUND when absent. */
+    int (*doc_version_get)(struct gl_store *st, int64_t doc_id, int64_t version,
+                           struct gl_doc_version *out, struct gl_error *err);
+    int (*doc_versions)(struct gl_store *st, int64_t doc_id, struct gl_doc_version_list *out,
+                        struct gl_error *err);
+    /* Links doc_id's current version to change c as its baseline (audited on the change;
+     * linking again moves the baseline to the current version). */
+    int (*change_doc_link)(struct gl_store *st, const struct gl_write_ctx *ctx,
+                           const struct gl_change *c, int64_t doc_id, int64_t *base_version,
+                           struct gl_error *err);
+    /* The documents a change touches: those of its CIs and those linked to it. */
+    int (*change_doc_refs)(struct gl_store *st, const struct gl_change *c,
+                           struct gl_doc_ref_list *out, struct gl_error *err);
+    /* change_update of a completion together with its documentation: the resulting
+     * versions, or (no_doc_affected) a "none affected" mark on every document in refs. */
+    int (*change_complete_docs)(struct gl_store *st, const struct gl_write_ctx *ctx,
+                                const struct gl_change *before, struct gl_change *after,
+                                const struct gl_doc_result *results, size_t nresults,
+                                const struct gl_doc_ref_list *refs, bool no_doc_affected,
+                                struct gl_error *err);
 };
 
 struct gl_store {
@@ -274,6 +427,9 @@ void gl_change_doc_page_release(struct gl_change_doc_page *p);
 void gl_ci_page_release(struct gl_ci_page *p);
 void gl_client_list_release(struct gl_client_list *l);
 void gl_audit_page_release(struct gl_audit_page *p);
+void gl_document_page_release(struct gl_document_page *p);
+void gl_doc_version_list_release(struct gl_doc_version_list *l);
+void gl_doc_ref_list_release(struct gl_doc_ref_list *l);
 
 /* Verifies the whole audit chain (see struct gl_audit_verifier), reading it through
  * audit_list a page at a time, so memory stays constant however long the log is. Events
@@ -283,5 +439,7 @@ void gl_audit_page_release(struct gl_audit_page *p);
 int gl_store_audit_verify(struct gl_store *st, struct gl_audit_verifier *v,
                           struct gl_error *err);
 void gl_token_list_release(struct gl_token_list *l);
+void gl_ci_relation_list_release(struct gl_ci_relation_list *l);
+void gl_wc_rows_release(struct gl_wc_rows *r);
 
 #endif

@@ -29,13 +29,17 @@ import test_bad_input  # noqa: E402
 import test_changes  # noqa: E402
 import test_cli  # noqa: E402
 import test_clients_cis  # noqa: E402
+import test_documents  # noqa: E402
+import test_graph  # noqa: E402
 import test_hardening  # noqa: E402
+import test_import  # noqa: E402
 import test_lifecycle  # noqa: E402
 import test_login  # noqa: E402
 import test_serve  # noqa: E402
 
 MODULES = [test_auth, test_authz, test_clients_cis, test_changes, test_lifecycle, test_bad_input,
-           test_cli, test_serve, test_audit, test_login, test_hardening]
+           test_cli, test_serve, test_audit, test_login, test_hardening, test_graph,
+           test_import, test_documents]
 
 
 class Tap:

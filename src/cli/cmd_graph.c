@@ -1,0 +1,215 @@
+/*
+ * cmd_graph.c - the CI graph from the command line, through the API:
+ * `greenlight ci relate FROM KIND TO`, `greenlight ci relations ID` and
+ * `greenlight what-changed (--ci CI | --client KEY) [--days N] [--depth N]`.
+ *
+ * An edge FROM -KIND-> TO means FROM depends on TO (runs on it, depends on it, connects
+ * to it); see docs/api.md.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/api_client.h"
+#include "cli/cli.h"
+#include "cli/table.h"
+#include "core/timefmt.h"
+#include "util/buf.h"
+
+#include "util/banned.h"
+
+enum { O_CI = 0x200, O_CLIENT, O_DAYS, O_DEPTH };
+
+struct graph_args {
+    struct gl_api_opts api;
+    const char *ci, *client;
+    int64_t days, depth; /* -1 = not given */
+    int npos;
+    char **pos;
+};
+
+static int parse(int argc, char **argv, struct graph_args *a, bool wc, int npos, const char *usage)
+{
+    static const struct option opts[] = {
+        GL_API_LONG_OPTIONS,
+        {"ci", required_argument, NULL, O_CI},
+        {"client", required_argument, NULL, O_CLIENT},
+        {"days", required_argument, NULL, O_DAYS},
+        {"depth", required_argument, NULL, O_DEPTH},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    int c;
+    memset(a, 0, sizeof *a);
+    a->days = a->depth = -1;
+    gl_cli_getopt_reset();
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        if (c == 'h') {
+            fputs(usage, stdout);
+            return -1;
+        }
+        if (gl_api_opts_take(&a->api, c, optarg))
+            continue;
+        if (!wc || c == '?')
+            return gl_cli_usage_error("%s: bad option (see --help)", gl_cli_cmdname(argv[0]));
+        if (c == O_CI)
+            a->ci = optarg;
+        else if (c == O_CLIENT)
+            a->client = optarg;
+        else if (gl_cli_parse_int(optarg, c == O_DAYS ? 1 : 0, c == O_DAYS ? 3650 : 10,
+                                  c == O_DAYS ? &a->days : &a->depth) < 0)
+            return gl_cli_usage_error("what-changed: --%s wants %s", c == O_DAYS ? "days" : "depth",
+                                      c == O_DAYS ? "1..3650" : "0..10");
+    }
+    if (argc - optind != npos)
+        return gl_cli_usage_error("%s: wrong number of arguments (see --help)",
+                                  gl_cli_cmdname(argv[0]));
+    a->pos = argv + optind;
+    a->npos = npos;
+    return 0;
+}
+
+static int run(struct graph_args *a, const char *method, const char *path, const json_t *body,
+               struct gl_api_response *r)
+{
+    struct gl_api *api = gl_api_new(&a->api);
+    int rc = api && gl_api_request(api, method, path, body, NULL, r) == 0 ? 0 : GL_EXIT_FAIL;
+    gl_api_free(api);
+    return rc;
+}
+
+static const char relate_usage[] =
+    "usage: greenlight ci relate FROM KIND TO [--server URL] [--token T] [--json]\n"
+    "  KIND: runs_on | depends_on | connects_to; FROM -KIND-> TO means FROM depends on TO\n";
+
+int gl_cmd_ci_relate(int argc, char **argv)
+{
+    struct graph_args a;
+    struct gl_api_response r = {0};
+    struct gl_buf path = GL_BUF_INIT;
+    int rc = parse(argc, argv, &a, false, 3, relate_usage);
+    if (rc)
+        return rc < 0 ? GL_EXIT_OK : rc;
+    json_t *body = json_pack("{s:s, s:s}", "kind", a.pos[1], "to", a.pos[2]);
+    rc = GL_EXIT_FAIL;
+    if (body && gl_buf_puts(&path, "/api/v1/cis") == 0 && gl_api_segment(&path, a.pos[0]) == 0 &&
+        gl_buf_puts(&path, "/relations") == 0)
+        rc = run(&a, "POST", path.data, body, &r);
+    if (!rc && a.api.json)
+        gl_api_print_json(r.body);
+    else if (!rc)
+        printf("%s %s %s\n", gl_api_str(r.body, "from"), gl_api_str(r.body, "kind"),
+               gl_api_str(r.body, "to"));
+    json_decref(body);
+    gl_buf_release(&path);
+    gl_api_response_release(&r);
+    return rc;
+}
+
+static const char relations_usage[] =
+    "usage: greenlight ci relations ID [--server URL] [--token T] [--json]\n"
+    "  prints one edge per line: FROM KIND TO (out: what ID depends on; in: what depends "
+    "on ID)\n";
+
+int gl_cmd_ci_relations(int argc, char **argv)
+{
+    struct graph_args a;
+    struct gl_api_response r = {0};
+    struct gl_buf path = GL_BUF_INIT;
+    int rc = parse(argc, argv, &a, false, 1, relations_usage);
+    if (rc)
+        return rc < 0 ? GL_EXIT_OK : rc;
+    rc = GL_EXIT_FAIL;
+    if (gl_buf_puts(&path, "/api/v1/cis") == 0 && gl_api_segment(&path, a.pos[0]) == 0 &&
+        gl_buf_puts(&path, "/relations") == 0)
+        rc = run(&a, "GET", path.data, NULL, &r);
+    if (!rc && a.api.json) {
+        gl_api_print_json(r.body);
+    } else if (!rc) {
+        size_t i;
+        const json_t *e;
+        json_array_foreach(json_object_get(r.body, "items"), i, e)
+        {
+            printf("%-3s %s %s %s\n", gl_api_str(e, "direction"), gl_api_str(e, "from"),
+                   gl_api_str(e, "kind"), gl_api_str(e, "to"));
+        }
+    }
+    gl_buf_release(&path);
+    gl_api_response_release(&r);
+    return rc;
+}
+
+static const char wc_usage[] =
+    "usage: greenlight what-changed (--ci CI | --client KEY) [--days N] [--depth N]\n"
+    "           [--server URL] [--token T] [--json]\n"
+    "  changes (scheduled, in progress, implemented) in the last N days (default 90) on the\n"
+    "  CI and what it depends on up to depth N (default 3), or on a whole client; closest\n"
+    "  first, then most recent\n";
+
+static void print_wc(const json_t *items)
+{
+    static const char *const head[] = {"DEPTH",   "CHANGE", "CI",   "STATE",
+                                       "OUTCOME", "START",  "TITLE"};
+    struct gl_table *t = gl_table_new(7, head);
+    size_t i;
+    const json_t *it;
+    if (!t)
+        return;
+    gl_table_set_max(t, 6, 50);
+    json_array_foreach(items, i, it)
+    {
+        char depth[16] = "-", start[32] = "";
+        const json_t *d = json_object_get(it, "depth");
+        if (json_is_integer(d))
+            snprintf(depth, sizeof depth, "%lld", (long long)json_integer_value(d));
+        const char *s = gl_api_str(it, "actual_start");
+        gl_api_short_time(s ? s : gl_api_str(it, "planned_start"), start);
+        const char *cells[] = {depth,
+                               gl_api_str(it, "id"),
+                               gl_api_str(it, "ci"),
+                               gl_api_str(it, "state"),
+                               gl_api_str(it, "outcome"),
+                               start,
+                               gl_api_str(it, "title")};
+        for (size_t k = 0; k < 7; k++)
+            if (!cells[k])
+                cells[k] = "-";
+        gl_table_add_row(t, cells);
+    }
+    gl_table_print(t, stdout);
+    gl_table_free(t);
+}
+
+static int wc_path(const struct graph_args *a, struct gl_buf *path)
+{
+    char since[GL_TIME_STR_MAX], num[24];
+    int64_t days = a->days < 0 ? 90 : a->days;
+    gl_time_format(gl_cli_now() - days * 86400, since);
+    snprintf(num, sizeof num, "%lld", (long long)a->depth);
+    if (gl_buf_puts(path, "/api/v1/what-changed") < 0 || gl_api_query(path, "ci", a->ci) < 0 ||
+        gl_api_query(path, "client", a->client) < 0 || gl_api_query(path, "since", since) < 0)
+        return -1;
+    return gl_api_query(path, "depth", a->depth < 0 ? NULL : num);
+}
+
+int gl_cmd_what_changed(int argc, char **argv)
+{
+    struct graph_args a;
+    struct gl_api_response r = {0};
+    struct gl_buf path = GL_BUF_INIT;
+    int rc = parse(argc, argv, &a, true, 0, wc_usage);
+    if (rc)
+        return rc < 0 ? GL_EXIT_OK : rc;
+    if (!a.ci && !a.client)
+        return gl_cli_usage_error("what-changed: give --ci CI or --client KEY");
+    rc =
+        wc_path(&a, &path) < 0 ? gl_cli_fail("out of memory") : run(&a, "GET", path.data, NULL, &r);
+    if (!rc && a.api.json)
+        gl_api_print_json(r.body);
+    else if (!rc)
+        print_wc(json_object_get(r.body, "items"));
+    gl_buf_release(&path);
+    gl_api_response_release(&r);
+    return rc;
+}

@@ -1,0 +1,390 @@
+/*
+ * ci_import.c - CSV and JSON files of configuration items into rows (see ci_import.h).
+ *
+ * CSV is tokenised by libcsv in strict mode (RFC 4180: quoted fields may hold commas,
+ * quotes and line breaks; CRLF or LF line ends); this file only maps the header to
+ * columns and each record to a struct gl_ci. A file-level error stops the mapping; a
+ * row-level error is stored in the row and parsing goes on, so one import reports every
+ * bad row at once.
+ */
+#include "codec/ci_import.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <csv.h>
+#include <jansson.h>
+
+#include "codec/json.h"
+#include "core/change.h"
+
+#include "util/banned.h"
+
+enum col { COL_ID, COL_CLIENT, COL_NAME, COL_TYPE, COL_CRIT, COL_USERS, COL_OWNER, COL__COUNT };
+
+static const char *const col_names[COL__COUNT] = {
+    "id", "client", "name", "type", "criticality", "users_affected", "owner",
+};
+static const bool col_required[COL__COUNT] = {false, true, true, true, false, false, false};
+
+#define MAX_COLS 64
+
+struct csv_state {
+    struct gl_ci_rows *out;
+    size_t cap;
+    struct gl_error *err; /* file-level */
+    bool failed, have_header;
+    int ncols;
+    int map[MAX_COLS];        /* column index -> enum col, -1 unknown */
+    char *fields[MAX_COLS];   /* the current record */
+    int nfields, extra_fields;
+};
+
+static int oom(struct gl_error *err)
+{
+    return gl_error_set(err, GL_E_INTERNAL, NULL, "out of memory");
+}
+
+static struct gl_ci_row *new_row(struct gl_ci_rows *out, size_t *cap)
+{
+    if (out->len == *cap) {
+        size_t ncap = *cap ? *cap * 2 : 64;
+        struct gl_ci_row *n = realloc(out->items, ncap * sizeof *n);
+        if (!n)
+            return NULL;
+        out->items = n;
+        *cap = ncap;
+    }
+    struct gl_ci_row *r = &out->items[out->len++];
+    memset(r, 0, sizeof *r);
+    r->row = (int)out->len;
+    gl_ci_init(&r->ci);
+    r->ci.criticality = 3;
+    return r;
+}
+
+/* A whole decimal number in [lo, hi]; empty keeps *dst. */
+static int take_int(const char *s, const char *col, int64_t lo, int64_t hi, int64_t *dst,
+                    struct gl_error *err)
+{
+    if (!s || !*s)
+        return 0;
+    char *end;
+    errno = 0;
+    long long v = strtoll(s, &end, 10);
+    if (errno || *end || end == s || v < lo || v > hi)
+        return gl_error_set(err, GL_E_INVALID, col, "%s must be an integer from %lld to %lld",
+                            col, (long long)lo, (long long)hi);
+    *dst = v;
+    return 0;
+}
+
+static int take_str(const char *s, char **dst, struct gl_error *err)
+{
+    return gl_change_set_str(dst, s && *s ? s : NULL) < 0 ? oom(err) : 0;
+}
+
+/* Maps one value of column c into row r. */
+static int take_value(struct gl_ci_row *r, enum col c, const char *s)
+{
+    int64_t n;
+    switch (c) {
+    case COL_ID:
+        if (s && *s && gl_ci_ident_parse(s, &r->id) < 0)
+            return gl_error_set(&r->err, GL_E_INVALID, "id", "malformed CI id %s", s);
+        return 0;
+    case COL_CLIENT:
+        return take_str(s, &r->ci.client_key, &r->err);
+    case COL_NAME:
+        return take_str(s, &r->ci.name, &r->err);
+    case COL_TYPE:
+        return take_str(s, &r->ci.type, &r->err);
+    case COL_OWNER:
+        return take_str(s, &r->ci.owner, &r->err);
+    case COL_CRIT:
+        n = r->ci.criticality;
+        if (take_int(s, "criticality", 1, 5, &n, &r->err))
+            return GL_E_INVALID;
+        r->ci.criticality = (int)n;
+        return 0;
+    case COL_USERS:
+        return take_int(s, "users_affected", 0, INT64_MAX, &r->ci.users_affected, &r->err);
+    default:
+        return 0;
+    }
+}
+
+static int col_lookup(const char *name)
+{
+    for (int c = 0; c < COL__COUNT; c++)
+        if (strcasecmp(name, col_names[c]) == 0)
+            return c;
+    return -1;
+}
+
+/* Reads the header record: every column known, none twice, the required ones present. */
+static void take_header(struct csv_state *s)
+{
+    struct gl_buf unknown = GL_BUF_INIT, missing = GL_BUF_INIT;
+    bool seen[COL__COUNT] = {false};
+    s->ncols = s->nfields;
+    for (int i = 0; i < s->nfields; i++) {
+        const char *name = s->fields[i] ? s->fields[i] : "";
+        int c = col_lookup(name);
+        s->map[i] = c;
+        if (c < 0)
+            gl_buf_printf(&unknown, "%s\"%s\"", unknown.len ? ", " : "", name);
+        else if (seen[c] && !s->failed) {
+            s->failed = true;
+            gl_error_set(s->err, GL_E_INVALID, col_names[c], "column %s appears twice",
+                         col_names[c]);
+        }
+        if (c >= 0)
+            seen[c] = true;
+    }
+    for (int c = 0; c < COL__COUNT; c++)
+        if (col_required[c] && !seen[c])
+            gl_buf_printf(&missing, "%s%s", missing.len ? ", " : "", col_names[c]);
+    if (!s->failed && unknown.len) {
+        s->failed = true;
+        gl_error_set(s->err, GL_E_INVALID, NULL,
+                     "unknown column(s) %s; the columns are id, client, name, type, "
+                     "criticality, users_affected, owner", gl_buf_str(&unknown));
+    } else if (!s->failed && missing.len) {
+        s->failed = true;
+        gl_error_set(s->err, GL_E_INVALID, NULL, "missing required column(s): %s",
+                     gl_buf_str(&missing));
+    }
+    s->have_header = true;
+    gl_buf_release(&unknown);
+    gl_buf_release(&missing);
+}
+
+static void take_record(struct csv_state *s)
+{
+    struct gl_ci_row *r = new_row(s->out, &s->cap);
+    if (!r) {
+        s->failed = true;
+        oom(s->err);
+        return;
+    }
+    int got = s->nfields + s->extra_fields;
+    if (got != s->ncols) {
+        gl_error_set(&r->err, GL_E_INVALID, NULL, "the row has %d fields, the header %d", got,
+                     s->ncols);
+        return;
+    }
+    for (int i = 0; i < s->nfields && r->err.code == GL_OK; i++)
+        if (take_value(r, (enum col)s->map[i], s->fields[i]) == GL_E_INTERNAL)
+            s->failed = true;
+}
+
+static void clear_fields(struct csv_state *s)
+{
+    for (int i = 0; i < s->nfields; i++) {
+        free(s->fields[i]);
+        s->fields[i] = NULL;
+    }
+    s->nfields = s->extra_fields = 0;
+}
+
+static void on_field(void *data, size_t len, void *ud)
+{
+    struct csv_state *s = ud;
+    if (s->failed)
+        return;
+    if (s->nfields == MAX_COLS) {
+        s->extra_fields++;
+        return;
+    }
+    char *v = malloc(len + 1);
+    if (!v) {
+        s->failed = true;
+        oom(s->err);
+        return;
+    }
+    if (len)
+        memcpy(v, data, len);
+    v[len] = '\0';
+    s->fields[s->nfields++] = v;
+}
+
+static void on_record(int term, void *ud)
+{
+    struct csv_state *s = ud;
+    if (!s->failed) {
+        if (!s->have_header)
+            take_header(s);
+        else
+            take_record(s);
+    }
+    clear_fields(s);
+}
+
+int gl_ci_rows_from_csv(const char *data, size_t len, struct gl_ci_rows *out,
+                        struct gl_error *err)
+{
+    struct csv_parser p;
+    struct csv_state s = {.out = out, .err = err};
+    out->items = NULL;
+    out->len = 0;
+    if (len >= 3 && memcmp(data, "\xEF\xBB\xBF", 3) == 0) { /* spreadsheets write a BOM */
+        data += 3;
+        len -= 3;
+    }
+    if (csv_init(&p, CSV_STRICT | CSV_STRICT_FINI) != 0)
+        return oom(err);
+    if (csv_parse(&p, data, len, on_field, on_record, &s) != len ||
+        csv_fini(&p, on_field, on_record, &s) != 0) {
+        if (!s.failed)
+            gl_error_set(err, GL_E_INVALID, NULL, "malformed CSV after row %zu: %s",
+                         out->len, csv_strerror(csv_error(&p)));
+        s.failed = true;
+    }
+    clear_fields(&s);
+    csv_free(&p);
+    if (!s.failed && !s.have_header) {
+        s.failed = true;
+        gl_error_set(err, GL_E_INVALID, NULL, "the CSV file is empty: a header row is required");
+    }
+    if (s.failed) {
+        gl_ci_rows_release(out);
+        return err && err->code ? (int)err->code : GL_E_INVALID;
+    }
+    return 0;
+}
+
+/* ---- JSON -------------------------------------------------------------------------- */
+
+static int json_row_id(json_t *obj, struct gl_ci_row *r)
+{
+    json_t *v = json_object_get(obj, "id");
+    if (!v || json_is_null(v))
+        return 0;
+    if (json_is_integer(v) && json_integer_value(v) > 0) {
+        r->id = json_integer_value(v);
+        return 0;
+    }
+    if (json_is_string(v) && gl_ci_ident_parse(json_string_value(v), &r->id) == 0)
+        return 0;
+    return gl_error_set(&r->err, GL_E_INVALID, "id", "malformed CI id");
+}
+
+static void json_row(json_t *item, struct gl_ci_row *r)
+{
+    static const char *const readonly[] = {"id", "version", "created_at", "updated_at"};
+    if (!json_is_object(item)) {
+        gl_error_set(&r->err, GL_E_INVALID, NULL, "the row must be a JSON object");
+        return;
+    }
+    if (!json_object_get(item, "client")) {
+        gl_error_set(&r->err, GL_E_INVALID, "client",
+                     "client is required: a client key, or null for shared infrastructure");
+        return;
+    }
+    json_t *obj = json_copy(item);
+    if (!obj) {
+        oom(&r->err);
+        return;
+    }
+    if (json_row_id(obj, r) == 0) {
+        for (size_t i = 0; i < sizeof readonly / sizeof readonly[0]; i++)
+            json_object_del(obj, readonly[i]);
+        gl_json_ci_apply(obj, &r->ci, true, &r->err);
+    }
+    json_decref(obj);
+}
+
+static int json_rows(json_t *arr, struct gl_ci_rows *out, struct gl_error *err)
+{
+    size_t cap = 0, i;
+    json_t *item;
+    json_array_foreach(arr, i, item)
+    {
+        struct gl_ci_row *r = new_row(out, &cap);
+        if (!r)
+            return oom(err);
+        json_row(item, r);
+        if (r->err.code == GL_E_INTERNAL)
+            return gl_error_set(err, GL_E_INTERNAL, NULL, "%s", r->err.detail);
+    }
+    return 0;
+}
+
+int gl_ci_rows_from_json(const char *data, size_t len, struct gl_ci_rows *out,
+                         struct gl_error *err)
+{
+    json_error_t jerr;
+    out->items = NULL;
+    out->len = 0;
+    json_t *doc = json_loadb(data, len, JSON_REJECT_DUPLICATES, &jerr);
+    if (!doc)
+        return gl_error_set(err, GL_E_INVALID, NULL, "malformed JSON at line %d column %d: %s",
+                            jerr.line, jerr.column, jerr.text);
+    json_t *arr = doc;
+    if (json_is_object(doc) && json_object_size(doc) == 1)
+        arr = json_object_get(doc, "cis");
+    int rc = 0;
+    if (!json_is_array(arr))
+        rc = gl_error_set(err, GL_E_INVALID, NULL,
+                          "the body must be a JSON array of CIs or {\"cis\": [...]}");
+    else
+        rc = json_rows(arr, out, err);
+    json_decref(doc);
+    if (rc)
+        gl_ci_rows_release(out);
+    return rc;
+}
+
+void gl_ci_rows_release(struct gl_ci_rows *rows)
+{
+    if (!rows)
+        return;
+    for (size_t i = 0; i < rows->len; i++)
+        gl_ci_release(&rows->items[i].ci);
+    free(rows->items);
+    rows->items = NULL;
+    rows->len = 0;
+}
+
+/* ---- CSV out ----------------------------------------------------------------------- */
+
+/* Quotes (through libcsv) only what needs it, so plain values stay readable. */
+static int put_field(struct gl_buf *out, const char *s, bool first)
+{
+    if (!first && gl_buf_putc(out, ',') < 0)
+        return -1;
+    if (!s)
+        return 0;
+    size_t n = strlen(s);
+    if (strcspn(s, ",\"\r\n") == n && (n == 0 || (s[0] != ' ' && s[n - 1] != ' ')))
+        return gl_buf_append(out, s, n);
+    size_t need = csv_write(NULL, 0, s, n);
+    char *q = malloc(need);
+    if (!q)
+        return -1;
+    csv_write(q, need, s, n);
+    int rc = gl_buf_append(out, q, need);
+    free(q);
+    return rc;
+}
+
+int gl_ci_csv_header(struct gl_buf *out)
+{
+    return gl_buf_puts(out, "id,client,name,type,criticality,users_affected,owner\r\n");
+}
+
+int gl_ci_csv_row(struct gl_buf *out, const struct gl_ci *ci)
+{
+    char ident[GL_IDENT_MAX];
+    gl_ci_ident_format(ci->id, ident);
+    if (put_field(out, ident, true) || put_field(out, ci->client_key, false) ||
+        put_field(out, ci->name, false) || put_field(out, ci->type, false) ||
+        gl_buf_printf(out, ",%d,%lld,", ci->criticality, (long long)ci->users_affected) ||
+        put_field(out, ci->owner, true) || gl_buf_puts(out, "\r\n"))
+        return -1;
+    return 0;
+}
