@@ -27,6 +27,9 @@ if [ ! -f "$DB" ]; then
   mv "$DB.tmp" "$DB"
   rm -f "$DB.tmp-wal" "$DB.tmp-shm"
 fi
+# Bring the data set to the current schema once, so start-up migrations (index builds over
+# a million rows) are not counted in the server's memory or timings below.
+"$BIN" db migrate --db "$DB" >/dev/null
 # Creates are measured on a copy so the read data set stays the same from run to run.
 WORK=$DATA/work.db
 rm -f "$WORK" "$WORK-wal" "$WORK-shm"

@@ -50,8 +50,5 @@ int gl_password_hash(const char *password, char out[GL_PASSWORD_HASH_MAX], struc
 /* True when password matches hash. A NULL hash (unknown user, no password set) costs the
  * same work as a real one and gives false, so timing does not tell which names exist. */
 bool gl_password_verify(const char *hash, const char *password);
-/* Makes the dummy hash now (one Argon2 run), so the first unknown-user login is not slower
- * than the others. Optional; the server calls it at start. */
-void gl_password_prepare(void);
 
 #endif

@@ -441,7 +441,6 @@ struct gl_server *gl_server_start(struct gl_store *st, const struct gl_server_co
     if (!srv->cfg.write_threads)
         srv->cfg.write_threads = 32;
     srv->workers = gl_workers_start(srv->cfg.write_threads);
-    gl_password_prepare();
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME;
     if (ipv6)
         flags |= MHD_USE_IPv6;
