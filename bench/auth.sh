@@ -7,6 +7,7 @@
 #   bash bench/auth.sh [BUILD_DIR] [ROUNDS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 
 BUILD=${1:-build}
 ROUNDS=${2:-3}
@@ -30,7 +31,7 @@ run() {
   local bin=$1
   "$bin" serve --listen 127.0.0.1:$PORT --db "$WORK" 2>/dev/null &
   local pid=$!
-  for _ in $(seq 100); do curl -fs "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.1; done
+  bench_wait_healthy "$PORT" >&2
   wrk -t1 -c8 -d2s -s bench/wrk/get_change.lua "http://127.0.0.1:$PORT" >/dev/null
   wrk -t1 -c8 -d"$DURATION" --latency -s bench/wrk/get_change.lua "http://127.0.0.1:$PORT" |
     awk '/Requests\/sec/ {rps=$2} $1 == "99%" {p99=$2} END {printf "%s %s\n", rps, p99}'

@@ -9,6 +9,7 @@
 # describes the graph's shape), then serves it and measures uniformly random client CIs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 
 BUILD=${1:-build}
 BIN=$BUILD/greenlight
@@ -32,34 +33,12 @@ if [ ! -f "$DB" ]; then
   rm -f "$DB.tmp-wal" "$DB.tmp-shm"
 fi
 WORK=$DATA/graph-work.db
-rm -f "$WORK" "$WORK-wal" "$WORK-shm"
-cp "$DB" "$WORK"
+bench_work_copy "$DB" "$WORK"
 
 TOKEN=$("$BIN" user add "bench-$$" --admin --token --db "$WORK")
-"$BIN" serve --listen 127.0.0.1:$PORT --db "$WORK" 2>"$DATA/graph-server.log" &
-SERVER=$!
-trap 'kill $SERVER 2>/dev/null; wait $SERVER 2>/dev/null || true' EXIT
-for _ in $(seq 100); do
-  curl -fs "http://127.0.0.1:$PORT/healthz" >/dev/null && break
-  sleep 0.1
-done
+LOG=$DATA/graph-server.log
+bench_start --db "$WORK"
 export GL_TOKEN=$TOKEN GL_CLIENTS=$CLIENTS GL_CIS_PER_CLIENT=$CIS_PER_CLIENT
-
-rss_kib() { awk '/VmRSS/ {print $2}' /proc/$SERVER/status; }
-
-scenario() {
-  local name=$1 script=$2 connections=$3
-  local out rps p50 p90 p99 errors
-  out=$(wrk -t1 -c"$connections" -d"$DURATION" --latency -s "bench/wrk/$script" \
-        "http://127.0.0.1:$PORT")
-  rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
-  p50=$(awk '$1 == "50%" {print $2}' <<<"$out")
-  p90=$(awk '$1 == "90%" {print $2}' <<<"$out")
-  p99=$(awk '$1 == "99%" {print $2}' <<<"$out")
-  errors=$(awk '/Non-2xx/ {print $NF}' <<<"$out")
-  printf '| %-32s | %4s | %10s | %8s | %8s | %8s | %6s | %6s MiB |\n' "$name" "$connections" \
-    "$rps" "$p50" "$p90" "$p99" "${errors:-0}" "$(( $(rss_kib) / 1024 ))"
-}
 
 # The shape of what is measured: reached CIs and listed changes for a few sample CIs.
 for ci in 150 450 950; do
@@ -73,10 +52,9 @@ done
 echo
 echo "data: $CLIENTS clients, $((CLIENTS * CIS_PER_CLIENT)) + $SHARED shared CIs, $RELATIONS relations, $CHANGES changes; wrk -t1 -d$DURATION; $(nproc) CPUs"
 echo
-echo "| scenario                         | conn |  req/s     |  p50     |  p90     |  p99     | non-2xx| RSS        |"
-echo "| -------------------------------- | ---- | ---------- | -------- | -------- | -------- | ------ | ---------- |"
-scenario "GET /healthz (HTTP floor)" health.lua 8
-scenario "GET /cis/{id}/impact" impact.lua 1
-scenario "GET /cis/{id}/impact" impact.lua 8
-scenario "GET /what-changed?ci=&depth=3" what_changed.lua 1
-scenario "GET /what-changed?ci=&depth=3" what_changed.lua 8
+bench_table_header
+bench_scenario "GET /healthz (HTTP floor)" health.lua 8
+bench_scenario "GET /cis/{id}/impact" impact.lua 1
+bench_scenario "GET /cis/{id}/impact" impact.lua 8
+bench_scenario "GET /what-changed?ci=&depth=3" what_changed.lua 1
+bench_scenario "GET /what-changed?ci=&depth=3" what_changed.lua 8

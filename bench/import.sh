@@ -3,6 +3,7 @@
 # a server on a fresh database and times `greenlight ci import` against it (wall time,
 # rows/s, the server's peak RSS). Usage: bench/import.sh [BUILD_DIR] [N]
 set -euo pipefail
+. "$(dirname "$0")/lib.sh"
 build=${1:-build}
 n=${2:-100000}
 bin="$build/greenlight"
@@ -12,7 +13,7 @@ trap 'kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; rm -rf "
 
 "$bin" serve --listen "127.0.0.1:$port" --db "$dir/gl.db" >"$dir/serve.log" 2>&1 &
 pid=$!
-for _ in $(seq 100); do curl -fs "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.1; done
+bench_wait_healthy "$port"
 token=$("$bin" user add bench --admin --token --db "$dir/gl.db")
 export GREENLIGHT_URL="http://127.0.0.1:$port" GREENLIGHT_TOKEN="$token"
 for c in $(seq 0 9); do
