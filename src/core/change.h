@@ -87,6 +87,7 @@ struct gl_change {
     struct gl_idlist related_changes; /* relationship to other changes */
 
     struct gl_idlist ci_ids; /* affected configuration items */
+    int64_t template_id;     /* standard-change template it was created from; 0 = none */
 
     char *implementation_plan;
     char *test_plan;
