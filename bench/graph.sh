@@ -34,6 +34,7 @@ if [ ! -f "$DB" ]; then
 fi
 WORK=$DATA/graph-work.db
 bench_work_copy "$DB" "$WORK"
+"$BIN" db migrate --db "$WORK" >/dev/null
 
 TOKEN=$("$BIN" user add "bench-$$" --admin --token --db "$WORK")
 LOG=$DATA/graph-server.log

@@ -5,6 +5,7 @@
  * help text is generated from them, so a command cannot exist without being listed.
  */
 #include "cli/cli.h"
+#include "cli/cmd_policy.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -32,10 +33,18 @@ static const struct gl_cli_cmd commands[] = {
     {"user", gl_cmd_user, "create users and API tokens (on the database directly)"},
     {"change", gl_cmd_change, "create, list, show, edit and move changes through their lifecycle"},
     {"client", gl_cmd_client, "list, show and add clients (tenants)"},
-    {"ci", gl_cmd_ci, "list, show and add configuration items"},
+    {"ci", gl_cmd_ci, "list, show, add and update configuration items; import, export"},
     {"audit", gl_cmd_audit, "verify the audit log's hash chain; export a client's events"},
     {"what-changed", gl_cmd_what_changed, "changes on a CI and what it depends on, or a client"},
     {"doc", gl_cmd_doc, "versioned client documentation: list, show, add, edit, diff, review"},
+    {"policy", gl_cmd_policy, "the change policy: show it, replace it from a file, versions"},
+    {"report", gl_cmd_report, "a client's changes in a period, as a summary, JSON or HTML page"},
+    {"calendar", gl_cmd_calendar, "a client's changes, maintenance windows and blackouts"},
+    {"window", gl_cmd_window, "maintenance windows: add, list"},
+    {"blackout", gl_cmd_blackout, "blackout periods (client or global): add, list"},
+    {"template", gl_cmd_template, "standard-change templates: list, show, add, reapprove"},
+    {"cab", gl_cmd_cab, "the Change Advisory Board's agenda"},
+    {"metrics", gl_cmd_metrics, "change metrics: the emergency ratio (misuse signal)"},
 };
 
 static const char intro[] =

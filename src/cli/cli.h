@@ -49,6 +49,14 @@ int gl_cmd_ci_relate(int argc, char **argv);
 int gl_cmd_ci_relations(int argc, char **argv);
 int gl_cmd_what_changed(int argc, char **argv);
 int gl_cmd_doc(int argc, char **argv);
+int gl_cmd_report(int argc, char **argv);
+int gl_cmd_calendar(int argc, char **argv);
+int gl_cmd_window(int argc, char **argv);
+int gl_cmd_blackout(int argc, char **argv);
+/* Templates (cmd_template.c); the CAB agenda and emergency metrics (cmd_cab.c). */
+int gl_cmd_template(int argc, char **argv);
+int gl_cmd_cab(int argc, char **argv);
+int gl_cmd_metrics(int argc, char **argv);
 
 /*
  * Runs the subcommand named by argv[1] from `cmds` (n entries), passing it argv + 1 with

@@ -15,6 +15,7 @@
 
 #include "cli/api_client.h"
 #include "cli/cli.h"
+#include "cli/cmd_policy.h"
 #include "cli/table.h"
 #include "core/timefmt.h"
 #include "util/buf.h"
@@ -48,6 +49,7 @@ struct copt {
 static const struct copt copts[] = {
     {"type", G_NEW | G_EDIT | G_LIST, K_STR, "type", "type", NULL, S_NONE},
     {"client", G_NEW | G_LIST, K_STR, "client", "client", NULL, S_NONE},
+    {"template", G_NEW, K_STR, "template", NULL, NULL, S_NONE},
     {"title", G_NEW | G_EDIT, K_STR, "title", NULL, NULL, S_NONE},
     {"description", G_NEW | G_EDIT, K_STR, "description", NULL, NULL, S_NONE},
     {"raised-by", G_NEW | G_EDIT, K_STR, "raised_by", NULL, NULL, S_NONE},
@@ -101,6 +103,7 @@ static const char usage[] =
     "usage: greenlight change COMMAND [ARGS] [--server URL] [--token T] [--json]\n"
     "\n"
     "  new --client KEY --type standard|normal|emergency --title T [FIELDS] [--from-file F]\n"
+    "  new --template TPL --client KEY --ci CI [--ci CI]... --start T --end T (standard)\n"
     "  list [--client K] [--state S[,S]] [--type T] [--ci CI] [--from T] [--to T] [-q TEXT]\n"
     "       [--limit N] [--cursor C] [--all]\n"
     "  show ID | timeline ID\n"
@@ -332,9 +335,12 @@ static int change_new(int argc, char **argv)
         goto out;
     if (a.from_file && (rc = load_from_file(&a)) != 0)
         goto out;
-    if (!json_object_get(a.obj, "client") || !json_object_get(a.obj, "type") ||
-        !json_object_get(a.obj, "title")) {
-        rc = gl_cli_usage_error("change new: --client, --type and --title are required");
+    /* From a template, the template supplies type, title and plans. */
+    bool from_template = json_object_get(a.obj, "template") != NULL;
+    if (!json_object_get(a.obj, "client") ||
+        (!from_template && (!json_object_get(a.obj, "type") || !json_object_get(a.obj, "title")))) {
+        rc = gl_cli_usage_error("change new: --client, --type and --title are required (or "
+                                "--template TPL --client KEY --ci CI --start T --end T)");
         goto out;
     }
     rc = GL_EXIT_FAIL;
@@ -624,6 +630,12 @@ static void print_result(const struct change_args *a, const json_t *c, const cha
     printf("%s %s %s (version %s)\n", gl_api_str(c, "id") ? gl_api_str(c, "id") : a->id, verb,
            gl_api_str(c, "state") ? gl_api_str(c, "state") : "?", gl_buf_str(&v));
     gl_buf_release(&v);
+    /* A vote that did not complete the approval route: say what it still needs. */
+    const json_t *route = json_object_get(json_object_get(c, "approval"), "route");
+    struct gl_buf missing = GL_BUF_INIT;
+    if (json_array_size(json_object_get(route, "missing")) && !gl_api_text(&missing, route, "missing"))
+        printf("approval still missing: %s\n", gl_buf_str(&missing));
+    gl_buf_release(&missing);
 }
 
 /* The version to send in If-Match: --if-match, else the current one from a GET. */
@@ -719,10 +731,11 @@ static const struct gl_cli_cmd change_cmds[] = {
     {"show", change_show, "every field of one change"},
     {"edit", change_edit, "change fields (If-Match from a fresh GET, or --if-match N)"},
     {"timeline", change_timeline, "every event of one change, oldest first"},
+    {"risk", gl_cmd_change_risk, "the risk score: factors, points and why [--refresh]"},
     {"submit", act_submit, "draft -> submitted"},
     {"assess", act_assess, "submitted -> assessed"},
-    {"approve", act_approve, "assessed -> approved [--comment C]"},
-    {"reject", act_reject, "assessed -> rejected --reason R"},
+    {"approve", act_approve, "a vote; assessed -> approved once the route has it [--comment C]"},
+    {"reject", act_reject, "assessed -> draft, with the reason --reason R"},
     {"reopen", act_reopen, "rejected -> draft"},
     {"schedule", act_schedule, "approved -> scheduled [--start T --end T]"},
     {"start", act_start, "scheduled -> in_progress"},

@@ -147,16 +147,46 @@ static const char wc_usage[] =
     "  CI and what it depends on up to depth N (default 3), or on a whole client; closest\n"
     "  first, then most recent\n";
 
+static void version_text(struct gl_buf *out, const json_t *v)
+{
+    if (json_is_integer(v))
+        gl_buf_printf(out, "%lld", (long long)json_integer_value(v));
+    else
+        gl_buf_putc(out, '?');
+}
+
+/* The documentation a change altered, short: "DOC-000001 1>2, DOC-000002 no change". */
+static void docs_cell(const json_t *docs, struct gl_buf *out)
+{
+    size_t i;
+    const json_t *d;
+    gl_buf_reset(out);
+    json_array_foreach(docs, i, d)
+    {
+        const char *ident = gl_api_str(d, "document");
+        gl_buf_printf(out, "%s%s ", i ? ", " : "", ident ? ident : "?");
+        if (json_is_true(json_object_get(d, "no_doc_affected"))) {
+            gl_buf_puts(out, "no change");
+            continue;
+        }
+        version_text(out, json_object_get(d, "base_version"));
+        gl_buf_putc(out, '>');
+        version_text(out, json_object_get(d, "result_version"));
+    }
+}
+
 static void print_wc(const json_t *items)
 {
-    static const char *const head[] = {"DEPTH",   "CHANGE", "CI",   "STATE",
-                                       "OUTCOME", "START",  "TITLE"};
-    struct gl_table *t = gl_table_new(7, head);
+    static const char *const head[] = {"DEPTH", "CHANGE", "CI",   "STATE",
+                                       "OUTCOME", "START", "DOCS", "TITLE"};
+    struct gl_table *t = gl_table_new(8, head);
+    struct gl_buf docs = GL_BUF_INIT;
     size_t i;
     const json_t *it;
     if (!t)
         return;
-    gl_table_set_max(t, 6, 50);
+    gl_table_set_max(t, 6, 40);
+    gl_table_set_max(t, 7, 50);
     json_array_foreach(items, i, it)
     {
         char depth[16] = "-", start[32] = "";
@@ -171,14 +201,18 @@ static void print_wc(const json_t *items)
                                gl_api_str(it, "state"),
                                gl_api_str(it, "outcome"),
                                start,
+                               NULL,
                                gl_api_str(it, "title")};
-        for (size_t k = 0; k < 7; k++)
+        docs_cell(json_object_get(it, "documents"), &docs);
+        cells[6] = docs.len ? gl_buf_str(&docs) : NULL;
+        for (size_t k = 0; k < 8; k++)
             if (!cells[k])
                 cells[k] = "-";
         gl_table_add_row(t, cells);
     }
     gl_table_print(t, stdout);
     gl_table_free(t);
+    gl_buf_release(&docs);
 }
 
 static int wc_path(const struct graph_args *a, struct gl_buf *path)

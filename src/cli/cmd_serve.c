@@ -19,6 +19,7 @@
 #include <sodium.h>
 
 #include "cli/cli.h"
+#include "cli/cmd_policy.h"
 #include "cli/demo.h"
 #include "http/server.h"
 #include "store/store.h"
@@ -40,12 +41,13 @@ struct serve_args {
     struct gl_buf host; /* parsed from listen, without [] */
     uint16_t port;
     const char *tls_cert, *tls_key; /* file names */
+    const char *policy;             /* policy file to put in force, or NULL */
     struct gl_buf cert_pem, key_pem;
 };
 
 static const char usage[] =
     "usage: greenlight serve [--listen HOST:PORT] [--db PATH] [--demo] [--threads N]\n"
-    "                        [--write-threads N] [--idle-timeout SECONDS]\n"
+    "                        [--write-threads N] [--idle-timeout SECONDS] [--policy FILE]\n"
     "\n"
     "  --listen HOST:PORT  address to bind (default " DEFAULT_LISTEN "; port 0 picks one)\n"
     "  --db PATH           SQLite database, created and migrated when absent\n"
@@ -55,7 +57,9 @@ static const char usage[] =
     "  --write-threads N   threads running writes; more in flight commit together\n"
     "                      (default 32)\n"
     "  --tls-cert FILE     serve HTTPS with this PEM certificate (chain) ...\n"
-    "  --tls-key FILE      ... and this PEM private key\n";
+    "  --tls-key FILE      ... and this PEM private key\n"
+    "  --policy FILE       put this change policy (JSON) in force; refuses to start when it\n"
+    "                      is invalid (docs/api.md, Policy)\n";
 
 /* Splits "HOST:PORT" (HOST may be "[v6]") into args->host and args->port. */
 static int parse_listen(struct serve_args *a)
@@ -84,6 +88,7 @@ static int parse_args(int argc, char **argv, struct serve_args *a)
         {"write-threads", required_argument, NULL, 'w'},
         {"idle-timeout", required_argument, NULL, 'i'},
         {"tls-cert", required_argument, NULL, 'C'}, {"tls-key", required_argument, NULL, 'K'},
+        {"policy", required_argument, NULL, 'P'},
         {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
     };
     int64_t n;
@@ -96,6 +101,9 @@ static int parse_args(int argc, char **argv, struct serve_args *a)
             break;
         case 'd':
             a->db = optarg;
+            break;
+        case 'P':
+            a->policy = optarg;
             break;
         case 'D':
             a->demo = true;
@@ -208,6 +216,8 @@ static int run(struct serve_args *a)
         goto out;
     }
     if (a->demo && load_demo(st) != 0)
+        goto out;
+    if (a->policy && gl_cli_policy_load(st, a->policy, gl_cli_now()) != GL_EXIT_OK)
         goto out;
     if (a->tls_cert && (read_pem(a->tls_cert, &a->cert_pem) || read_pem(a->tls_key, &a->key_pem)))
         goto out;

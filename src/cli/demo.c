@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "core/lifecycle.h"
+#include "store/store.h"
 #include "util/buf.h"
 
 #include "util/banned.h"
@@ -428,6 +429,7 @@ struct demo_ids {
     int64_t client[NCLIENTS];
     int64_t ci[NCIS];
     int64_t change[NCHANGES];
+    int64_t template_id; /* the standard changes' template */
 };
 
 static struct gl_write_ctx ctx_at(const char *action, int64_t now, const char *reason)
@@ -530,6 +532,8 @@ static int build_draft(struct gl_change *c, const struct demo_change *d, const s
     c->state = GL_STATE_DRAFT;
     c->client_id = client_id(ids, d->client);
     c->rollback_tested = d->rollback_evidence != NULL;
+    if (d->type == GL_TYPE_STANDARD)
+        c->template_id = ids->template_id;
     if (d->duration) {
         c->planned_start = base + (int64_t)d->start * 60;
         c->planned_end = c->planned_start + (int64_t)d->duration * 60;
@@ -570,6 +574,59 @@ static struct gl_action_input step_input(const struct demo_step *s)
     return in;
 }
 
+/* Stores a step; approvals and rejections as the vote they are (one approver decides
+ * each demo change: its tier's stage), a rejection starting the next round. */
+static int record_step(struct gl_store *st, const struct gl_write_ctx *ctx,
+                       const struct demo_step *s, const struct gl_change *cur,
+                       struct gl_change *after, struct gl_error *err)
+{
+    if (s->action != GL_ACTION_APPROVE && s->action != GL_ACTION_REJECT)
+        return st->ops->change_update(st, ctx, cur, after, err);
+    struct gl_approval_vote v = {
+        .round = 1,
+        .stage = cur->type == GL_TYPE_EMERGENCY ? GL_STAGE_EMERGENCY : GL_STAGE_CHANGE_MANAGER,
+        .decision = s->action == GL_ACTION_REJECT ? GL_VOTE_REJECT : GL_VOTE_APPROVE,
+        .comment = (char *)s->text,
+        .assessed_at = GL_TIME_UNSET,
+        .at = ctx->now,
+    };
+    size_t n = strlen(s->actor);
+    memcpy(v.user, s->actor, n < sizeof v.user ? n + 1 : sizeof v.user - 1);
+    v.user[sizeof v.user - 1] = '\0';
+    bool reject = s->action == GL_ACTION_REJECT;
+    return st->ops->approval_write(st, ctx, cur, after, &v, reject,
+                                   reject ? "rejected in the demo" : NULL, err);
+}
+
+/* The catalogue's one template, for the standard changes: every client, pre-approved. */
+static int load_template(struct gl_store *st, int64_t base, struct demo_ids *ids,
+                         struct gl_error *err)
+{
+    struct gl_template t;
+    gl_template_init(&t);
+    int rc = gl_change_set_str(&t.name, "Workstation patching") ||
+                     gl_change_set_str(&t.description,
+                                       "Monthly OS updates released through the RMM platform.") ||
+                     gl_change_set_str(&t.steps,
+                                       "Release the approved update ring through the RMM "
+                                       "platform.") ||
+                     gl_change_set_str(&t.rollback_plan, "Uninstall the offending KB through RMM.") ||
+                     gl_change_set_str(&t.test_plan, "RMM compliance report shows 100% installed.") ||
+                     gl_strlist_push(&t.ci_types, "site") || gl_strlist_push(&t.ci_types, "service") ||
+                     gl_strlist_push(&t.ci_types, "endpoint")
+                 ? gl_error_set(err, GL_E_INTERNAL, NULL, "out of memory")
+                 : 0;
+    t.max_risk = GL_RISK_MODERATE;
+    t.roles = (1u << GL_ROLE_IMPLEMENTER) | (1u << GL_ROLE_CHANGE_MANAGER);
+    t.preapproved = true;
+    struct gl_write_ctx ctx = ctx_at("template.create", base - (int64_t)H(400) * 60, NULL);
+    if (!rc)
+        rc = st->ops->template_create(st, &ctx, &t, err);
+    ids->template_id = t.id;
+    gl_template_release(&t);
+    return rc;
+}
+
 /* Applies one lifecycle step to *cur and stores it; *cur becomes the stored result. */
 static int apply_step(struct gl_store *st, struct gl_change *cur, const struct demo_step *s,
                       int64_t base, struct gl_error *err)
@@ -589,7 +646,7 @@ static int apply_step(struct gl_store *st, struct gl_change *cur, const struct d
         goto out;
     }
     struct gl_write_ctx ctx = ctx_at(action.data, at, s->text);
-    rc = st->ops->change_update(st, &ctx, cur, &after, err);
+    rc = record_step(st, &ctx, s, cur, &after, err);
     if (rc != 0)
         goto out;
     gl_change_release(cur);
@@ -686,6 +743,8 @@ int gl_demo_load(struct gl_store *st, int64_t now, struct gl_error *err)
     if ((rc = blame(err, load_clients(st, base, &ids, err), "demo clients")) != 0)
         return rc;
     if ((rc = blame(err, load_cis(st, base, &ids, err), "demo CIs")) != 0)
+        return rc;
+    if ((rc = blame(err, load_template(st, base, &ids, err), "demo template")) != 0)
         return rc;
     return load_changes(st, base, &ids, err);
 }

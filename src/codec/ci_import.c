@@ -23,14 +23,31 @@
 
 #include "util/banned.h"
 
-enum col { COL_ID, COL_CLIENT, COL_NAME, COL_TYPE, COL_CRIT, COL_USERS, COL_OWNER, COL__COUNT };
+enum col {
+    COL_ID,
+    COL_CLIENT,
+    COL_NAME,
+    COL_TYPE,
+    COL_CRIT,
+    COL_USERS,
+    COL_OWNER,
+    COL_RUNS_ON, /* the relation columns follow enum gl_rel_kind's order */
+    COL_DEPENDS_ON,
+    COL_CONNECTS_TO,
+    COL__COUNT,
+    COL_ATTR = COL__COUNT, /* attr.KEY: any number of them */
+};
 
 static const char *const col_names[COL__COUNT] = {
     "id", "client", "name", "type", "criticality", "users_affected", "owner",
+    "runs_on", "depends_on", "connects_to",
 };
-static const bool col_required[COL__COUNT] = {false, true, true, true, false, false, false};
+static const bool col_required[COL__COUNT] = {false, true, true, true, false,
+                                              false, false, false, false, false};
 
-#define MAX_COLS 64
+#define ATTR_PREFIX "attr."
+/* The fixed columns, every attribute a CI may have, and some slack for a clear error. */
+#define MAX_COLS (COL__COUNT + GL_ATTRS_MAX + 8)
 
 struct csv_state {
     struct gl_ci_rows *out;
@@ -39,6 +56,8 @@ struct csv_state {
     bool failed, have_header;
     int ncols;
     int map[MAX_COLS];        /* column index -> enum col, -1 unknown */
+    char *attr_key[MAX_COLS]; /* column index -> attribute key of an attr.KEY column */
+    bool any_attr;            /* the header has an attr.KEY column */
     char *fields[MAX_COLS];   /* the current record */
     int nfields, extra_fields;
 };
@@ -87,11 +106,64 @@ static int take_str(const char *s, char **dst, struct gl_error *err)
     return gl_change_set_str(dst, s && *s ? s : NULL) < 0 ? oom(err) : 0;
 }
 
+static int add_link(struct gl_ci_row *r, enum gl_rel_kind kind, const char *name, size_t len)
+{
+    if (r->nlinks >= GL_CI_LINKS_MAX)
+        return gl_error_set(&r->err, GL_E_INVALID, gl_rel_kind_name(kind),
+                            "a row names at most %d related CIs", GL_CI_LINKS_MAX);
+    struct gl_ci_link *n = realloc(r->links, (r->nlinks + 1) * sizeof *n);
+    if (!n)
+        return oom(&r->err);
+    r->links = n;
+    if (!(n[r->nlinks].name = strndup(name, len)))
+        return oom(&r->err);
+    n[r->nlinks++].kind = kind;
+    return 0;
+}
+
+/* "a; b;c" into links of kind: names trimmed, empty ones skipped. */
+static int take_links(struct gl_ci_row *r, enum gl_rel_kind kind, const char *s)
+{
+    while (s && *s) {
+        const char *end = strchr(s, ';');
+        size_t len = end ? (size_t)(end - s) : strlen(s);
+        const char *b = s, *e = s + len;
+        while (b < e && (*b == ' ' || *b == '\t'))
+            b++;
+        while (e > b && (e[-1] == ' ' || e[-1] == '\t'))
+            e--;
+        int rc = e > b ? add_link(r, kind, b, (size_t)(e - b)) : 0;
+        if (rc)
+            return rc;
+        s = end ? end + 1 : NULL;
+    }
+    return 0;
+}
+
+static int take_attr(struct gl_ci_row *r, const char *key, const char *s)
+{
+    if (!s || !*s)
+        return 0;
+    struct gl_attr v;
+    if (gl_attr_from_text(s, &v) < 0)
+        return oom(&r->err);
+    v.key = (char *)key;
+    int rc = gl_attrs_set(&r->ci.attrs, &v);
+    free(v.str);
+    return rc < 0 ? oom(&r->err) : 0;
+}
+
 /* Maps one value of column c into row r. */
-static int take_value(struct gl_ci_row *r, enum col c, const char *s)
+static int take_value(struct gl_ci_row *r, enum col c, const char *attr_key, const char *s)
 {
     int64_t n;
     switch (c) {
+    case COL_ATTR:
+        return take_attr(r, attr_key, s);
+    case COL_RUNS_ON:
+    case COL_DEPENDS_ON:
+    case COL_CONNECTS_TO:
+        return take_links(r, (enum gl_rel_kind)(c - COL_RUNS_ON), s);
     case COL_ID:
         if (s && *s && gl_ci_ident_parse(s, &r->id) < 0)
             return gl_error_set(&r->err, GL_E_INVALID, "id", "malformed CI id %s", s);
@@ -125,6 +197,31 @@ static int col_lookup(const char *name)
     return -1;
 }
 
+/* An attr.KEY header: the key into s->attr_key[i]; false when it is no valid key or
+ * repeats one (s->err filled). */
+static bool take_attr_header(struct csv_state *s, int i, const char *name)
+{
+    const char *key = name + strlen(ATTR_PREFIX);
+    if (!gl_attr_key_valid(key)) {
+        gl_error_set(s->err, GL_E_INVALID, "attributes",
+                     "column \"%.80s\": an attribute key is 1 to 64 of a-z, 0-9, '_', '.' "
+                     "and '-'", name);
+        return false;
+    }
+    for (int j = 0; j < i; j++)
+        if (s->attr_key[j] && strcmp(s->attr_key[j], key) == 0) {
+            gl_error_set(s->err, GL_E_INVALID, "attributes", "column %.80s appears twice", name);
+            return false;
+        }
+    if (!(s->attr_key[i] = strdup(key))) {
+        oom(s->err);
+        return false;
+    }
+    s->map[i] = COL_ATTR;
+    s->any_attr = true;
+    return true;
+}
+
 /* Reads the header record: every column known, none twice, the required ones present. */
 static void take_header(struct csv_state *s)
 {
@@ -133,6 +230,11 @@ static void take_header(struct csv_state *s)
     s->ncols = s->nfields;
     for (int i = 0; i < s->nfields; i++) {
         const char *name = s->fields[i] ? s->fields[i] : "";
+        if (strncasecmp(name, ATTR_PREFIX, strlen(ATTR_PREFIX)) == 0) {
+            if (!s->failed && !take_attr_header(s, i, name))
+                s->failed = true;
+            continue;
+        }
         int c = col_lookup(name);
         s->map[i] = c;
         if (c < 0)
@@ -152,7 +254,8 @@ static void take_header(struct csv_state *s)
         s->failed = true;
         gl_error_set(s->err, GL_E_INVALID, NULL,
                      "unknown column(s) %s; the columns are id, client, name, type, "
-                     "criticality, users_affected, owner", gl_buf_str(&unknown));
+                     "criticality, users_affected, owner, attr.KEY, depends_on, runs_on, "
+                     "connects_to", gl_buf_str(&unknown));
     } else if (!s->failed && missing.len) {
         s->failed = true;
         gl_error_set(s->err, GL_E_INVALID, NULL, "missing required column(s): %s",
@@ -171,6 +274,7 @@ static void take_record(struct csv_state *s)
         oom(s->err);
         return;
     }
+    r->has_attrs = s->any_attr;
     int got = s->nfields + s->extra_fields;
     if (got != s->ncols) {
         gl_error_set(&r->err, GL_E_INVALID, NULL, "the row has %d fields, the header %d", got,
@@ -178,7 +282,7 @@ static void take_record(struct csv_state *s)
         return;
     }
     for (int i = 0; i < s->nfields && r->err.code == GL_OK; i++)
-        if (take_value(r, (enum col)s->map[i], s->fields[i]) == GL_E_INTERNAL)
+        if (take_value(r, (enum col)s->map[i], s->attr_key[i], s->fields[i]) == GL_E_INTERNAL)
             s->failed = true;
 }
 
@@ -245,6 +349,8 @@ int gl_ci_rows_from_csv(const char *data, size_t len, struct gl_ci_rows *out,
         s.failed = true;
     }
     clear_fields(&s);
+    for (int i = 0; i < MAX_COLS; i++)
+        free(s.attr_key[i]);
     csv_free(&p);
     if (!s.failed && !s.have_header) {
         s.failed = true;
@@ -273,6 +379,34 @@ static int json_row_id(json_t *obj, struct gl_ci_row *r)
     return gl_error_set(&r->err, GL_E_INVALID, "id", "malformed CI id");
 }
 
+/* Moves the relation arrays of obj into r->links (deleting them from obj). */
+static int json_links(json_t *obj, struct gl_ci_row *r)
+{
+    for (int k = 0; k < GL_REL__COUNT; k++) {
+        const char *name = gl_rel_kind_name((enum gl_rel_kind)k);
+        json_t *arr = json_object_get(obj, name);
+        size_t i;
+        json_t *v;
+        if (!arr || json_is_null(arr))
+            goto next;
+        if (!json_is_array(arr))
+            return gl_error_set(&r->err, GL_E_INVALID, name,
+                                "%s must be an array of CI names", name);
+        json_array_foreach(arr, i, v)
+        {
+            if (!json_is_string(v) || !*json_string_value(v))
+                return gl_error_set(&r->err, GL_E_INVALID, name,
+                                    "%s must be an array of CI names", name);
+            if (add_link(r, (enum gl_rel_kind)k, json_string_value(v),
+                         strlen(json_string_value(v))))
+                return r->err.code;
+        }
+    next:
+        json_object_del(obj, name);
+    }
+    return 0;
+}
+
 static void json_row(json_t *item, struct gl_ci_row *r)
 {
     static const char *const readonly[] = {"id", "version", "created_at", "updated_at"};
@@ -290,7 +424,8 @@ static void json_row(json_t *item, struct gl_ci_row *r)
         oom(&r->err);
         return;
     }
-    if (json_row_id(obj, r) == 0) {
+    r->has_attrs = json_object_get(obj, "attributes") != NULL;
+    if (json_row_id(obj, r) == 0 && json_links(obj, r) == 0) {
         for (size_t i = 0; i < sizeof readonly / sizeof readonly[0]; i++)
             json_object_del(obj, readonly[i]);
         gl_json_ci_apply(obj, &r->ci, true, &r->err);
@@ -343,8 +478,12 @@ void gl_ci_rows_release(struct gl_ci_rows *rows)
 {
     if (!rows)
         return;
-    for (size_t i = 0; i < rows->len; i++)
+    for (size_t i = 0; i < rows->len; i++) {
         gl_ci_release(&rows->items[i].ci);
+        for (size_t j = 0; j < rows->items[i].nlinks; j++)
+            free(rows->items[i].links[j].name);
+        free(rows->items[i].links);
+    }
     free(rows->items);
     rows->items = NULL;
     rows->len = 0;
@@ -372,19 +511,62 @@ static int put_field(struct gl_buf *out, const char *s, bool first)
     return rc;
 }
 
-int gl_ci_csv_header(struct gl_buf *out)
+int gl_ci_csv_header(struct gl_buf *out, const char *const *attr_keys, size_t nkeys)
 {
-    return gl_buf_puts(out, "id,client,name,type,criticality,users_affected,owner\r\n");
+    if (gl_buf_puts(out, "id,client,name,type,criticality,users_affected,owner"))
+        return -1;
+    for (size_t i = 0; i < nkeys; i++)
+        if (gl_buf_printf(out, "," ATTR_PREFIX "%s", attr_keys[i]))
+            return -1;
+    return gl_buf_puts(out, ",depends_on,runs_on,connects_to\r\n");
 }
 
-int gl_ci_csv_row(struct gl_buf *out, const struct gl_ci *ci)
+/* The names of links of one kind, ';'-separated, as one field. */
+static int put_links(struct gl_buf *out, const struct gl_ci_link *links, size_t n,
+                     enum gl_rel_kind kind)
 {
-    char ident[GL_IDENT_MAX];
+    struct gl_buf b = GL_BUF_INIT;
+    int rc = 0;
+    for (size_t i = 0; i < n && !rc; i++)
+        if (links[i].kind == kind)
+            rc = gl_buf_printf(&b, "%s%s", b.len ? ";" : "", links[i].name);
+    if (!rc)
+        rc = put_field(out, gl_buf_str(&b), false);
+    gl_buf_release(&b);
+    return rc;
+}
+
+int gl_ci_csv_row(struct gl_buf *out, const struct gl_ci *ci, const char *const *attr_keys,
+                  size_t nkeys, const struct gl_ci_link *links, size_t nlinks)
+{
+    char ident[GL_IDENT_MAX], num[40];
     gl_ci_ident_format(ci->id, ident);
     if (put_field(out, ident, true) || put_field(out, ci->client_key, false) ||
         put_field(out, ci->name, false) || put_field(out, ci->type, false) ||
         gl_buf_printf(out, ",%d,%lld,", ci->criticality, (long long)ci->users_affected) ||
-        put_field(out, ci->owner, true) || gl_buf_puts(out, "\r\n"))
+        put_field(out, ci->owner, true))
         return -1;
+    for (size_t i = 0; i < nkeys; i++) {
+        const struct gl_attr *v = gl_attrs_get(&ci->attrs, attr_keys[i]);
+        if (put_field(out, v ? gl_attr_text(v, num, sizeof num) : NULL, false))
+            return -1;
+    }
+    if (put_links(out, links, nlinks, GL_REL_DEPENDS_ON) ||
+        put_links(out, links, nlinks, GL_REL_RUNS_ON) ||
+        put_links(out, links, nlinks, GL_REL_CONNECTS_TO) || gl_buf_puts(out, "\r\n"))
+        return -1;
+    return 0;
+}
+
+int gl_ci_json_links(json_t *obj, const struct gl_ci_link *links, size_t nlinks)
+{
+    for (int k = 0; k < GL_REL__COUNT; k++) {
+        json_t *arr = json_array();
+        for (size_t i = 0; arr && i < nlinks; i++)
+            if ((int)links[i].kind == k && json_array_append_new(arr, json_string(links[i].name)))
+                return -1;
+        if (json_object_set_new(obj, gl_rel_kind_name((enum gl_rel_kind)k), arr))
+            return -1;
+    }
     return 0;
 }

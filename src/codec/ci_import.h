@@ -9,6 +9,13 @@
  * of objects with the same fields (as GET /api/v1/cis returns them, so id, version and the
  * timestamps are accepted and the read-only ones ignored), or {"cis": [...]}.
  *
+ * Attributes: CSV columns attr.KEY (a cell typed by gl_attr_from_text; empty = absent), a
+ * JSON "attributes" object. A file that gives no attributes at all for a row (no attr.
+ * column, no "attributes" member) leaves a stored CI's attributes alone (has_attrs false).
+ * Relations: CSV columns depends_on, runs_on, connects_to holding ';'-separated CI names,
+ * JSON arrays of names under the same keys; each names a CI of the row's client or a
+ * shared one, stored or elsewhere in the file (the store resolves them).
+ *
  * Two kinds of error: a file that cannot be read as a whole (malformed CSV or JSON, a
  * missing required column, unknown columns) fails the call with GL_E_INVALID naming the
  * columns; a row that cannot be read (criticality "high", a bad id) is kept with its
@@ -20,17 +27,25 @@
 #ifndef GL_CODEC_CI_IMPORT_H
 #define GL_CODEC_CI_IMPORT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include <jansson.h>
 
 #include "core/cmdb.h"
 #include "core/error.h"
 #include "util/buf.h"
 
+#define GL_CI_LINKS_MAX 256 /* relations one row may name */
+
 struct gl_ci_row {
     int row;
     int64_t id;        /* the id column, 0 when absent or empty */
     struct gl_ci ci;   /* client_key NULL = shared; client_id left for the caller */
+    bool has_attrs;    /* the file gave this row's attributes */
+    struct gl_ci_link *links; /* relations named in the row, owned */
+    size_t nlinks;
     struct gl_error err; /* code != GL_OK: the row could not be read */
 };
 
@@ -45,8 +60,15 @@ int gl_ci_rows_from_json(const char *data, size_t len, struct gl_ci_rows *out,
                          struct gl_error *err);
 void gl_ci_rows_release(struct gl_ci_rows *rows);
 
-/* Appends the header line, or one CI as a line (RFC 4180 quoting, CRLF). 0 or -1. */
-int gl_ci_csv_header(struct gl_buf *out);
-int gl_ci_csv_row(struct gl_buf *out, const struct gl_ci *ci);
+/* Appends the header line, or one CI as a line (RFC 4180 quoting, CRLF). 0 or -1.
+ * attr_keys (sorted, may be NULL when n 0) are the attr.KEY columns after owner; then
+ * come depends_on, runs_on, connects_to, filled from links (the CI's relations by target
+ * name; NULL when none). */
+int gl_ci_csv_header(struct gl_buf *out, const char *const *attr_keys, size_t nkeys);
+int gl_ci_csv_row(struct gl_buf *out, const struct gl_ci *ci, const char *const *attr_keys,
+                  size_t nkeys, const struct gl_ci_link *links, size_t nlinks);
+/* The links of one CI as {"depends_on": [...], "runs_on": [...], "connects_to": [...]}
+ * members added to obj (a CI's JSON). 0 or -1. */
+int gl_ci_json_links(json_t *obj, const struct gl_ci_link *links, size_t nlinks);
 
 #endif

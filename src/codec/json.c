@@ -10,9 +10,11 @@
 #include "codec/json.h"
 
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "codec/json_attrs.h"
 #include "core/timefmt.h"
 #include "util/banned.h"
 
@@ -29,6 +31,7 @@ enum field_kind {
     F_CIS,
     F_CHANGES,
     F_STRINGS,
+    F_TEMPLATE,
 };
 
 struct field {
@@ -56,6 +59,7 @@ static const struct field change_fields[] = {
     FIELD("resources", F_STR, resources, true),
     FIELD("related_changes", F_CHANGES, related_changes, true),
     FIELD("cis", F_CIS, ci_ids, true),
+    FIELD("template", F_TEMPLATE, template_id, false),
     FIELD("implementation_plan", F_STR, implementation_plan, true),
     FIELD("test_plan", F_STR, test_plan, true),
     FIELD("rollback_plan", F_STR, rollback_plan, true),
@@ -137,6 +141,12 @@ static json_t *encode_field(const struct gl_change *c, const struct field *f)
     }
     case F_INT:
         return json_integer(*(const int64_t *)base);
+    case F_TEMPLATE: {
+        int64_t id = *(const int64_t *)base;
+        char ident[GL_IDENT_MAX];
+        snprintf(ident, sizeof ident, "TPL-%06lld", (long long)id);
+        return id > 0 ? json_string(ident) : json_null();
+    }
     case F_CIS:
         return json_idents((const struct gl_idlist *)base, ci_ident_fmt);
     case F_CHANGES:
@@ -283,6 +293,7 @@ static int decode_field(const json_t *v, const struct field *f, struct gl_change
     case F_OUTCOME:
     case F_IDENT:
     case F_INT:
+    case F_TEMPLATE: /* set only when a change is created from a template */
         break;
     }
     return gl_error_set(err, GL_E_INVALID, f->name, "%s is read-only", f->name);
@@ -411,12 +422,13 @@ json_t *gl_json_ci(const struct gl_ci *ci)
 {
     char ident[GL_IDENT_MAX];
     gl_ci_ident_format(ci->id, ident);
-    return json_pack("{s:s, s:s?, s:s?, s:s?, s:i, s:I, s:s?, s:I, s:o, s:o}", "id", ident,
+    return json_pack("{s:s, s:s?, s:s?, s:s?, s:i, s:I, s:s?, s:o, s:I, s:o, s:o}", "id", ident,
                      "client", ci->client_key, "name", ci->name, "type", ci->type,
                      "criticality", ci->criticality, "users_affected",
-                     (json_int_t)ci->users_affected, "owner", ci->owner, "version",
-                     (json_int_t)ci->version, "created_at", json_time(ci->created_at),
-                     "updated_at", json_time(ci->updated_at));
+                     (json_int_t)ci->users_affected, "owner", ci->owner, "attributes",
+                     gl_json_attrs(&ci->attrs), "version", (json_int_t)ci->version,
+                     "created_at", json_time(ci->created_at), "updated_at",
+                     json_time(ci->updated_at));
 }
 
 char *gl_json_ci_dump(const struct gl_ci *ci)
@@ -454,6 +466,8 @@ int gl_json_ci_apply(const json_t *obj, struct gl_ci *ci, bool creating, struct 
                 ci->criticality = (int)n;
         } else if (strcmp(key, "users_affected") == 0)
             rc = set_int_member(v, key, 0, 100000000, &ci->users_affected, err);
+        else if (strcmp(key, "attributes") == 0) /* a merge patch: null removes a key */
+            rc = gl_json_attrs_apply(v, &ci->attrs, err);
         else if (strcmp(key, "client") == 0 || is_readonly_record_key(key))
             rc = gl_error_set(err, GL_E_INVALID, key, "%s is read-only", key);
         else

@@ -30,7 +30,7 @@ typedef int (*gl_json_field_check)(const char *field, void *ud, struct gl_error 
 
 /* Version of the change encoding. Bump it whenever gl_json_change's output changes: stored
  * renderings of another version are then re-encoded instead of served (store.h). */
-#define GL_JSON_CHANGE_FORMAT 1
+#define GL_JSON_CHANGE_FORMAT 2
 
 json_t *gl_json_change(const struct gl_change *c);
 char *gl_json_change_dump(const struct gl_change *c);

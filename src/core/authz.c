@@ -47,6 +47,11 @@ static const struct perm_rule rules[GL_PERM__COUNT] = {
     [GL_PERM_AUDIT_READ] = {"audit.read", R(GL_ROLE_AUDITOR), "read the audit log"},
     [GL_PERM_DOC_READ] = {"doc.read", ANY_ROLE, "read documentation"},
     [GL_PERM_DOC_WRITE] = {"doc.write", OPERATORS, "write or review documentation"},
+    [GL_PERM_CALENDAR_WRITE] = {"calendar.write", R(GL_ROLE_CHANGE_MANAGER),
+                                "define maintenance windows or blackouts"},
+    [GL_PERM_TEMPLATE_WRITE] = {"template.write", R(GL_ROLE_CHANGE_MANAGER),
+                                "create, edit or re-approve standard-change templates"},
+    [GL_PERM_POLICY_WRITE] = {"policy.write", 0, "change the change policy"},
 };
 
 /* The permission each action needs; approve and reject are resolved by change type. */

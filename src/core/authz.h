@@ -43,6 +43,9 @@ enum gl_perm {
     GL_PERM_AUDIT_READ, /* read, export and verify the audit log */
     GL_PERM_DOC_READ,   /* documents, their versions and diffs */
     GL_PERM_DOC_WRITE,  /* create, edit and review documents; link them to changes */
+    GL_PERM_CALENDAR_WRITE, /* maintenance windows and blackouts (client 0: global ones) */
+    GL_PERM_TEMPLATE_WRITE, /* standard-change templates: create, edit, re-approve */
+    GL_PERM_POLICY_WRITE,   /* replace the change policy: admin only */
     GL_PERM__COUNT
 };
 

@@ -7,6 +7,9 @@
  */
 #include "core/cmdb.h"
 
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -145,7 +148,274 @@ void gl_ci_release(struct gl_ci *ci)
     free(ci->name);
     free(ci->type);
     free(ci->owner);
+    gl_attrs_release(&ci->attrs);
     gl_ci_init(ci);
+}
+
+static int dup_str(char **dst, const char *src)
+{
+    *dst = NULL;
+    if (src && !(*dst = strdup(src)))
+        return -1;
+    return 0;
+}
+
+int gl_ci_copy(struct gl_ci *dst, const struct gl_ci *src)
+{
+    *dst = *src;
+    dst->attrs = (struct gl_attrs){0};
+    if (dup_str(&dst->client_key, src->client_key) | dup_str(&dst->name, src->name) |
+        dup_str(&dst->type, src->type) | dup_str(&dst->owner, src->owner) ||
+        gl_attrs_copy(&dst->attrs, &src->attrs)) {
+        gl_ci_release(dst);
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- attributes ----------------------------------------------------------------------- */
+
+static void attr_free(struct gl_attr *v)
+{
+    free(v->key);
+    free(v->str);
+}
+
+void gl_attrs_release(struct gl_attrs *a)
+{
+    if (!a)
+        return;
+    for (size_t i = 0; i < a->len; i++)
+        attr_free(&a->items[i]);
+    free(a->items);
+    a->items = NULL;
+    a->len = 0;
+}
+
+/* The index of key, or where it would go (*found false). */
+static size_t attr_find(const struct gl_attrs *a, const char *key, bool *found)
+{
+    size_t lo = 0, hi = a->len;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = strcmp(a->items[mid].key, key);
+        if (c == 0) {
+            *found = true;
+            return mid;
+        }
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    *found = false;
+    return lo;
+}
+
+int gl_attrs_set(struct gl_attrs *a, const struct gl_attr *v)
+{
+    struct gl_attr n = *v;
+    if (!v->key || dup_str(&n.key, v->key) ||
+        (v->kind == GL_ATTR_STRING && dup_str(&n.str, v->str ? v->str : ""))) {
+        free(n.key);
+        return -1;
+    }
+    if (v->kind != GL_ATTR_STRING)
+        n.str = NULL;
+    bool found;
+    size_t at = attr_find(a, v->key, &found);
+    if (found) {
+        attr_free(&a->items[at]);
+        a->items[at] = n;
+        return 0;
+    }
+    struct gl_attr *items = realloc(a->items, (a->len + 1) * sizeof *items);
+    if (!items) {
+        attr_free(&n);
+        return -1;
+    }
+    a->items = items;
+    memmove(&items[at + 1], &items[at], (a->len - at) * sizeof *items);
+    items[at] = n;
+    a->len++;
+    return 0;
+}
+
+void gl_attrs_remove(struct gl_attrs *a, const char *key)
+{
+    bool found;
+    size_t at = attr_find(a, key, &found);
+    if (!found)
+        return;
+    attr_free(&a->items[at]);
+    memmove(&a->items[at], &a->items[at + 1], (a->len - at - 1) * sizeof *a->items);
+    a->len--;
+}
+
+const struct gl_attr *gl_attrs_get(const struct gl_attrs *a, const char *key)
+{
+    bool found;
+    size_t at = attr_find(a, key, &found);
+    return found ? &a->items[at] : NULL;
+}
+
+int gl_attrs_copy(struct gl_attrs *dst, const struct gl_attrs *src)
+{
+    *dst = (struct gl_attrs){0};
+    for (size_t i = 0; i < src->len; i++)
+        if (gl_attrs_set(dst, &src->items[i])) {
+            gl_attrs_release(dst);
+            return -1;
+        }
+    return 0;
+}
+
+static bool attr_equal(const struct gl_attr *x, const struct gl_attr *y)
+{
+    if (strcmp(x->key, y->key) != 0 || x->kind != y->kind)
+        return false;
+    switch (x->kind) {
+    case GL_ATTR_STRING:
+        return strcmp(x->str, y->str) == 0;
+    case GL_ATTR_INT:
+        return x->i == y->i;
+    case GL_ATTR_REAL:
+        return x->d == y->d;
+    case GL_ATTR_BOOL:
+        return x->b == y->b;
+    }
+    return false;
+}
+
+bool gl_attrs_equal(const struct gl_attrs *a, const struct gl_attrs *b)
+{
+    if (a->len != b->len)
+        return false;
+    for (size_t i = 0; i < a->len; i++)
+        if (!attr_equal(&a->items[i], &b->items[i]))
+            return false;
+    return true;
+}
+
+bool gl_attr_key_valid(const char *key)
+{
+    if (!key || !*key || strlen(key) > GL_ATTR_KEY_MAX)
+        return false;
+    for (; *key; key++)
+        if (!is_lower_alnum(*key) && *key != '_' && *key != '.' && *key != '-')
+            return false;
+    return true;
+}
+
+int gl_attrs_validate(const struct gl_attrs *a, struct gl_error *err)
+{
+    if (a->len > GL_ATTRS_MAX)
+        return gl_error_set(err, GL_E_INVALID, "attributes",
+                            "a CI has at most %d attributes, not %zu", GL_ATTRS_MAX, a->len);
+    for (size_t i = 0; i < a->len; i++) {
+        const struct gl_attr *v = &a->items[i];
+        if (!gl_attr_key_valid(v->key))
+            return gl_error_set(err, GL_E_INVALID, "attributes",
+                                "attribute key \"%.80s\" is not 1 to 64 of a-z, 0-9, '_', '.' "
+                                "and '-'", v->key ? v->key : "");
+        char field[64];
+        snprintf(field, sizeof field, "attributes.%s", v->key);
+        if (v->kind == GL_ATTR_STRING && strlen(v->str) > GL_ATTR_VALUE_MAX)
+            return gl_error_set(err, GL_E_INVALID, field,
+                                "attribute %s is longer than %d bytes", v->key, GL_ATTR_VALUE_MAX);
+        if (v->kind == GL_ATTR_REAL && !isfinite(v->d))
+            return gl_error_set(err, GL_E_INVALID, field, "attribute %s must be a finite number",
+                                v->key);
+    }
+    return 0;
+}
+
+/* A JSON number: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)? */
+static bool json_number_syntax(const char *s, bool *integral)
+{
+    *integral = true;
+    if (*s == '-')
+        s++;
+    if (*s == '0')
+        s++;
+    else if (*s >= '1' && *s <= '9')
+        while (is_digit(*s))
+            s++;
+    else
+        return false;
+    if (*s == '.') {
+        *integral = false;
+        if (!is_digit(*++s))
+            return false;
+        while (is_digit(*s))
+            s++;
+    }
+    if (*s == 'e' || *s == 'E') {
+        *integral = false;
+        s++;
+        if (*s == '+' || *s == '-')
+            s++;
+        if (!is_digit(*s))
+            return false;
+        while (is_digit(*s))
+            s++;
+    }
+    return *s == '\0';
+}
+
+int gl_attr_from_text(const char *text, struct gl_attr *out)
+{
+    memset(out, 0, sizeof *out);
+    bool integral;
+    if (strcmp(text, "true") == 0 || strcmp(text, "false") == 0) {
+        out->kind = GL_ATTR_BOOL;
+        out->b = text[0] == 't';
+        return 0;
+    }
+    if (json_number_syntax(text, &integral)) {
+        errno = 0;
+        if (integral) {
+            long long v = strtoll(text, NULL, 10);
+            if (errno == 0) {
+                out->kind = GL_ATTR_INT;
+                out->i = v;
+                return 0;
+            }
+        }
+        errno = 0;
+        double d = strtod(text, NULL);
+        if (errno == 0 && isfinite(d)) {
+            out->kind = GL_ATTR_REAL;
+            out->d = d;
+            return 0;
+        }
+    }
+    out->kind = GL_ATTR_STRING;
+    return dup_str(&out->str, text);
+}
+
+const char *gl_attr_text(const struct gl_attr *v, char *buf, size_t size)
+{
+    if ((v->kind == GL_ATTR_INT || v->kind == GL_ATTR_REAL) && (!buf || size < 2))
+        return ""; /* no room (callers pass at least 32 bytes) */
+    switch (v->kind) {
+    case GL_ATTR_STRING:
+        return v->str;
+    case GL_ATTR_INT:
+        snprintf(buf, size, "%lld", (long long)v->i);
+        return buf;
+    case GL_ATTR_REAL:
+        /* The shortest form that reads back as the same double. */
+        snprintf(buf, size, "%.15g", v->d);
+        if (strtod(buf, NULL) != v->d)
+            snprintf(buf, size, "%.17g", v->d);
+        if (!strpbrk(buf, ".eEn")) /* keep it a real: 2.0 must not come back as 2 */
+            snprintf(buf + strlen(buf), size - strlen(buf), ".0");
+        return buf;
+    case GL_ATTR_BOOL:
+        return v->b ? "true" : "false";
+    }
+    return "";
 }
 
 int gl_ci_validate(const struct gl_ci *ci, struct gl_error *err)
@@ -168,5 +438,5 @@ int gl_ci_validate(const struct gl_ci *ci, struct gl_error *err)
                             "users_affected must be between 0 and 100000000");
     if (ci->owner && strlen(ci->owner) > NAME_MAX_LEN)
         return gl_error_set(err, GL_E_INVALID, "owner", "an owner is at most 200 bytes");
-    return 0;
+    return gl_attrs_validate(&ci->attrs, err);
 }

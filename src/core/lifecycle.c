@@ -267,7 +267,9 @@ static int do_reject(struct gl_change *c, const struct gl_action_input *in, int6
     int rc = require_reason(in, "reject", err);
     if (rc || (rc = set_str(&c->state_reason, in->reason, err)))
         return rc;
-    c->state = GL_STATE_REJECTED;
+    /* Back to its author to rework, with the reason (issue 4); the rejected state is
+     * kept for records rejected before, which reopen still returns to draft. */
+    c->state = GL_STATE_DRAFT;
     return 0;
 }
 

@@ -1,9 +1,12 @@
 /*
  * lifecycle.h - the one state machine every change passes through.
  *
- *   draft -> submitted -> assessed -> approved | rejected -> scheduled -> in_progress
+ *   draft -> submitted -> assessed -> approved -> scheduled -> in_progress
  *         -> completed | failed | rolled_back -> reviewed -> closed
- *   cancel from any state before in_progress; a rejected change can be reopened as draft.
+ *   cancel from any state before in_progress; reject returns an assessed change to draft
+ *   with its reason (state_reason); a change left in the older `rejected` state can be
+ *   reopened as draft. Whether an approve vote completes the approval is decided by
+ *   core/approval.c; gl_lifecycle_apply(APPROVE) is the move once it does.
  *
  * Type-specific paths: standard changes are pre-approved (assessed -> scheduled without an
  * approval); emergency changes may be approved straight from submitted and started straight

@@ -42,6 +42,7 @@ struct gl_risk_inputs {
 struct gl_risk_contribution {
     enum gl_risk_factor factor;
     double points; /* 0..weight */
+    double weight; /* the policy's weight of the factor when it was scored */
     char explanation[GL_RISK_EXPLAIN_MAX];
 };
 
@@ -50,9 +51,24 @@ struct gl_risk_assessment {
     int64_t assessed_at;
     int64_t policy_version;
     double score; /* the sum of factors[].points, capped at 100 */
+    double uncapped; /* the sum before the cap (== score unless capped) */
+    bool capped;     /* the sum exceeded 100 */
     enum gl_risk_level level;
     struct gl_risk_contribution factors[GL_FACTOR__COUNT];
     struct gl_risk_inputs inputs;
 };
+
+/* Scores `in` under policy p (validated) into out: factors[f] is factor f's contribution
+ * rounded to 0.1 with a one-line explanation; score is exactly their sum, or 100 with
+ * `capped` set when the sum is above 100; level from p's thresholds. Sets out->inputs and
+ * out->policy_version; leaves change_id and assessed_at alone. Pure. */
+void gl_risk_score(const struct gl_risk_inputs *in, const struct gl_policy *p,
+                   struct gl_risk_assessment *out);
+
+/* Field-by-field equality (no padding compared). */
+bool gl_risk_inputs_equal(const struct gl_risk_inputs *a, const struct gl_risk_inputs *b);
+
+/* The level a score reaches under p's thresholds. */
+enum gl_risk_level gl_risk_level_for(const struct gl_policy *p, double score);
 
 #endif

@@ -13,12 +13,16 @@
 #include "core/authz.h"
 #include "core/lifecycle.h"
 #include "core/timefmt.h"
+#include "http/h_approvals.h"
+#include "http/h_calendar.h"
 #include "http/h_changes.h"
+#include "http/h_risk.h"
 #include "util/banned.h"
 
 /* Body members an action may carry, and where they go. */
 struct action_body {
     const char *reason, *notes, *summary, *lessons, *comment;
+    const char *justification; /* schedule only: why outside the maintenance windows */
     int64_t planned_start, planned_end;
     /* complete only: {"DOC-000001": 3} resulting versions, or no documentation affected */
     json_t *documents; /* borrowed from the body */
@@ -59,6 +63,8 @@ static int parse_action_body(json_t *body, struct action_body *ab, struct gl_err
             rc = read_text(key, v, &ab->lessons, err);
         else if (strcmp(key, "comment") == 0)
             rc = read_text(key, v, &ab->comment, err);
+        else if (strcmp(key, "justification") == 0)
+            rc = read_text(key, v, &ab->justification, err);
         else if (strcmp(key, "planned_start") == 0)
             rc = read_time(key, v, &ab->planned_start, err);
         else if (strcmp(key, "planned_end") == 0)
@@ -151,17 +157,27 @@ int gl_h_change_action(struct gl_request *req, struct gl_response *res)
     struct gl_error err;
     struct gl_change before, after;
     struct action_body ab = {0};
+    struct gl_sched_gate gate = {0};
     enum gl_action action;
     json_t *body = NULL;
     gl_error_clear(&err);
     gl_change_init(&before);
     gl_change_init(&after);
-    if (parse_action(req->captures[1], &action, &err) ||
-        gl_h_load_change(req, req->captures[0], &before, &err) ||
+    if (parse_action(req->captures[1], &action, &err))
+        goto fail;
+    if (action == GL_ACTION_APPROVE || action == GL_ACTION_REJECT) {
+        gl_h_change_vote(req, res, action); /* votes: approval routing decides (h_approvals.c) */
+        goto out;
+    }
+    if (gl_h_load_change(req, req->captures[0], &before, &err) ||
         gl_authz_action(&req->user, &before, action, &err) ||
         gl_h_check_if_match(req, before.version, false, &err) ||
         gl_req_json(req, true, &body, &err) || parse_action_body(body, &ab, &err))
         goto fail;
+    if (action == GL_ACTION_SUBMIT && before.type == GL_TYPE_STANDARD) {
+        gl_h_standard_submit(req, res, &before); /* template checks, pre-approval */
+        goto out;
+    }
     if (ab.doc_info && action != GL_ACTION_COMPLETE) {
         gl_error_set(&err, GL_E_INVALID, ab.documents ? "documents" : "no_documentation_affected",
                      "documentation results are given with the complete action only");
@@ -176,19 +192,41 @@ int gl_h_change_action(struct gl_request *req, struct gl_response *res)
         .planned_start = ab.planned_start,
         .planned_end = ab.planned_end,
     };
+    if (ab.justification && action != GL_ACTION_SCHEDULE) {
+        gl_error_set(&err, GL_E_INVALID, "justification",
+                     "a justification is given with the schedule action only");
+        goto fail;
+    }
     if (gl_lifecycle_apply(&before, action, &in, req->now, &after, &err))
+        goto fail;
+    /* Scheduling passes the calendar's checks (h_calendar.h) and records what it found. */
+    if (action == GL_ACTION_SCHEDULE &&
+        gl_h_schedule_gate(req, &after, ab.justification, &gate, &err))
         goto fail;
     char audit_action[40];
     snprintf(audit_action, sizeof audit_action, "change.%s", gl_action_name(action));
     struct gl_write_ctx ctx =
         gl_req_write_ctx(req, audit_action, ab.reason ? ab.reason : ab.comment);
-    if (write_move(req, action, &ab, &ctx, &before, &after, &err))
+    if (gate.active ? STORE(req, change_schedule_write, &ctx, &before, &after, &gate.rec, &err)
+                    : write_move(req, action, &ab, &ctx, &before, &after, &err))
         goto fail;
+    if (action == GL_ACTION_ASSESS || action == GL_ACTION_SCHEDULE) /* the score (h_risk.h) */
+        gl_h_risk_after_write(req, &after, action == GL_ACTION_ASSESS);
+    if (action == GL_ACTION_FAIL || action == GL_ACTION_ROLLBACK) {
+        struct gl_error terr; /* the move is written; a revocation failure does not undo it */
+        gl_h_template_after_outcome(req, &after, &terr);
+    }
     gl_h_answer_change(res, 200, &after);
+    if (gate.active) {
+        json_t *j = gl_json_change(&after);
+        json_object_set_new(j, "schedule", gl_h_schedule_json(&gate));
+        gl_res_json(res, 200, j);
+    }
     goto out;
 fail:
     gl_res_problem(res, req, &err);
 out:
+    gl_h_schedule_gate_release(&gate);
     json_decref(body);
     gl_change_release(&before);
     gl_change_release(&after);

@@ -6,7 +6,11 @@
  * like a missing one, so its existence does not leak; a visible one is then subject to the
  * permission check of core/authz.c (403).
  */
+#include "http/h_calendar.h"
 #include "http/h_changes.h"
+
+#include "http/h_approvals.h"
+#include "http/h_risk.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -128,8 +132,13 @@ int gl_h_changes_create(struct gl_request *req, struct gl_response *res)
     json_t *body = NULL;
     gl_error_clear(&err);
     gl_change_init(&c);
-    if (gl_req_json(req, false, &body, &err) || require_members(body, required, &err) ||
-        gl_json_change_apply(body, &c, NULL, NULL, &err))
+    if (gl_req_json(req, false, &body, &err))
+        goto fail;
+    if (json_object_get(body, "template")) {
+        gl_h_change_from_template(req, res, body); /* h_templates.c */
+        goto out;
+    }
+    if (require_members(body, required, &err) || gl_json_change_apply(body, &c, NULL, NULL, &err))
         goto fail;
     if (!c.client_key) {
         gl_error_set(&err, GL_E_INVALID, "client", "client must name a client");
@@ -152,6 +161,7 @@ int gl_h_changes_create(struct gl_request *req, struct gl_response *res)
     char ident[GL_IDENT_MAX];
     gl_change_ident_format(c.id, ident);
     snprintf(res->location, sizeof res->location, "/api/v1/changes/%s", ident);
+    gl_h_risk_after_write(req, &c, true); /* created past draft: scored at once (h_risk.h) */
     gl_h_answer_change(res, 201, &c);
     goto out;
 fail:
@@ -226,6 +236,7 @@ int gl_h_change_patch(struct gl_request *req, struct gl_response *res)
 {
     struct gl_error err;
     struct gl_change before, after;
+    struct gl_sched_gate gate = {0};
     json_t *body = NULL;
     gl_error_clear(&err);
     gl_change_init(&before);
@@ -242,14 +253,25 @@ int gl_h_change_patch(struct gl_request *req, struct gl_response *res)
     if (gl_json_change_apply(body, &after, check_change_edit, &before, &err) ||
         gl_change_validate(&after, &err) || check_change_refs(req, &before, &after, &err))
         goto fail;
-    struct gl_write_ctx ctx = gl_req_write_ctx(req, "change.update", NULL);
-    if (STORE(req, change_update, &ctx, &before, &after, &err))
+    /* Moving a scheduled change passes the calendar again (h_calendar.h). */
+    if (gl_h_schedule_moved(&before, &after) &&
+        gl_h_schedule_gate(req, &after, gl_req_query(req, "justification"), &gate, &err))
         goto fail;
+    struct gl_write_ctx ctx = gl_req_write_ctx(req, "change.update", NULL);
+    /* An approved change whose implementer changes needs its approvals again. */
+    int reapproved = gl_h_approvals_edit(req, &ctx, &before, &after, &err);
+    if (reapproved < 0 ||
+        (!reapproved &&
+         (gate.active ? STORE(req, change_schedule_write, &ctx, &before, &after, &gate.rec, &err)
+                      : STORE(req, change_update, &ctx, &before, &after, &err))))
+        goto fail;
+    gl_h_risk_after_write(req, &after, true); /* past draft or assessed: re-scored (h_risk.h) */
     gl_h_answer_change(res, 200, &after);
     goto out;
 fail:
     gl_res_problem(res, req, &err);
 out:
+    gl_h_schedule_gate_release(&gate);
     json_decref(body);
     gl_change_release(&before);
     gl_change_release(&after);
@@ -381,6 +403,12 @@ int gl_h_changes_list(struct gl_request *req, struct gl_response *res)
     struct gl_change_filter f = {.from = GL_TIME_UNSET, .to = GL_TIME_UNSET};
     struct gl_change_doc_page page = {0};
     gl_error_clear(&err);
+    const char *overdue = gl_req_query(req, "overdue_review");
+    if (overdue && strcmp(overdue, "true") == 0)
+        return gl_h_changes_overdue(req, res); /* h_approvals.c */
+    if (overdue && strcmp(overdue, "false") != 0)
+        return gl_res_fail(res, req, GL_E_INVALID, "overdue_review",
+                           "overdue_review must be true or false");
     if (parse_change_filter(req, &f, &err) || STORE(req, change_list_docs, &f, &page, &err))
         return gl_res_problem(res, req, &err);
     int rc = docs_current(&page) ? answer_docs(res, &page) : answer_records(req, res, &f);

@@ -10,18 +10,8 @@
 #include "codec/json.h"
 #include "core/authz.h"
 #include "http/h_changes.h"
+#include "http/h_risk.h"
 #include "util/banned.h"
-
-static int ci_copy(struct gl_ci *dst, const struct gl_ci *src)
-{
-    *dst = *src;
-    dst->client_key = dst->name = dst->type = dst->owner = NULL;
-    if (gl_change_set_str(&dst->client_key, src->client_key) ||
-        gl_change_set_str(&dst->name, src->name) || gl_change_set_str(&dst->type, src->type) ||
-        gl_change_set_str(&dst->owner, src->owner))
-        return -1;
-    return 0;
-}
 
 static bool ci_visible(const struct gl_request *req, const struct gl_ci *ci)
 {
@@ -137,7 +127,7 @@ int gl_h_ci_patch(struct gl_request *req, struct gl_response *res)
         gl_h_check_if_match(req, before.version, true, &err) ||
         gl_req_json(req, false, &body, &err))
         goto fail;
-    if (ci_copy(&after, &before) < 0) {
+    if (gl_ci_copy(&after, &before) < 0) {
         gl_error_set(&err, GL_E_INTERNAL, NULL, "out of memory");
         goto fail;
     }
@@ -146,6 +136,8 @@ int gl_h_ci_patch(struct gl_request *req, struct gl_response *res)
     struct gl_write_ctx ctx = gl_req_write_ctx(req, "ci.update", NULL);
     if (STORE(req, ci_update, &ctx, &before, &after, &err))
         goto fail;
+    if (after.criticality != before.criticality || after.users_affected != before.users_affected)
+        gl_h_risk_after_ci(req, after.id); /* open changes on it are re-scored (h_risk.h) */
     answer_ci(res, 200, &after);
     goto out;
 fail:

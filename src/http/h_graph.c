@@ -12,10 +12,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "codec/json_report.h"
 #include "core/authz.h"
 #include "core/impact.h"
 #include "core/timefmt.h"
 #include "http/h_changes.h"
+#include "http/h_risk.h"
 #include "util/banned.h"
 
 #define WC_DEFAULT_DAYS 90
@@ -164,6 +166,7 @@ int gl_h_ci_relations_create(struct gl_request *req, struct gl_response *res)
     struct gl_write_ctx ctx = gl_req_write_ctx(req, "ci.relate", NULL);
     if (relation_authz(req, &from, &to, &err) || STORE(req, ci_relation_add, &ctx, &r, &err))
         goto fail;
+    gl_h_risk_after_ci(req, r.to_ci); /* its blast radius grew (h_risk.h) */
     gl_res_json(res, 201, relation_json(&r, NULL));
     goto out;
 fail:
@@ -194,6 +197,7 @@ int gl_h_ci_relation_delete(struct gl_request *req, struct gl_response *res)
     struct gl_write_ctx ctx = gl_req_write_ctx(req, "ci.unrelate", NULL);
     if (relation_authz(req, &from, &to, &err) || STORE(req, ci_relation_delete, &ctx, &r, &err))
         goto fail;
+    gl_h_risk_after_ci(req, r.to_ci); /* its blast radius shrank (h_risk.h) */
     res->status = 204;
     goto out;
 fail:
@@ -418,7 +422,8 @@ struct wc_result {
     struct gl_impact im;
     struct gl_wc_rows rows;
     struct gl_wc_hit *hits;
-    size_t nhits;
+    size_t nhits;  /* after ranking: the distinct changes, best first */
+    struct gl_change_doc_links docs; /* of the changes answered, by change id */
 };
 
 /* (ci id, walk node) pairs sorted by id, to find the node a row was found on. */
@@ -476,6 +481,25 @@ static int wc_nodes(const struct gl_impact *im, int64_t **ids, struct node_key *
     return 0;
 }
 
+/* Ranks the hits and reads the documentation of the changes that will be answered: one
+ * query for all of them, in the walk's snapshot. */
+static int wc_rank_docs(struct gl_graph_reader *reader, const struct gl_store_ops *ops,
+                        const struct wc_query *q, struct wc_result *r, struct gl_error *err)
+{
+    r->nhits = gl_wc_rank(r->hits, r->nhits);
+    size_t n = r->nhits < (size_t)q->limit ? r->nhits : (size_t)q->limit;
+    if (!n)
+        return 0;
+    int64_t *ids = malloc(n * sizeof *ids);
+    if (!ids)
+        return gl_error_set(err, GL_E_INTERNAL, NULL, "out of memory");
+    for (size_t i = 0; i < n; i++)
+        ids[i] = r->hits[i].change_id;
+    int rc = ops->graph_change_docs(reader, ids, n, &r->docs, err);
+    free(ids);
+    return rc;
+}
+
 static int wc_run(struct gl_request *req, const struct wc_query *q, const struct gl_ci *ci,
                   struct wc_result *r, struct gl_error *err)
 {
@@ -490,6 +514,8 @@ static int wc_run(struct gl_request *req, const struct wc_query *q, const struct
         rc = ops->graph_changes(w.reader, NULL, 0, q->client_id, q->since, q->until, &r->rows, err);
         if (!rc)
             rc = wc_collect(req, q, NULL, 0, r, err);
+        if (!rc)
+            rc = wc_rank_docs(w.reader, ops, q, r, err);
         goto out;
     }
     struct gl_graph_node root = node_of(ci);
@@ -500,11 +526,27 @@ static int wc_run(struct gl_request *req, const struct wc_query *q, const struct
         rc = ops->graph_changes(w.reader, ids, r->im.len, 0, q->since, q->until, &r->rows, err);
     if (!rc)
         rc = wc_collect(req, q, keys, r->im.len, r, err);
+    if (!rc)
+        rc = wc_rank_docs(w.reader, ops, q, r, err);
 out:
     ops->graph_end(w.reader);
     free(ids);
     free(keys);
     return rc;
+}
+
+/* The documentation a change altered; only documents of clients the caller sees (a
+ * change's documents are its client's, so this is a guard, not a filter in practice). */
+static json_t *wc_docs_json(const struct gl_request *req, const struct wc_result *r,
+                            int64_t change_id)
+{
+    json_t *arr = json_array();
+    for (size_t i = 0; i < r->docs.len; i++) {
+        const struct gl_change_doc_link *l = &r->docs.items[i];
+        if (l->change_id == change_id && gl_scope_contains(&req->scope, l->client_id))
+            json_array_append_new(arr, gl_json_change_doc_link(l));
+    }
+    return arr;
 }
 
 static json_t *wc_item(struct gl_request *req, const struct wc_result *r, const struct gl_wc_hit *h,
@@ -514,7 +556,7 @@ static json_t *wc_item(struct gl_request *req, const struct wc_result *r, const 
     char ident[GL_IDENT_MAX];
     gl_change_ident_format(w->change_id, ident);
     const char *outcome = gl_outcome_name(w->outcome);
-    return json_pack("{s:s, s:s?, s:s, s:s, s:s, s:s?, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:[]}",
+    return json_pack("{s:s, s:s?, s:s, s:s, s:s, s:s?, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
                      "id", ident, "client", w->client_key, "title", w->title ? w->title : "",
                      "type", gl_change_type_name(w->type), "state", gl_change_state_name(w->state),
                      "outcome", outcome, "planned_start", time_json(w->planned_start),
@@ -522,7 +564,8 @@ static json_t *wc_item(struct gl_request *req, const struct wc_result *r, const 
                      time_json(w->actual_start), "actual_end", time_json(w->actual_end), "ci",
                      walked ? ci_ident_json(r->im.nodes[h->node].ci.ci_id) : json_null(), "depth",
                      walked ? json_integer(h->depth) : json_null(), "path",
-                     walked ? path_json(req, &r->im, h->node) : json_array(), "documents");
+                     walked ? path_json(req, &r->im, h->node) : json_array(), "documents",
+                     wc_docs_json(req, r, w->change_id));
 }
 
 int gl_h_what_changed(struct gl_request *req, struct gl_response *res)
@@ -537,7 +580,7 @@ int gl_h_what_changed(struct gl_request *req, struct gl_response *res)
         gl_res_problem(res, req, &err);
         goto out;
     }
-    size_t n = gl_wc_rank(r.hits, r.nhits);
+    size_t n = r.nhits; /* ranked by wc_run */
     json_t *items = json_array();
     for (size_t i = 0; i < n && i < (size_t)q.limit; i++)
         json_array_append_new(items, wc_item(req, &r, &r.hits[i], q.ci_id != 0));
@@ -549,6 +592,7 @@ int gl_h_what_changed(struct gl_request *req, struct gl_response *res)
                           q.ci_id ? q.depth : 0, "items", items, "truncated", n > (size_t)q.limit));
 out:
     free(r.hits);
+    gl_change_doc_links_release(&r.docs);
     gl_wc_rows_release(&r.rows);
     gl_impact_release(&r.im);
     gl_ci_release(&ci);

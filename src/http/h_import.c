@@ -7,8 +7,10 @@
  * caller sees (else "unknown client"), the caller must hold ci.write on it, and the core
  * validates the record; an update also needs the stored CI visible and writable. A row
  * that fails any check is reported ({"row", "field", "error"}) and not written; the store
- * writes each accepted row atomically with its audit event. The export writes the same
- * shape, so an export imports back as updates (or "unchanged"), never as duplicates.
+ * writes each accepted row atomically with its audit event and its relations. The export
+ * writes the same shape (attributes as attr.KEY columns, relations by target name), so an
+ * export imports back as updates (or "unchanged"), never as duplicates. Relations to
+ * another client's CIs cannot be named in a file and are left out of the export.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -148,7 +150,8 @@ int gl_h_cis_import(struct gl_request *req, struct gl_response *res)
     }
     for (size_t i = 0; i < rows.len; i++) {
         struct gl_ci_row *r = &rows.items[i];
-        items[i] = (struct gl_ci_import){&r->ci, r->id, GL_IMPORT_PENDING, &r->err};
+        items[i] = (struct gl_ci_import){&r->ci, r->id, GL_IMPORT_PENDING, &r->err, r->links,
+                                         r->nlinks, !r->has_attrs};
         if (check_row(req, cc, r) == GL_E_INTERNAL) {
             err = r->err;
             goto fail;
@@ -172,27 +175,88 @@ out:
 
 /* ---- export ------------------------------------------------------------------------ */
 
-static int put_page(struct gl_buf *csv, json_t *arr, const struct gl_ci_page *page)
+/* Every CI of the export with its nameable relations, gathered before writing because the
+ * CSV header names every attribute key in use. */
+struct export_set {
+    struct gl_ci *cis;
+    size_t len, cap;
+    struct gl_ci_named_link *links; /* sorted by link_cmp once all are in */
+    size_t nlinks, links_cap;
+};
+
+static void export_release(struct export_set *x)
 {
-    for (size_t i = 0; i < page->len; i++) {
-        if (csv && gl_ci_csv_row(csv, &page->items[i]) < 0)
-            return -1;
-        if (arr && json_array_append_new(arr, gl_json_ci(&page->items[i])) < 0)
-            return -1;
+    for (size_t i = 0; i < x->len; i++)
+        gl_ci_release(&x->cis[i]);
+    free(x->cis);
+    for (size_t i = 0; i < x->nlinks; i++)
+        free(x->links[i].link.name);
+    free(x->links);
+}
+
+static int grow(void **items, size_t *cap, size_t need, size_t size)
+{
+    if (need <= *cap)
+        return 0;
+    size_t ncap = *cap ? *cap : 256;
+    while (ncap < need)
+        ncap *= 2;
+    void *n = realloc(*items, ncap * size);
+    if (!n)
+        return -1;
+    *items = n;
+    *cap = ncap;
+    return 0;
+}
+
+/* Moves the page's CIs into x and appends their relations that a file can name (to the
+ * same client or to shared infrastructure): one query per page. */
+static int take_page(struct gl_request *req, struct export_set *x, struct gl_ci_page *page,
+                     struct gl_error *err)
+{
+    int64_t ids[GL_LIST_MAX];
+    size_t n = page->len < GL_LIST_MAX ? page->len : GL_LIST_MAX;
+    if (grow((void **)&x->cis, &x->cap, x->len + n, sizeof *x->cis))
+        return gl_error_set(err, GL_E_INTERNAL, NULL, "out of memory");
+    for (size_t i = 0; i < n; i++)
+        ids[i] = page->items[i].id;
+    struct gl_ci_named_links more = {0};
+    int rc = STORE(req, ci_named_links, ids, n, &more, err);
+    for (size_t i = 0; !rc && i < more.len; i++) {
+        struct gl_ci_named_link *l = &more.items[i];
+        int64_t from_client = 0;
+        for (size_t k = 0; k < n; k++)
+            if (page->items[k].id == l->from_ci)
+                from_client = page->items[k].client_id;
+        if (l->to_client != 0 && l->to_client != from_client)
+            continue;
+        if (grow((void **)&x->links, &x->links_cap, x->nlinks + 1, sizeof *x->links)) {
+            rc = gl_error_set(err, GL_E_INTERNAL, NULL, "out of memory");
+            break;
+        }
+        x->links[x->nlinks++] = *l;
+        l->link.name = NULL; /* moved */
+    }
+    gl_ci_named_links_release(&more);
+    if (rc)
+        return rc;
+    for (size_t i = 0; i < n; i++) {
+        x->cis[x->len++] = page->items[i];
+        gl_ci_init(&page->items[i]); /* moved */
     }
     return 0;
 }
 
-/* Every CI of the filter, page by page, into csv or arr. */
-static int collect(struct gl_request *req, struct gl_ci_filter *f, struct gl_buf *csv, json_t *arr,
+/* Every CI of the filter, page by page. */
+static int collect(struct gl_request *req, struct gl_ci_filter *f, struct export_set *x,
                    struct gl_error *err)
 {
     f->limit = GL_LIST_MAX;
     do {
         struct gl_ci_page page = {0};
         int rc = STORE(req, ci_list, f, &page, err);
-        if (!rc && put_page(csv, arr, &page) < 0)
-            rc = gl_error_set(err, GL_E_INTERNAL, NULL, "out of memory");
+        if (!rc)
+            rc = take_page(req, x, &page, err);
         f->before_id = page.next_cursor;
         gl_ci_page_release(&page);
         if (rc)
@@ -201,34 +265,150 @@ static int collect(struct gl_request *req, struct gl_ci_filter *f, struct gl_buf
     return 0;
 }
 
+static int link_cmp(const void *pa, const void *pb)
+{
+    const struct gl_ci_named_link *a = pa, *b = pb;
+    if (a->from_ci != b->from_ci)
+        return a->from_ci < b->from_ci ? -1 : 1;
+    if (a->link.kind != b->link.kind)
+        return (int)a->link.kind - (int)b->link.kind;
+    return strcmp(a->link.name, b->link.name);
+}
+
+/* The run of links out of ci_id (x->links sorted by link_cmp). */
+static const struct gl_ci_named_link *links_of(const struct export_set *x, int64_t ci_id,
+                                               size_t *n)
+{
+    size_t lo = 0, hi = x->nlinks;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (x->links[mid].from_ci < ci_id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    *n = 0;
+    while (lo + *n < x->nlinks && x->links[lo + *n].from_ci == ci_id)
+        (*n)++;
+    return *n ? &x->links[lo] : NULL;
+}
+
+/* The CI's links as plain gl_ci_link (borrowed names) into buf. */
+static size_t plain_links(const struct gl_ci_named_link *l, size_t n, struct gl_ci_link *buf)
+{
+    for (size_t i = 0; i < n; i++)
+        buf[i] = l[i].link;
+    return n;
+}
+
+static int strp_cmp(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The sorted, distinct attribute keys in use (borrowed from x). */
+static int attr_keys(const struct export_set *x, const char ***keys, size_t *nkeys)
+{
+    size_t cap = 0;
+    *keys = NULL;
+    *nkeys = 0;
+    for (size_t i = 0; i < x->len; i++)
+        for (size_t k = 0; k < x->cis[i].attrs.len; k++) {
+            if (grow((void **)keys, &cap, *nkeys + 1, sizeof **keys))
+                return -1;
+            (*keys)[(*nkeys)++] = x->cis[i].attrs.items[k].key;
+        }
+    if (!*nkeys)
+        return 0;
+    qsort(*keys, *nkeys, sizeof **keys, strp_cmp);
+    size_t out = 1;
+    for (size_t i = 1; i < *nkeys; i++)
+        if (strcmp((*keys)[i], (*keys)[out - 1]) != 0)
+            (*keys)[out++] = (*keys)[i];
+    *nkeys = out;
+    return 0;
+}
+
+static int write_csv(const struct export_set *x, struct gl_buf *csv)
+{
+    const char **keys;
+    size_t nkeys;
+    struct gl_ci_link *buf = NULL;
+    int rc = attr_keys(x, &keys, &nkeys);
+    if (!rc && x->nlinks && !(buf = malloc(x->nlinks * sizeof *buf)))
+        rc = -1;
+    if (!rc)
+        rc = gl_ci_csv_header(csv, keys, nkeys);
+    for (size_t i = 0; !rc && i < x->len; i++) {
+        size_t n;
+        const struct gl_ci_named_link *l = links_of(x, x->cis[i].id, &n);
+        rc = gl_ci_csv_row(csv, &x->cis[i], keys, nkeys, buf, l ? plain_links(l, n, buf) : 0);
+    }
+    free(buf);
+    free(keys);
+    return rc;
+}
+
+static json_t *write_json(const struct export_set *x)
+{
+    json_t *arr = json_array();
+    struct gl_ci_link *buf = x->nlinks ? malloc(x->nlinks * sizeof *buf) : NULL;
+    if (x->nlinks && !buf) {
+        json_decref(arr);
+        return NULL;
+    }
+    for (size_t i = 0; arr && i < x->len; i++) {
+        size_t n;
+        const struct gl_ci_named_link *l = links_of(x, x->cis[i].id, &n);
+        json_t *obj = gl_json_ci(&x->cis[i]);
+        if (!obj || gl_ci_json_links(obj, buf, l ? plain_links(l, n, buf) : 0) ||
+            json_array_append_new(arr, obj)) {
+            json_decref(arr);
+            arr = NULL;
+        }
+    }
+    free(buf);
+    return arr;
+}
+
 int gl_h_cis_export(struct gl_request *req, struct gl_response *res)
 {
     struct gl_error err;
     struct gl_ci_filter f = {.scope = &req->scope};
     struct gl_buf csv = GL_BUF_INIT;
+    struct export_set x = {0};
     const char *s, *format = gl_req_query(req, "format");
     gl_error_clear(&err);
     if (format && strcmp(format, "csv") != 0 && strcmp(format, "json") != 0)
         return gl_res_fail(res, req, GL_E_INVALID, "format", "format must be csv or json");
     if ((s = gl_req_query(req, "client")) && gl_h_resolve_client(req, s, "client", &f.client_id, &err))
         return gl_res_problem(res, req, &err);
+    if (collect(req, &f, &x, &err))
+        goto fail;
+    if (x.nlinks)
+        qsort(x.links, x.nlinks, sizeof *x.links, link_cmp);
     if (format && strcmp(format, "json") == 0) {
-        json_t *arr = json_array();
-        if (collect(req, &f, NULL, arr, &err)) {
-            json_decref(arr);
-            return gl_res_problem(res, req, &err);
-        }
-        return gl_res_json(res, 200, json_pack("{s:o}", "cis", arr));
-    }
-    if (gl_ci_csv_header(&csv) < 0 || collect(req, &f, &csv, NULL, &err)) {
-        gl_buf_release(&csv);
-        if (err.code == GL_OK)
+        json_t *arr = write_json(&x);
+        if (!arr) {
             gl_error_set(&err, GL_E_INTERNAL, NULL, "out of memory");
-        return gl_res_problem(res, req, &err);
+            goto fail;
+        }
+        gl_res_json(res, 200, json_pack("{s:o}", "cis", arr));
+        goto out;
+    }
+    if (write_csv(&x, &csv) < 0) {
+        gl_error_set(&err, GL_E_INTERNAL, NULL, "out of memory");
+        goto fail;
     }
     res->status = 200;
     res->content_type = "text/csv; charset=utf-8";
     res->len = csv.len;
     res->body = gl_buf_detach(&csv);
+    goto out;
+fail:
+    gl_res_problem(res, req, &err);
+out:
+    gl_buf_release(&csv);
+    export_release(&x);
     return 0;
 }

@@ -59,6 +59,7 @@ struct gl_response {
     char allow[64];
     char set_cookie[192];  /* non-empty: sent as Set-Cookie */
     unsigned retry_after; /* > 0: send Retry-After: N (seconds) */
+    const char *csp;      /* static text replacing the default Content-Security-Policy */
 };
 
 typedef int (*gl_handler_fn)(struct gl_request *req, struct gl_response *res);
@@ -108,6 +109,7 @@ int gl_h_clients_list(struct gl_request *req, struct gl_response *res);
 int gl_h_clients_create(struct gl_request *req, struct gl_response *res);
 int gl_h_client_get(struct gl_request *req, struct gl_response *res);
 int gl_h_client_patch(struct gl_request *req, struct gl_response *res);
+int gl_h_client_report(struct gl_request *req, struct gl_response *res);
 int gl_h_cis_list(struct gl_request *req, struct gl_response *res);
 int gl_h_cis_create(struct gl_request *req, struct gl_response *res);
 int gl_h_ci_get(struct gl_request *req, struct gl_response *res);
@@ -142,5 +144,22 @@ int gl_h_document_version_get(struct gl_request *req, struct gl_response *res);
 int gl_h_document_diff(struct gl_request *req, struct gl_response *res);
 int gl_h_document_review(struct gl_request *req, struct gl_response *res);
 int gl_h_change_documents_link(struct gl_request *req, struct gl_response *res);
+/* The change calendar (h_calendar.c, h_calendar_sched.c, h_calendar_feed.c). */
+int gl_h_windows_list(struct gl_request *req, struct gl_response *res);
+int gl_h_windows_create(struct gl_request *req, struct gl_response *res);
+int gl_h_window_get(struct gl_request *req, struct gl_response *res);
+int gl_h_window_delete(struct gl_request *req, struct gl_response *res);
+int gl_h_blackouts_list(struct gl_request *req, struct gl_response *res);
+int gl_h_blackouts_create(struct gl_request *req, struct gl_response *res);
+int gl_h_blackout_get(struct gl_request *req, struct gl_response *res);
+int gl_h_blackout_delete(struct gl_request *req, struct gl_response *res);
+int gl_h_calendar(struct gl_request *req, struct gl_response *res);
+int gl_h_change_schedule(struct gl_request *req, struct gl_response *res);
+int gl_h_change_slots(struct gl_request *req, struct gl_response *res);
+int gl_h_feeds_list(struct gl_request *req, struct gl_response *res);
+int gl_h_feeds_create(struct gl_request *req, struct gl_response *res);
+int gl_h_feed_delete(struct gl_request *req, struct gl_response *res);
+int gl_h_feed_client(struct gl_request *req, struct gl_response *res);
+int gl_h_feed_user(struct gl_request *req, struct gl_response *res);
 
 #endif

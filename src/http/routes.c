@@ -3,6 +3,9 @@
  */
 #include "http/routes.h"
 
+#include "http/h_approvals.h"
+#include "http/h_risk.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -22,6 +25,8 @@ static const struct gl_route routes[] = {
     {"POST", "/api/v1/clients", gl_h_clients_create, 0},
     {"GET", "/api/v1/clients/{}", gl_h_client_get, 0},
     {"PATCH", "/api/v1/clients/{}", gl_h_client_patch, 0},
+    {"GET", "/api/v1/clients/{}/report", gl_h_client_report, 0},
+    {"GET", "/api/v1/clients/{}/report.html", gl_h_client_report, 0},
 
     {"GET", "/api/v1/cis", gl_h_cis_list, 0},
     {"POST", "/api/v1/cis", gl_h_cis_create, 0},
@@ -40,6 +45,10 @@ static const struct gl_route routes[] = {
     {"GET", "/api/v1/changes/{}", gl_h_change_get, 0},
     {"PATCH", "/api/v1/changes/{}", gl_h_change_patch, 0},
     {"GET", "/api/v1/changes/{}/timeline", gl_h_change_timeline, 0},
+    {"GET", "/api/v1/changes/{}/schedule", gl_h_change_schedule, 0},
+    {"GET", "/api/v1/changes/{}/slots", gl_h_change_slots, 0},
+    {"GET", "/api/v1/changes/{}/approvals", gl_h_change_approvals, 0},
+    {"GET", "/api/v1/changes/{}/risk", gl_h_change_risk, 0},
     {"POST", "/api/v1/changes/{}/documents", gl_h_change_documents_link, 0}, /* before actions */
     {"POST", "/api/v1/changes/{}/{}", gl_h_change_action, 0},
 
@@ -51,6 +60,36 @@ static const struct gl_route routes[] = {
     {"GET", "/api/v1/documents/{}/versions/{}", gl_h_document_version_get, 0},
     {"GET", "/api/v1/documents/{}/diff", gl_h_document_diff, 0},
     {"POST", "/api/v1/documents/{}/review", gl_h_document_review, 0},
+
+    {"GET", "/api/v1/templates", gl_h_templates_list, 0},
+    {"POST", "/api/v1/templates", gl_h_templates_create, 0},
+    {"GET", "/api/v1/templates/{}", gl_h_template_get, 0},
+    {"PATCH", "/api/v1/templates/{}", gl_h_template_patch, 0},
+    {"POST", "/api/v1/templates/{}/reapprove", gl_h_template_reapprove, 0},
+    {"GET", "/api/v1/templates/{}/versions", gl_h_template_versions, 0},
+    {"GET", "/api/v1/cab/agenda", gl_h_cab_agenda, 0},
+    {"GET", "/api/v1/emergency/overdue", gl_h_emergency_overdue, 0},
+    {"GET", "/api/v1/metrics/emergency", gl_h_metrics_emergency, 0},
+
+    {"GET", "/api/v1/policy", gl_h_policy_get, 0},
+    {"PUT", "/api/v1/policy", gl_h_policy_put, 0},
+    {"GET", "/api/v1/policy/versions", gl_h_policy_versions, 0},
+
+    {"GET", "/api/v1/clients/{}/windows", gl_h_windows_list, 0},
+    {"POST", "/api/v1/clients/{}/windows", gl_h_windows_create, 0},
+    {"GET", "/api/v1/windows/{}", gl_h_window_get, 0},
+    {"DELETE", "/api/v1/windows/{}", gl_h_window_delete, 0},
+    {"GET", "/api/v1/blackouts", gl_h_blackouts_list, 0},
+    {"POST", "/api/v1/blackouts", gl_h_blackouts_create, 0},
+    {"GET", "/api/v1/blackouts/{}", gl_h_blackout_get, 0},
+    {"DELETE", "/api/v1/blackouts/{}", gl_h_blackout_delete, 0},
+    {"GET", "/api/v1/calendar", gl_h_calendar, 0},
+    {"GET", "/api/v1/calendar/feeds", gl_h_feeds_list, 0},
+    {"POST", "/api/v1/calendar/feeds", gl_h_feeds_create, 0},
+    {"DELETE", "/api/v1/calendar/feeds/{}", gl_h_feed_delete, 0},
+    /* iCalendar feeds: authenticated by their own ?token= (h_calendar_feed.c). */
+    {"GET", "/calendar/users/{}", gl_h_feed_user, GL_ROUTE_PUBLIC},
+    {"GET", "/calendar/{}", gl_h_feed_client, GL_ROUTE_PUBLIC},
 
     {"GET", "/api/v1/audit/verify", gl_h_audit_verify, 0},
     {"GET", "/api/v1/audit/export", gl_h_audit_export, 0},

@@ -301,8 +301,12 @@ static enum MHD_Result send_response(struct gl_request *req, struct gl_response 
     }
     if (req->tls)
         MHD_add_response_header(r, "Strict-Transport-Security", "max-age=31536000");
-    for (size_t i = 0; i < sizeof security_headers / sizeof security_headers[0]; i++)
-        MHD_add_response_header(r, security_headers[i].name, security_headers[i].value);
+    for (size_t i = 0; i < sizeof security_headers / sizeof security_headers[0]; i++) {
+        const char *v = security_headers[i].value;
+        if (res->csp && strcmp(security_headers[i].name, "Content-Security-Policy") == 0)
+            v = res->csp; /* a page that needs more than nothing (h_report.c) */
+        MHD_add_response_header(r, security_headers[i].name, v);
+    }
     enum MHD_Result ret = MHD_queue_response(req->conn, res->status, r);
     MHD_destroy_response(r);
     return ret;

@@ -73,14 +73,49 @@ static const struct gl_store_ops sq_ops = {
     .change_doc_link = sq_change_doc_link,
     .change_doc_refs = sq_change_doc_refs,
     .change_complete_docs = sq_change_complete_docs,
+    .policy_get = sq_policy_get,
+    .policy_put = sq_policy_put,
+    .policy_versions = sq_policy_versions,
+    .risk_assess = sq_risk_assess,
+    .risk_current = sq_risk_current,
+    .cal_window_create = sq_cal_window_create,
+    .cal_window_get = sq_cal_window_get,
+    .cal_window_delete = sq_cal_window_delete,
+    .cal_window_list = sq_cal_window_list,
+    .cal_blackout_create = sq_cal_blackout_create,
+    .cal_blackout_get = sq_cal_blackout_get,
+    .cal_blackout_delete = sq_cal_blackout_delete,
+    .cal_blackout_list = sq_cal_blackout_list,
+    .schedule_summary = sq_schedule_summary_op,
+    .schedule_check = sq_schedule_check_op,
+    .change_schedule_write = sq_change_schedule_write,
+    .cal_changes = sq_cal_changes,
+    .feed_token_create = sq_feed_token_create,
+    .feed_token_list = sq_feed_token_list,
+    .feed_token_revoke = sq_feed_token_revoke,
+    .feed_token_lookup = sq_feed_token_lookup,
     .ci_import = sq_ci_import,
+    .ci_named_links = sq_ci_named_links,
+    .graph_change_docs = sq_graph_change_docs,
+    .client_report = sq_client_report,
     .ci_relation_add = sq_ci_relation_add,
     .ci_relation_delete = sq_ci_relation_delete,
     .ci_relations = sq_ci_relations,
     .graph_begin = sq_graph_begin,
     .graph_end = sq_graph_end,
+    .graph_in_memory = sq_graph_in_memory,
     .graph_adjacent = sq_graph_adjacent,
     .graph_changes = sq_graph_changes,
+    .approval_get = sq_approval_get,
+    .approval_write = sq_approval_write,
+    .approval_reviews_due = sq_approval_reviews_due,
+    .emergency_ratio = sq_emergency_ratio,
+    .template_create = sq_template_create,
+    .template_update = sq_template_update,
+    .template_get = sq_template_get,
+    .template_list = sq_template_list,
+    .template_stats = sq_template_stats,
+    .template_versions = sq_template_versions,
 };
 
 /* Applied to every new connection. busy_timeout comes first: switching to WAL may have to
@@ -446,6 +481,7 @@ out:
 static void sq_close(struct gl_store *st)
 {
     struct sq_store *s = sq_store(st);
+    sq_graph_cache_close(s); /* its builder thread uses the pool */
     sq_checkpointer_stop(s);
     conn_free(s->writer);
     pthread_cond_destroy(&s->ckpt_cv);
@@ -524,6 +560,10 @@ struct gl_store *gl_store_open_sqlite(const char *path, struct gl_error *err)
         goto fail;
     if (sq_checkpointer_start(s, err) != 0)
         goto fail;
+    if (sq_graph_cache_open(s) != 0) {
+        gl_error_set(err, GL_E_INTERNAL, NULL, "out of memory");
+        goto fail;
+    }
     return &s->base;
 fail:
     sq_close(&s->base);

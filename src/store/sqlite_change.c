@@ -27,7 +27,7 @@
 
 #include "util/banned.h"
 
-/* Every mutable column except updated_at, in bind order ?1..?28. */
+/* Every mutable column except updated_at, in bind order ?1..?29. */
 /* clang-format off */
 #define CHANGE_FIELDS(X)                                                                       \
     X(version, I64) X(type, TYPE) X(state, STATE) X(client_id, I64) X(title, STR)            \
@@ -37,9 +37,9 @@
     X(rollback_evidence, STR) X(planned_start, TIME) X(planned_end, TIME)                     \
     X(actual_start, TIME) X(actual_end, TIME) X(outcome, OUTCOME) X(outcome_notes, STR)       \
     X(review_summary, STR) X(review_lessons, STR) X(reviewed_by, STR) X(reviewed_at, TIME)    \
-    X(state_reason, STR)
+    X(state_reason, STR) X(template_id, OPTID)
 
-enum fkind { F_I64, F_TIME, F_STR, F_BOOL, F_TYPE, F_STATE, F_OUTCOME };
+enum fkind { F_I64, F_OPTID, F_TIME, F_STR, F_BOOL, F_TYPE, F_STATE, F_OUTCOME };
 struct field {
     size_t off;
     enum fkind kind;
@@ -113,6 +113,9 @@ static void bind_fields(sqlite3_stmt *st, const struct gl_change *c)
         case F_I64:
             sqlite3_bind_int64(st, at, *(const int64_t *)p);
             break;
+        case F_OPTID:
+            sq_bind_optid(st, at, *(const int64_t *)p);
+            break;
         case F_TIME:
             sq_bind_time(st, at, *(const int64_t *)p);
             break;
@@ -158,6 +161,7 @@ static int read_row(sqlite3_stmt *st, struct gl_change *out, struct gl_error *er
         int col = i + 1;
         switch (fields[i].kind) {
         case F_I64:
+        case F_OPTID: /* SQL NULL reads as 0 = none */
             *(int64_t *)p = sqlite3_column_int64(st, col);
             break;
         case F_TIME:
@@ -465,8 +469,13 @@ static int record_change(struct sq_conn *c, const struct gl_write_ctx *ctx, cons
     if (!actx.action)
         actx.action = dflt;
     rc = sq_audit_append(c, &actx, "change", next->id, next->client_id, before, after, err);
-    if (!rc)
-        rc = put_doc(c, next, after, err);
+    if (!rc) {
+        char *doc = NULL; /* the rendering keeps the change's risk summary (sqlite_risk.c) */
+        rc = sq_risk_render(c, next->id, after, &doc, err);
+        if (!rc)
+            rc = put_doc(c, next, doc ? doc : after, err);
+        free(doc);
+    }
 out:
     free(before);
     free(after);

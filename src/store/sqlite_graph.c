@@ -25,6 +25,7 @@
 struct gl_graph_reader {
     struct sq_store *s;
     struct sq_conn *c;
+    struct sq_graph_snapshot *snap; /* the in-memory graph when current; else NULL (SQL) */
 };
 
 /* ---- relation writes ---------------------------------------------------------------- */
@@ -98,6 +99,32 @@ int sq_ci_relation_add(struct gl_store *st, const struct gl_write_ctx *ctx,
 {
     struct rel_write w = {ctx, r};
     return sq_with_tx(st, true, rel_add_tx, &w, err);
+}
+
+static const char rel_has_sql[] =
+    "SELECT 1 FROM ci_relations WHERE from_ci = ? AND kind = ? AND to_ci = ?";
+
+int sq_rel_ensure(struct sq_conn *c, const struct gl_write_ctx *ctx, int64_t from_ci,
+                  enum gl_rel_kind kind, int64_t to_ci, bool *added, struct gl_error *err)
+{
+    *added = false;
+    sqlite3_stmt *st = sq_stmt(c, SQ_REL_HAS, rel_has_sql, err);
+    if (!st)
+        return GL_E_INTERNAL;
+    sqlite3_bind_int64(st, 1, from_ci);
+    sqlite3_bind_text(st, 2, gl_rel_kind_name(kind), -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, to_ci);
+    int src = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (src == SQLITE_ROW)
+        return 0;
+    if (src != SQLITE_DONE)
+        return sq_error(c, src, NULL, "relation check", err);
+    struct gl_ci_relation r = {.from_ci = from_ci, .to_ci = to_ci, .kind = kind};
+    struct rel_write w = {ctx, &r};
+    int rc = rel_add_tx(c, &w, err);
+    *added = rc == 0;
+    return rc;
 }
 
 static int rel_del_tx(struct sq_conn *c, void *arg, struct gl_error *err)
@@ -201,6 +228,11 @@ int sq_graph_begin(struct gl_store *st, struct gl_graph_reader **out, struct gl_
         free(r);
         return rc;
     }
+    /* The snapshot serves this walk only if it was built at the generation this read
+     * transaction sees (sqlite_graph_cache.c). */
+    int64_t generation;
+    if (r->s->graph_cache && sq_graph_generation(r->c, &generation, err) == 0)
+        r->snap = sq_graph_cache_get(r->s, generation);
     *out = r;
     return 0;
 }
@@ -209,9 +241,15 @@ void sq_graph_end(struct gl_graph_reader *r)
 {
     if (!r)
         return;
+    sq_graph_snapshot_put(r->s, r->snap);
     sq_rollback(r->c); /* read-only: nothing to keep */
     sq_release(r->s, r->c);
     free(r);
+}
+
+bool sq_graph_in_memory(const struct gl_graph_reader *r)
+{
+    return r->snap != NULL;
 }
 
 static const char graph_forward_sql[] =
@@ -224,6 +262,8 @@ static const char graph_backward_sql[] =
 int sq_graph_adjacent(struct gl_graph_reader *r, int64_t ci_id, bool forward,
                       struct gl_graph_edges *out, struct gl_error *err)
 {
+    if (r->snap)
+        return sq_graph_snapshot_adjacent(r->snap, ci_id, forward, out) ? sq_oom(err) : 0;
     sqlite3_stmt *st = forward ? sq_stmt(r->c, SQ_GRAPH_FORWARD, graph_forward_sql, err)
                                : sq_stmt(r->c, SQ_GRAPH_BACKWARD, graph_backward_sql, err);
     if (!st)
@@ -255,20 +295,22 @@ int sq_graph_adjacent(struct gl_graph_reader *r, int64_t ci_id, bool forward,
 #define WC_COLS                                                                                    \
     "ch.id, ch.client_id, k.key, ch.title, ch.type, ch.state, ch.outcome, ch.planned_start, "      \
     "ch.planned_end, ch.actual_start, ch.actual_end"
-#define WC_WHERE                                                                                   \
-    " AND ch.state IN ('scheduled', 'in_progress', 'completed', 'failed', 'rolled_back',"          \
+/* On t, the changes row or its copy in change_cis (migration 12), whose index filters
+ * before any changes row is read. */
+#define WC_WHERE(t)                                                                                \
+    " AND " t ".state IN ('scheduled', 'in_progress', 'completed', 'failed', 'rolled_back',"       \
     "   'reviewed', 'closed')"                                                                     \
-    " AND ((ch.planned_start < ?3 AND ch.planned_end > ?2)"                                        \
-    "   OR (ch.actual_start < ?3 AND ifnull(ch.actual_end, ?3) > ?2))"
+    " AND ((" t ".planned_start < ?3 AND " t ".planned_end > ?2)"                                  \
+    "   OR (" t ".actual_start < ?3 AND ifnull(" t ".actual_end, ?3) > ?2))"
 
 /* The CIs come as one JSON array of ids: one statement for a whole walk. */
 static const char wc_ci_sql[] =
     "SELECT " WC_COLS ", cc.ci_id FROM json_each(?1) j"
     "  JOIN change_cis cc ON cc.ci_id = j.value JOIN changes ch ON ch.id = cc.change_id"
-    "  JOIN clients k ON k.id = ch.client_id WHERE 1" WC_WHERE;
+    "  JOIN clients k ON k.id = ch.client_id WHERE 1" WC_WHERE("cc");
 static const char wc_client_sql[] =
     "SELECT " WC_COLS ", 0 FROM changes ch JOIN clients k ON k.id = ch.client_id"
-    "  WHERE ch.client_id = ?1" WC_WHERE;
+    "  WHERE ch.client_id = ?1" WC_WHERE("ch");
 
 static int wc_read(sqlite3_stmt *st, struct gl_wc_row *w)
 {
@@ -337,5 +379,71 @@ int sq_graph_changes(struct gl_graph_reader *r, const int64_t *ci_ids, size_t nc
         rc = sq_error(r->c, src, NULL, "what-changed read", err);
     sqlite3_reset(st);
     sqlite3_clear_bindings(st);
+    return rc;
+}
+
+/* ---- documentation of changes, relations by name -------------------------------------- */
+
+int sq_graph_change_docs(struct gl_graph_reader *r, const int64_t *change_ids, size_t n,
+                         struct gl_change_doc_links *out, struct gl_error *err)
+{
+    return sq_change_doc_links_read(r->c, change_ids, n, out, err);
+}
+
+static const char named_links_sql[] =
+    "SELECT r.from_ci, r.kind, ifnull(t.client_id, 0), t.name"
+    "  FROM json_each(?1) j JOIN ci_relations r ON r.from_ci = j.value"
+    "  JOIN cis t ON t.id = r.to_ci ORDER BY r.from_ci, r.kind, t.name";
+
+struct named_links_args {
+    const int64_t *ids;
+    size_t n;
+    struct gl_ci_named_links *out;
+};
+
+static int named_links_tx(struct sq_conn *c, void *arg, struct gl_error *err)
+{
+    struct named_links_args *a = arg;
+    sqlite3_stmt *st = sq_stmt(c, SQ_CI_NAMED_LINKS, named_links_sql, err);
+    if (!st)
+        return GL_E_INTERNAL;
+    if (sq_bind_id_array(st, 1, a->ids, a->n))
+        return sq_oom(err);
+    size_t cap = 0;
+    int src, rc = 0;
+    while ((src = sqlite3_step(st)) == SQLITE_ROW) {
+        if (sq_grow((void **)&a->out->items, a->out->len, &cap, sizeof *a->out->items)) {
+            rc = sq_oom(err);
+            break;
+        }
+        struct gl_ci_named_link *l = &a->out->items[a->out->len];
+        memset(l, 0, sizeof *l);
+        l->from_ci = sqlite3_column_int64(st, 0);
+        if (gl_rel_kind_parse((const char *)sqlite3_column_text(st, 1), &l->link.kind))
+            l->link.kind = GL_REL_DEPENDS_ON; /* the CHECK constraint makes this unreachable */
+        l->to_client = sqlite3_column_int64(st, 2);
+        if (sq_col_text(st, 3, &l->link.name)) {
+            rc = sq_oom(err);
+            break;
+        }
+        a->out->len++;
+    }
+    if (!rc && src != SQLITE_DONE)
+        rc = sq_error(c, src, NULL, "relation names", err);
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return rc;
+}
+
+int sq_ci_named_links(struct gl_store *st, const int64_t *ci_ids, size_t n,
+                      struct gl_ci_named_links *out, struct gl_error *err)
+{
+    memset(out, 0, sizeof *out);
+    if (!n)
+        return 0;
+    struct named_links_args a = {ci_ids, n, out};
+    int rc = sq_with_tx(st, false, named_links_tx, &a, err);
+    if (rc)
+        gl_ci_named_links_release(out);
     return rc;
 }

@@ -13,6 +13,9 @@
  *   sqlite_auth.c    passwords, browser sessions, failed-login bookkeeping
  *   sqlite_import.c  bulk import of CIs, many rows per transaction
  *   sqlite_graph.c   CI relationships, graph reads for impact and what-changed
+ *   sqlite_calendar.c          the calendar's findings (windows, blackouts, notice, conflicts)
+ *   sqlite_calendar_records.c  maintenance windows and blackouts
+ *   sqlite_calendar_write.c    the scheduling write, calendar change lists, feed tokens
  *
  * Invariants: a struct sq_conn is used by exactly one thread between sq_acquire and
  * sq_release; when it goes back to the pool no transaction is open and no statement is
@@ -108,8 +111,49 @@ enum sq_stmt_id {
     SQ_REL_CI_CLIENT,
     SQ_GRAPH_FORWARD,
     SQ_GRAPH_BACKWARD,
+    SQ_GRAPH_GENERATION,
     SQ_WC_CI,
     SQ_WC_CLIENT,
+    SQ_REL_HAS,
+    SQ_CI_BY_NAME_ANY,
+    SQ_CHANGE_DOC_LINKS,
+    SQ_CI_NAMED_LINKS,
+    SQ_REPORT_CHANGES,
+    SQ_REPORT_APPROVALS,
+    SQ_CAL_CLIENT,
+    SQ_CAL_WINDOWS,
+    SQ_CAL_BLACKOUTS,
+    SQ_CAL_RECORD,
+    SQ_CAL_WINDOW_MAX,
+    SQ_CAL_CANDIDATES,
+    SQ_CAL_CHANGE_CIS,
+    SQ_CAL_FWD,
+    SQ_CAL_BWD,
+    SQ_CAL_CI_SHARED,
+    SQ_CAL_TITLE,
+    SQ_CAL_IMPLEMENTER,
+    SQ_POLICY_GET,
+    SQ_POLICY_INSERT,
+    SQ_POLICY_LIST,
+    SQ_RISK_CI,
+    SQ_RISK_CI_HISTORY,
+    SQ_RISK_TEMPLATE_HISTORY,
+    SQ_RISK_LATEST,
+    SQ_RISK_HEAD,
+    SQ_RISK_INSERT,
+    SQ_RISK_DOC_SET,
+    SQ_RISK_SUMMARY,
+    SQ_APPROVAL_ROUND,
+    SQ_APPROVAL_VOTES,
+    SQ_APPROVAL_INSERT,
+    SQ_APPROVAL_ROUND_ADD,
+    SQ_APPROVAL_ROUND_APPROVED,
+    SQ_TEMPLATE_INSERT,
+    SQ_TEMPLATE_UPDATE,
+    SQ_TEMPLATE_GET,
+    SQ_TEMPLATE_VERSION_ADD,
+    SQ_TEMPLATE_STATS,
+    SQ_TEMPLATE_VERSIONS,
     SQ_STMT__COUNT
 };
 
@@ -147,6 +191,9 @@ struct sq_store {
     pthread_cond_t ckpt_cv;
     int wal_frames;
     int wal_size;
+
+    /* The in-memory CI graph for walks (sqlite_graph_cache.c); NULL when disabled. */
+    struct sq_graph_cache *graph_cache;
 };
 
 static inline struct sq_store *sq_store(struct gl_store *st)
@@ -220,6 +267,20 @@ int sq_audit_read_all(struct sq_conn *c, sqlite3_stmt *st, struct gl_audit_list 
  * `size` bytes in *items (holding *len); returns 0 or -1. */
 int sq_grow(void **items, size_t len, size_t *cap, size_t size);
 
+/* sqlite_graph_cache.c: the in-memory CI graph. sq_graph_cache_get returns the snapshot
+ * built at `generation` (a reference the caller gives back with _put), or NULL when there
+ * is none yet (a rebuild is started in the background) or the cache is disabled. */
+struct sq_graph_cache;
+struct sq_graph_snapshot;
+int sq_graph_cache_open(struct sq_store *s);
+void sq_graph_cache_close(struct sq_store *s);
+int sq_graph_generation(struct sq_conn *c, int64_t *out, struct gl_error *err);
+struct sq_graph_snapshot *sq_graph_cache_get(struct sq_store *s, int64_t generation);
+void sq_graph_snapshot_put(struct sq_store *s, struct sq_graph_snapshot *g);
+/* Appends ci_id's neighbours exactly as the SQL adjacency query would; 0 or -1 (no memory). */
+int sq_graph_snapshot_adjacent(const struct sq_graph_snapshot *g, int64_t ci_id, bool forward,
+                               struct gl_graph_edges *out);
+
 /* sqlite_schema.c */
 int sq_migrate_conn(struct sq_conn *c, int *applied, struct gl_error *err);
 
@@ -236,7 +297,8 @@ int sq_audit_json(struct sq_conn *c, const struct gl_write_ctx *ctx, const char 
 /* CI columns with their FROM/JOIN, used as "SELECT " SQ_CI_COLS " WHERE ...". */
 #define SQ_CI_COLS                                                                                 \
     "c.id, c.version, c.client_id, k.key, c.name, c.type, c.criticality, c.users_affected, "       \
-    "c.owner, c.created_at, c.updated_at FROM cis c LEFT JOIN clients k ON k.id = c.client_id"
+    "c.owner, c.created_at, c.updated_at, c.attributes"                                          \
+    " FROM cis c LEFT JOIN clients k ON k.id = c.client_id"
 /* Fills out (initialised) from a stepped row of SQ_CI_COLS (sqlite_misc.c). */
 int sq_ci_read(sqlite3_stmt *st, struct gl_ci *out, struct gl_error *err);
 /* Loads change id with its lists into out (initialised); GL_E_NOT_FOUND when absent. */
@@ -316,11 +378,30 @@ int sq_ci_relations(struct gl_store *st, int64_t ci_id, struct gl_ci_relation_li
                     struct gl_error *err);
 int sq_graph_begin(struct gl_store *st, struct gl_graph_reader **out, struct gl_error *err);
 void sq_graph_end(struct gl_graph_reader *r);
+bool sq_graph_in_memory(const struct gl_graph_reader *r);
 int sq_graph_adjacent(struct gl_graph_reader *r, int64_t ci_id, bool forward,
                       struct gl_graph_edges *out, struct gl_error *err);
 int sq_graph_changes(struct gl_graph_reader *r, const int64_t *ci_ids, size_t nci,
                      int64_t client_id, int64_t since, int64_t until, struct gl_wc_rows *out,
                      struct gl_error *err);
+
+/* Issue 5 reads: named relations (export), documentation links (what-changed), the client
+ * report (sqlite_graph.c, sqlite_report.c). */
+int sq_ci_named_links(struct gl_store *st, const int64_t *ci_ids, size_t n,
+                      struct gl_ci_named_links *out, struct gl_error *err);
+int sq_graph_change_docs(struct gl_graph_reader *r, const int64_t *change_ids, size_t n,
+                         struct gl_change_doc_links *out, struct gl_error *err);
+int sq_client_report(struct gl_store *st, int64_t client_id, int64_t from, int64_t to,
+                     struct gl_report_data *out, struct gl_error *err);
+/* Binds ids as one JSON array text at position i (for json_each); 0 or -1. */
+int sq_bind_id_array(sqlite3_stmt *st, int i, const int64_t *ids, size_t n);
+/* Appends the documentation links of the n changes to out (sqlite_report.c). */
+int sq_change_doc_links_read(struct sq_conn *c, const int64_t *change_ids, size_t n,
+                             struct gl_change_doc_links *out, struct gl_error *err);
+/* Adds from -kind-> to inside the open write transaction unless present, audited as
+ * ci.relate on the from CI; *added tells (sqlite_graph.c). */
+int sq_rel_ensure(struct sq_conn *c, const struct gl_write_ctx *ctx, int64_t from_ci,
+                  enum gl_rel_kind kind, int64_t to_ci, bool *added, struct gl_error *err);
 
 /* CI writes inside an open write transaction (sqlite_misc.c), and the bulk import. */
 int sq_ci_load(struct sq_conn *c, int64_t id, struct gl_ci *out, struct gl_error *err);
@@ -379,5 +460,100 @@ int sq_change_complete_docs(struct gl_store *st, const struct gl_write_ctx *ctx,
                             const struct gl_doc_result *results, size_t nresults,
                             const struct gl_doc_ref_list *refs, bool no_doc_affected,
                             struct gl_error *err);
+
+/* sqlite_calendar.c: the calendar's findings on connection c (a reader in a read
+ * transaction, or the writer inside a group-commit job). sq_schedule_summary is what the
+ * risk score consumes; sq_schedule_check explains it (out released with
+ * gl_cal_check_release; notified_at GL_TIME_UNSET = the recorded notification, else now;
+ * depth 0..GL_CAL_DEPTH_MAX). */
+int sq_schedule_summary(struct sq_conn *c, const struct gl_change *chg, int64_t now,
+                        struct gl_schedule_summary *out, struct gl_error *err);
+int sq_schedule_check(struct sq_conn *c, const struct gl_change *chg, int64_t now,
+                      int64_t notified_at, int depth, struct gl_cal_check *out,
+                      struct gl_error *err);
+int sq_schedule_summary_op(struct gl_store *st, const struct gl_change *chg, int64_t now,
+                           struct gl_schedule_summary *out, struct gl_error *err);
+int sq_schedule_check_op(struct gl_store *st, const struct gl_change *chg, int64_t now,
+                         int64_t notified_at, int depth, struct gl_cal_check *out,
+                         struct gl_error *err);
+int sq_change_schedule_write(struct gl_store *st, const struct gl_write_ctx *ctx,
+                             const struct gl_change *before, struct gl_change *after,
+                             const struct gl_schedule_record *rec, struct gl_error *err);
+int sq_cal_changes(struct gl_store *st, const struct gl_scope *scope, int64_t client_id,
+                   int64_t from, int64_t to, struct gl_cal_change_list *out,
+                   struct gl_error *err);
+/* sqlite_calendar_records.c: windows, blackouts, feed tokens. */
+int sq_cal_window_create(struct gl_store *st, const struct gl_write_ctx *ctx,
+                         struct gl_cal_window *w, struct gl_error *err);
+int sq_cal_window_get(struct gl_store *st, int64_t id, struct gl_cal_window *out,
+                      struct gl_error *err);
+int sq_cal_window_delete(struct gl_store *st, const struct gl_write_ctx *ctx, int64_t id,
+                         struct gl_error *err);
+int sq_cal_window_list(struct gl_store *st, int64_t client_id, struct gl_cal_window_list *out,
+                       struct gl_error *err);
+int sq_cal_blackout_create(struct gl_store *st, const struct gl_write_ctx *ctx,
+                           struct gl_cal_blackout *b, struct gl_error *err);
+int sq_cal_blackout_get(struct gl_store *st, int64_t id, struct gl_cal_blackout *out,
+                        struct gl_error *err);
+int sq_cal_blackout_delete(struct gl_store *st, const struct gl_write_ctx *ctx, int64_t id,
+                           struct gl_error *err);
+int sq_cal_blackout_list(struct gl_store *st, int64_t client_id, bool include_global,
+                         struct gl_cal_blackout_list *out, struct gl_error *err);
+int sq_feed_token_create(struct gl_store *st, const struct gl_write_ctx *ctx, int64_t user_id,
+                         int64_t client_id, const unsigned char hash[32], int64_t *id,
+                         struct gl_error *err);
+int sq_feed_token_list(struct gl_store *st, int64_t user_id, struct gl_feed_token_list *out,
+                       struct gl_error *err);
+int sq_feed_token_revoke(struct gl_store *st, const struct gl_write_ctx *ctx, int64_t id,
+                         int64_t owner_id, struct gl_error *err);
+int sq_feed_token_lookup(struct gl_store *st, const unsigned char hash[32], struct gl_user *out,
+                         int64_t *client_id, struct gl_error *err);
+
+/* sqlite_policy.c and sqlite_risk.c */
+int sq_policy_load(struct sq_conn *c, struct gl_policy *out, struct gl_error *err);
+int sq_policy_get(struct gl_store *st, struct gl_policy *out, struct gl_error *err);
+int sq_policy_put(struct gl_store *st, const struct gl_write_ctx *ctx, struct gl_policy *p,
+                  struct gl_error *err);
+int sq_policy_versions(struct gl_store *st, struct gl_policy_version_list *out,
+                       struct gl_error *err);
+int sq_risk_assess(struct gl_store *st, const struct gl_write_ctx *ctx, int64_t change_id,
+                   int64_t now, struct gl_risk_assessment *out, bool *changed,
+                   struct gl_error *err);
+int sq_risk_current(struct gl_store *st, int64_t change_id, struct gl_risk_assessment *out,
+                    struct gl_error *err);
+/* The rendering of a change with its latest risk summary added as "risk": *out is a
+ * malloc'd copy of json with the member set, or NULL (json to be used as is) when the
+ * change was never assessed. Used by every write of a change's rendering. */
+int sq_risk_render(struct sq_conn *c, int64_t change_id, const char *json, char **out,
+                   struct gl_error *err);
+
+/* sqlite_approval.c: approval rounds and votes, emergency reviews, misuse signals. */
+int sq_approval_get(struct gl_store *st, int64_t change_id, struct gl_approval_record *out,
+                    struct gl_error *err);
+int sq_approval_write(struct gl_store *st, const struct gl_write_ctx *ctx,
+                      const struct gl_change *before, struct gl_change *after,
+                      const struct gl_approval_vote *v, bool new_round, const char *round_reason,
+                      struct gl_error *err);
+int sq_approval_reviews_due(struct gl_store *st, const struct gl_scope *scope, int64_t client_id,
+                            int64_t approved_before, struct gl_review_due_list *out,
+                            struct gl_error *err);
+int sq_emergency_ratio(struct gl_store *st, const struct gl_scope *scope, int64_t client_id,
+                       int64_t from, int64_t to, bool by_client, struct gl_emergency_rows *out,
+                       struct gl_error *err);
+
+/* sqlite_template.c: standard-change templates. */
+int sq_template_create(struct gl_store *st, const struct gl_write_ctx *ctx, struct gl_template *t,
+                       struct gl_error *err);
+int sq_template_update(struct gl_store *st, const struct gl_write_ctx *ctx,
+                       const struct gl_template *before, struct gl_template *after,
+                       struct gl_error *err);
+int sq_template_get(struct gl_store *st, int64_t id, struct gl_template *out,
+                    struct gl_error *err);
+int sq_template_list(struct gl_store *st, const struct gl_template_filter *f,
+                     struct gl_template_page *out, struct gl_error *err);
+int sq_template_stats(struct gl_store *st, int64_t template_id, int64_t *changes,
+                      int64_t *failures, struct gl_error *err);
+int sq_template_versions(struct gl_store *st, int64_t template_id,
+                         struct gl_template_version_list *out, struct gl_error *err);
 
 #endif

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "codec/json.h"
+#include "codec/json_attrs.h"
 #include "util/buf.h"
 
 #include "util/banned.h"
@@ -319,10 +320,10 @@ int sq_client_list(struct gl_store *st, const struct gl_scope *scope, struct gl_
 
 static const char ci_insert_sql[] =
     "INSERT INTO cis (version, client_id, name, type, criticality, users_affected, owner, "
-    "created_at, updated_at) VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?)";
+    "updated_at, attributes, created_at) VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 static const char ci_update_sql[] =
     "UPDATE cis SET version = version + 1, client_id = ?, name = ?, type = ?, criticality = ?, "
-    "users_affected = ?, owner = ?, updated_at = ? WHERE id = ? AND version = ?";
+    "users_affected = ?, owner = ?, updated_at = ?, attributes = ? WHERE id = ? AND version = ?";
 static const char ci_get_sql[] = "SELECT " SQ_CI_COLS " WHERE c.id = ?";
 static const char client_key_sql[] = "SELECT key FROM clients WHERE id = ?";
 
@@ -338,6 +339,9 @@ int sq_ci_read(sqlite3_stmt *st, struct gl_ci *out, struct gl_error *err)
     if (sq_col_text(st, 3, &out->client_key) || sq_col_text(st, 4, &out->name) ||
         sq_col_text(st, 5, &out->type) || sq_col_text(st, 8, &out->owner))
         return sq_oom(err);
+    if (gl_json_attrs_load((const char *)sqlite3_column_text(st, 11), &out->attrs))
+        return gl_error_set(err, GL_E_INTERNAL, NULL, "CI %lld has unreadable attributes",
+                            (long long)out->id);
     return 0;
 }
 
@@ -386,8 +390,13 @@ static int resolve_ci_client(struct sq_conn *c, struct gl_ci *ci, struct gl_erro
     return 0;
 }
 
-static void bind_ci(sqlite3_stmt *st, const struct gl_ci *ci, int64_t now)
+/* Binds 1..8; the attributes' text goes with the statement (SQLITE_TRANSIENT). */
+static int bind_ci(sqlite3_stmt *st, const struct gl_ci *ci, int64_t now, struct gl_error *err)
 {
+    bool oom;
+    char *attrs = gl_json_attrs_dump(&ci->attrs, &oom);
+    if (oom)
+        return sq_oom(err);
     sq_bind_optid(st, 1, ci->client_id);
     sq_bind_text(st, 2, ci->name);
     sq_bind_text(st, 3, ci->type);
@@ -395,6 +404,12 @@ static void bind_ci(sqlite3_stmt *st, const struct gl_ci *ci, int64_t now)
     sqlite3_bind_int64(st, 5, ci->users_affected);
     sq_bind_text(st, 6, ci->owner);
     sqlite3_bind_int64(st, 7, now);
+    if (attrs)
+        sqlite3_bind_text(st, 8, attrs, -1, SQLITE_TRANSIENT);
+    else
+        sqlite3_bind_null(st, 8);
+    free(attrs);
+    return 0;
 }
 
 struct ci_write {
@@ -412,8 +427,9 @@ static int ci_create_tx(struct sq_conn *c, void *arg, struct gl_error *err)
     sqlite3_stmt *st = sq_stmt(c, SQ_CI_INSERT, ci_insert_sql, err);
     if (!st)
         return GL_E_INTERNAL;
-    bind_ci(st, w->ci, w->ctx->now);
-    sqlite3_bind_int64(st, 8, w->ctx->now);
+    if ((rc = bind_ci(st, w->ci, w->ctx->now, err)) != 0)
+        return rc;
+    sqlite3_bind_int64(st, 9, w->ctx->now);
     rc = sq_exec_stmt(c, st, "client", "insert CI", err);
     if (rc)
         return rc;
@@ -460,9 +476,10 @@ static int ci_update_tx(struct sq_conn *c, void *arg, struct gl_error *err)
         rc = GL_E_INTERNAL;
         goto out;
     }
-    bind_ci(st, w->ci, w->ctx->now);
-    sqlite3_bind_int64(st, 8, stored.id);
-    sqlite3_bind_int64(st, 9, stored.version);
+    if ((rc = bind_ci(st, w->ci, w->ctx->now, err)) != 0)
+        goto out;
+    sqlite3_bind_int64(st, 9, stored.id);
+    sqlite3_bind_int64(st, 10, stored.version);
     rc = sq_exec_stmt(c, st, "client", "update CI", err);
     if (rc)
         goto out;

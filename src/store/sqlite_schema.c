@@ -18,7 +18,13 @@
  * Applied: 1 foundation (clients, CIs, changes, users, tokens, audit log); 2 passwords,
  * sessions and login failures; 3 the audit log's (client, time) index for exports;
  * 4 the CI graph (ci_relations); 5 versioned documentation (documents,
- * document_versions, change_documents); 6 the (client, name) index of CIs for bulk import.
+ * document_versions, change_documents); 6 the (client, name) index of CIs for bulk import;
+ * 7 free CI attributes (cis.attributes); 8 the change calendar (cal_windows, cal_blackouts,
+ * change_schedule, cal_feed_tokens, the client-calendar and implementer indexes of changes);
+ * 10 templates (with their versions),
+ * changes.template_id, approval rounds and votes (change_approvals); 11 the CI graph's
+ * generation counter (the in-memory graph's staleness check, sqlite_graph_cache.c);
+ * 12 each change's state and times copied into change_cis for what-changed.
  *
  * Roadmap (later migrations, sketched so the schema leaves room for them):
  *   risk & approvals: risk_assessments(change_id, at, score, level, factors_json,
@@ -341,6 +347,223 @@ static const struct migration migrations[] = {
     {6,
      /* Bulk import matches rows to existing CIs by (client, name). */
      "CREATE INDEX IF NOT EXISTS cis_client_name ON cis(client_id, name);"},
+    {7,
+     /* A CI's free attributes as canonical JSON (keys sorted, compact; NULL = none):
+      * read and written whole with the row, never queried inside. */
+     "ALTER TABLE cis ADD COLUMN attributes TEXT;"},
+    {8,
+     /* The change calendar (core/calendar.h, cal/recur.h). A window is a recurrence in
+      * its client's zone: local DTSTART, RRULE, elapsed duration; ci_id set = it
+      * overrides the client's windows for that CI. A blackout's first occurrence is
+      * [starts_at, ends_at) in UTC; with an rrule it repeats in `timezone` (the client's,
+      * UTC for a global one, client_id NULL). */
+     "CREATE TABLE cal_windows ("
+     "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+     "  client_id INTEGER NOT NULL REFERENCES clients(id),"
+     "  ci_id INTEGER REFERENCES cis(id),"
+     "  name TEXT,"
+     "  rrule TEXT,"
+     "  dtstart TEXT NOT NULL,"
+     "  duration INTEGER NOT NULL CHECK (duration > 0),"
+     "  created_by TEXT,"
+     "  created_at INTEGER NOT NULL,"
+     "  updated_at INTEGER NOT NULL,"
+     "  version INTEGER NOT NULL DEFAULT 1"
+     ");"
+     "CREATE INDEX cal_windows_client ON cal_windows(client_id, ci_id);"
+     "CREATE TABLE cal_blackouts ("
+     "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+     "  client_id INTEGER REFERENCES clients(id),"
+     "  reason TEXT NOT NULL,"
+     "  starts_at INTEGER NOT NULL,"
+     "  ends_at INTEGER NOT NULL CHECK (ends_at > starts_at),"
+     "  rrule TEXT,"
+     "  timezone TEXT NOT NULL,"
+     "  created_by TEXT,"
+     "  created_at INTEGER NOT NULL,"
+     "  updated_at INTEGER NOT NULL,"
+     "  version INTEGER NOT NULL DEFAULT 1"
+     ");"
+     "CREATE INDEX cal_blackouts_client ON cal_blackouts(client_id, starts_at);"
+     /* What the calendar decided when a change was scheduled (or moved while scheduled):
+      * when the client was notified, the justification for leaving the windows, flags
+      * (blackout_override, outside_window, short_notice, conflicts) and the explained
+      * findings as JSON. One row per change, rewritten with the change. */
+     "CREATE TABLE change_schedule ("
+     "  change_id INTEGER PRIMARY KEY REFERENCES changes(id) ON DELETE CASCADE,"
+     "  notified_at INTEGER NOT NULL,"
+     "  justification TEXT,"
+     "  flags TEXT NOT NULL DEFAULT '',"
+     "  findings_json TEXT NOT NULL DEFAULT '[]',"
+     "  updated_at INTEGER NOT NULL"
+     ");"
+     /* Calendar feed tokens: only a hash is kept; client_id NULL = the per-user feed of
+      * every client the user can see. */
+     "CREATE TABLE cal_feed_tokens ("
+     "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+     "  user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+     "  client_id INTEGER REFERENCES clients(id),"
+     "  token_hash BLOB NOT NULL UNIQUE,"
+     "  created_at INTEGER NOT NULL,"
+     "  revoked_at INTEGER"
+     ");"
+     "CREATE INDEX cal_feed_tokens_user ON cal_feed_tokens(user_id);"
+     /* One client's calendar: its changes by planned start, covering what the calendar
+      * shows, so a month is a few hundred consecutive index entries and no table rows
+      * (the all-clients planned_start index would scan a hundred times more, and each
+      * row read is a random page of a large table). */
+     "CREATE INDEX changes_client_planned ON changes(client_id, planned_start, planned_end,"
+     "  state, type, version, title);"
+     /* Double booking: the implementer's other changes overlapping in time, answered from
+      * the index alone. */
+     "CREATE INDEX changes_implementer ON changes(implementer, planned_start, planned_end,"
+     "  state, client_id) WHERE implementer IS NOT NULL;"},
+    {9,
+     /* The change policy (core/policy.h): one row per version, body in the codec's wire
+      * form; the highest version is in force, none = the built-in default. */
+     "CREATE TABLE policies ("
+     "  version INTEGER PRIMARY KEY CHECK (version > 0),"
+     "  body_json TEXT NOT NULL,"
+     "  created_by TEXT,"
+     "  created_at INTEGER NOT NULL"
+     ");"
+     /* Risk assessments (core/risk.h), append-only: the latest per change is current.
+      * inputs_json is what the score was computed from, factors_json each factor's
+      * points and explanation. */
+     "CREATE TABLE risk_assessments ("
+     "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+     "  change_id INTEGER NOT NULL REFERENCES changes(id) ON DELETE CASCADE,"
+     "  assessed_at INTEGER NOT NULL,"
+     "  score REAL NOT NULL,"
+     "  level TEXT NOT NULL,"
+     "  policy_version INTEGER NOT NULL,"
+     "  inputs_json TEXT NOT NULL,"
+     "  factors_json TEXT NOT NULL"
+     ");"
+     "CREATE INDEX risk_assessments_change ON risk_assessments(change_id, id);"
+     /* History counts read the outcomes of finished changes from here rather than from
+      * the wide change rows. */
+     "CREATE INDEX changes_finished ON changes(id, outcome) WHERE outcome IS NOT NULL;"},
+    {10,
+     /* Standard-change templates (core/template.h). Lists are JSON arrays of names; a
+      * template of client NULL serves every client. Every version is kept as the wire
+      * form, so "what did this template say when that change used it?" has an answer. */
+     "CREATE TABLE templates ("
+     "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+     "  version INTEGER NOT NULL,"
+     "  client_id INTEGER REFERENCES clients(id),"
+     "  name TEXT NOT NULL,"
+     "  description TEXT,"
+     "  steps TEXT NOT NULL,"
+     "  rollback_plan TEXT NOT NULL,"
+     "  test_plan TEXT,"
+     "  ci_types TEXT NOT NULL,"
+     "  max_risk TEXT NOT NULL,"
+     "  roles TEXT NOT NULL,"
+     "  users TEXT NOT NULL,"
+     "  preapproved INTEGER NOT NULL,"
+     "  revoked_at INTEGER,"
+     "  revoked_reason TEXT,"
+     "  created_by TEXT,"
+     "  created_at INTEGER NOT NULL,"
+     "  updated_at INTEGER NOT NULL"
+     ");"
+     "CREATE UNIQUE INDEX templates_client_name ON templates(ifnull(client_id, 0), name);"
+     "CREATE TABLE template_versions ("
+     "  template_id INTEGER NOT NULL REFERENCES templates(id),"
+     "  version INTEGER NOT NULL,"
+     "  json TEXT NOT NULL,"
+     "  created_by TEXT,"
+     "  created_at INTEGER NOT NULL,"
+     "  PRIMARY KEY (template_id, version)"
+     ") WITHOUT ROWID;"
+     /* The template a change was made from; history per template reads this index. */
+     "ALTER TABLE changes ADD COLUMN template_id INTEGER REFERENCES templates(id);"
+     "CREATE INDEX changes_template ON changes(template_id, state) WHERE template_id IS NOT NULL;"
+     /* Approval rounds (core/approval.h): a rejection or a re-approval starts the next
+      * round; votes of earlier rounds stay as history and no longer count. approved_at
+      * is when the round's route was satisfied (the emergency review deadline runs from
+      * it). A change without a row is in round 1. */
+     "CREATE TABLE approval_rounds ("
+     "  change_id INTEGER NOT NULL REFERENCES changes(id) ON DELETE CASCADE,"
+     "  round INTEGER NOT NULL CHECK (round >= 1),"
+     "  started_at INTEGER NOT NULL,"
+     "  reason TEXT,"
+     "  approved_at INTEGER,"
+     "  PRIMARY KEY (change_id, round)"
+     ") WITHOUT ROWID;"
+     "CREATE TABLE change_approvals ("
+     "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+     "  change_id INTEGER NOT NULL REFERENCES changes(id) ON DELETE CASCADE,"
+     "  round INTEGER NOT NULL,"
+     "  user TEXT NOT NULL,"
+     "  stage TEXT NOT NULL,"
+     "  decision TEXT NOT NULL CHECK (decision IN ('approve', 'reject')),"
+     "  comment TEXT,"
+     "  assessed_at INTEGER,"
+     "  at INTEGER NOT NULL,"
+     "  UNIQUE (change_id, round, user)"
+     ");"
+     /* Misuse signals count changes per requester over a time range. */
+     "CREATE INDEX changes_created ON changes(created_at);"},
+    {11,
+     /* The generation of the CI graph: bumped by every write that can change a walk, so
+      * the in-memory graph (sqlite_graph_cache.c) knows when its copy is current. A CI
+      * insert does not bump it: a new CI has no edges until a relation insert does. */
+     "CREATE TABLE graph_generation ("
+     "  id INTEGER PRIMARY KEY CHECK (id = 1),"
+     "  n INTEGER NOT NULL"
+     ");"
+     "INSERT INTO graph_generation (id, n) VALUES (1, 0);"
+     "CREATE TRIGGER ci_relations_generation_insert AFTER INSERT ON ci_relations BEGIN"
+     "  UPDATE graph_generation SET n = n + 1 WHERE id = 1;"
+     "END;"
+     "CREATE TRIGGER ci_relations_generation_delete AFTER DELETE ON ci_relations BEGIN"
+     "  UPDATE graph_generation SET n = n + 1 WHERE id = 1;"
+     "END;"
+     "CREATE TRIGGER ci_relations_generation_update AFTER UPDATE ON ci_relations BEGIN"
+     "  UPDATE graph_generation SET n = n + 1 WHERE id = 1;"
+     "END;"
+     "CREATE TRIGGER cis_generation_update"
+     "  AFTER UPDATE OF client_id, criticality, users_affected ON cis"
+     "  WHEN old.client_id IS NOT new.client_id OR old.criticality IS NOT new.criticality"
+     "    OR old.users_affected IS NOT new.users_affected BEGIN"
+     "  UPDATE graph_generation SET n = n + 1 WHERE id = 1;"
+     "END;"
+     "CREATE TRIGGER cis_generation_delete AFTER DELETE ON cis BEGIN"
+     "  UPDATE graph_generation SET n = n + 1 WHERE id = 1;"
+     "END;"},
+    {12,
+     /* What-changed reads the changes of each CI a walk reaches. Filtering them by state
+      * and time through the changes rows fetched ~20 large rows per CI, most outside the
+      * window (bench/RESULTS.md); with state and times copied into change_cis, the
+      * covering index filters first and only matching changes are read. Triggers keep the
+      * copies equal to the changes row, in the writing transaction. */
+     "ALTER TABLE change_cis ADD COLUMN state TEXT;"
+     "ALTER TABLE change_cis ADD COLUMN planned_start INTEGER;"
+     "ALTER TABLE change_cis ADD COLUMN planned_end INTEGER;"
+     "ALTER TABLE change_cis ADD COLUMN actual_start INTEGER;"
+     "ALTER TABLE change_cis ADD COLUMN actual_end INTEGER;"
+     "UPDATE change_cis SET (state, planned_start, planned_end, actual_start, actual_end) ="
+     "  (SELECT state, planned_start, planned_end, actual_start, actual_end FROM changes"
+     "   WHERE id = change_cis.change_id);"
+     "DROP INDEX change_cis_ci;"
+     "CREATE INDEX change_cis_ci ON change_cis"
+     "  (ci_id, change_id, state, planned_start, planned_end, actual_start, actual_end);"
+     "CREATE TRIGGER change_cis_copy AFTER INSERT ON change_cis BEGIN"
+     "  UPDATE change_cis SET (state, planned_start, planned_end, actual_start, actual_end) ="
+     "    (SELECT state, planned_start, planned_end, actual_start, actual_end FROM changes"
+     "     WHERE id = new.change_id)"
+     "  WHERE change_id = new.change_id AND ci_id = new.ci_id;"
+     "END;"
+     "CREATE TRIGGER changes_cis_copy"
+     "  AFTER UPDATE OF state, planned_start, planned_end, actual_start, actual_end ON changes"
+     "  BEGIN"
+     "  UPDATE change_cis SET state = new.state, planned_start = new.planned_start,"
+     "    planned_end = new.planned_end, actual_start = new.actual_start,"
+     "    actual_end = new.actual_end"
+     "  WHERE change_id = new.id;"
+     "END;"},
 };
 
 #define NMIGRATIONS (sizeof migrations / sizeof migrations[0])

@@ -139,3 +139,56 @@ void gl_wc_rows_release(struct gl_wc_rows *r)
     r->items = NULL;
     r->len = r->cap = 0;
 }
+
+void gl_approval_record_release(struct gl_approval_record *r)
+{
+    if (!r)
+        return;
+    free(r->round_reason);
+    r->round_reason = NULL;
+    gl_approval_votes_release(&r->votes);
+}
+
+void gl_review_due_list_release(struct gl_review_due_list *l)
+{
+    if (!l)
+        return;
+    free(l->items);
+    l->items = NULL;
+    l->len = 0;
+}
+
+void gl_emergency_rows_release(struct gl_emergency_rows *r)
+{
+    if (!r)
+        return;
+    for (size_t i = 0; i < r->len; i++)
+        free(r->items[i].key);
+    free(r->items);
+    r->items = NULL;
+    r->len = 0;
+}
+
+void gl_template_page_release(struct gl_template_page *p)
+{
+    if (!p)
+        return;
+    for (size_t i = 0; i < p->len; i++)
+        gl_template_release(&p->items[i]);
+    free(p->items);
+    p->items = NULL;
+    p->len = 0;
+}
+
+void gl_template_version_list_release(struct gl_template_version_list *l)
+{
+    if (!l)
+        return;
+    for (size_t i = 0; i < l->len; i++) {
+        free(l->items[i].created_by);
+        free(l->items[i].json);
+    }
+    free(l->items);
+    l->items = NULL;
+    l->len = 0;
+}

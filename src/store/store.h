@@ -27,12 +27,17 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/approval.h"
 #include "core/audit.h"
+#include "core/calendar.h"
 #include "core/change.h"
 #include "core/cmdb.h"
 #include "core/docs.h"
 #include "core/error.h"
 #include "core/impact.h"
+#include "core/policy.h"
+#include "core/risk.h"
+#include "core/template.h"
 #include "core/user.h"
 
 struct gl_store;
@@ -199,6 +204,50 @@ struct gl_ci_import {
     int64_t match_id;       /* update this CI; 0 = the CI of ci's client with ci's name, if any */
     enum gl_import_outcome outcome;
     struct gl_error *err;   /* borrowed; filled when rejected */
+    /* Relations to add from this CI, by target name (borrowed): a CI of ci's client, else a
+     * shared one, stored or in another item. Present ones are kept; none is removed. */
+    const struct gl_ci_link *links;
+    size_t nlinks;
+    bool keep_attrs;        /* an update keeps the stored attributes (the file gave none) */
+};
+
+/* A CI's relation by its target's name (export): from_ci -link.kind-> link.name. */
+struct gl_ci_named_link {
+    int64_t from_ci;
+    int64_t to_client; /* 0 = shared */
+    struct gl_ci_link link; /* name owned */
+};
+
+struct gl_ci_named_links {
+    struct gl_ci_named_link *items;
+    size_t len;
+};
+
+/* The documentation a change altered (change_documents): the version it started from and
+ * the one describing the new state (0 = none yet), or the "none affected" mark. */
+struct gl_change_doc_link {
+    int64_t change_id, document_id, client_id;
+    char *title; /* owned */
+    int64_t base_version, result_version;
+    bool no_doc_affected;
+};
+
+struct gl_change_doc_links {
+    struct gl_change_doc_link *items;
+    size_t len, cap;
+};
+
+/* The client report: the client's changes whose planned or actual window meets
+ * [from, to), at most GL_REPORT_CHANGES_MAX, ordered by planned (else actual) start then
+ * id; their approval decisions (audit events of entity "change" whose action names an
+ * approval, rejection, vote or sign-off), oldest first per change; their documentation. */
+#define GL_REPORT_CHANGES_MAX 10000
+
+struct gl_report_data {
+    struct gl_change_doc *changes; /* stored renderings (struct gl_change_doc) */
+    size_t nchanges;
+    struct gl_audit_list approvals; /* ordered by entity_id, id */
+    struct gl_change_doc_links docs; /* ordered by change_id, document_id */
 };
 
 /* The caller's decision on updating `stored` (visibility, permission): 0 or a gl_errcode
@@ -228,6 +277,127 @@ struct gl_doc_version_list {
 
 struct gl_doc_ref_list {
     struct gl_doc_ref *items;
+    size_t len;
+};
+
+/* The change calendar (core/calendar.h). */
+struct gl_cal_window_list {
+    struct gl_cal_window *items;
+    size_t len;
+};
+
+struct gl_cal_blackout_list {
+    struct gl_cal_blackout *items;
+    size_t len;
+};
+
+/* A change as the calendar shows it. */
+struct gl_cal_change {
+    int64_t id, version, client_id;
+    char *client_key;
+    char *title;
+    enum gl_change_type type;
+    enum gl_change_state state;
+    int64_t planned_start, planned_end;
+    char *schedule_flags; /* "blackout_override,outside_window,..."; NULL when none */
+};
+
+struct gl_cal_change_list {
+    struct gl_cal_change *items;
+    size_t len;
+};
+
+#define GL_CAL_CHANGES_MAX 5000
+
+/* What the calendar recorded when a change was scheduled or moved (change_schedule). */
+struct gl_schedule_record {
+    int64_t notified_at;
+    const char *justification; /* borrowed; NULL = none */
+    const char *flags;         /* borrowed; comma-separated, "" = none */
+    const char *findings_json; /* borrowed JSON array */
+};
+
+/* A calendar feed token as listed: never its hash. client_id 0 = the per-user feed. */
+struct gl_feed_token {
+    int64_t id, user_id, client_id;
+    char *client_key;
+    int64_t created_at, revoked_at;
+};
+
+struct gl_feed_token_list {
+    struct gl_feed_token *items;
+    size_t len;
+};
+
+/* One stored policy version as listed (GET /policy/versions), newest first. */
+struct gl_policy_version {
+    int64_t version;
+    int64_t created_at;
+    char *created_by; /* malloc'd */
+    char *json;       /* malloc'd: the policy as stored, in the codec's wire form */
+};
+
+struct gl_policy_version_list {
+    struct gl_policy_version *items;
+    size_t len;
+};
+
+/* Approvals (core/approval.h; sqlite_approval.c). The votes of every round of a change,
+ * oldest first, with the current round and when it was satisfied. */
+struct gl_approval_record {
+    int round;           /* the current round, >= 1 */
+    int64_t approved_at; /* when the current round's approval completed; GL_TIME_UNSET */
+    char *round_reason;  /* why the current round started (reject, re-approval); NULL = first */
+    struct gl_approval_votes votes;
+};
+
+/* Emergency changes approved in their current round and not yet reviewed. */
+struct gl_review_due {
+    int64_t change_id;
+    int64_t approved_at;
+};
+
+struct gl_review_due_list {
+    struct gl_review_due *items;
+    size_t len;
+};
+
+/* Emergency ratio rows: per requester (key = raised_by) or per client (key = client key). */
+struct gl_emergency_row {
+    char *key;
+    int64_t client_id; /* per-client rows */
+    int64_t total, emergency;
+};
+
+struct gl_emergency_rows {
+    struct gl_emergency_row *items;
+    size_t len;
+};
+
+/* Templates (core/template.h; sqlite_template.c). */
+struct gl_template_filter {
+    const struct gl_scope *scope; /* templates of every client (client 0) are always visible */
+    int64_t client_id;            /* 0 = any visible */
+    int64_t before_id;
+    int limit;
+};
+
+struct gl_template_page {
+    struct gl_template *items;
+    size_t len;
+    int64_t next_cursor;
+};
+
+/* One stored version of a template: its wire form (codec/json_template.h) when written. */
+struct gl_template_version {
+    int64_t version;
+    int64_t created_at;
+    char *created_by; /* malloc'd */
+    char *json;       /* malloc'd */
+};
+
+struct gl_template_version_list {
+    struct gl_template_version *items;
     size_t len;
 };
 
@@ -346,6 +516,9 @@ struct gl_store_ops {
     int (*graph_begin)(struct gl_store *st, struct gl_graph_reader **out, struct gl_error *err);
     /* Accepts NULL. */
     void (*graph_end)(struct gl_graph_reader *r);
+    /* Whether this reader walks the backend's in-memory copy of the graph rather than
+     * querying (diagnostics and tests: both must answer alike). */
+    bool (*graph_in_memory)(const struct gl_graph_reader *r);
     /* Appends the neighbours of ci_id to out: forward = the CIs it depends on (edges
      * out of it), else the CIs that depend on it (edges into it). */
     int (*graph_adjacent)(struct gl_graph_reader *r, int64_t ci_id, bool forward,
@@ -366,6 +539,17 @@ struct gl_store_ops {
     int (*ci_import)(struct gl_store *st, const struct gl_write_ctx *ctx,
                      struct gl_ci_import *items, size_t n, bool dry_run, gl_ci_import_check check,
                      void *ud, struct gl_error *err);
+    /* The relations out of the n CIs ci_ids, with their targets' names and clients, ordered
+     * by from_ci, kind, name. One query. */
+    int (*ci_named_links)(struct gl_store *st, const int64_t *ci_ids, size_t n,
+                          struct gl_ci_named_links *out, struct gl_error *err);
+    /* Appends the documentation links of the n changes change_ids (one query). */
+    int (*graph_change_docs)(struct gl_graph_reader *r, const int64_t *change_ids, size_t n,
+                             struct gl_change_doc_links *out, struct gl_error *err);
+    /* The client report's data (struct gl_report_data) in one read transaction;
+     * GL_E_TOO_LARGE beyond GL_REPORT_CHANGES_MAX changes. */
+    int (*client_report)(struct gl_store *st, int64_t client_id, int64_t from, int64_t to,
+                         struct gl_report_data *out, struct gl_error *err);
 
     /* Audit events with id > after_id, oldest first, at most limit. */
     int (*audit_list)(struct gl_store *st, int64_t after_id, int limit, struct gl_audit_list *out,
@@ -409,6 +593,135 @@ struct gl_store_ops {
                                 const struct gl_doc_result *results, size_t nresults,
                                 const struct gl_doc_ref_list *refs, bool no_doc_affected,
                                 struct gl_error *err);
+
+    /* Policy (core/policy.h). policy_get: the stored policy in force, or gl_policy_default
+     * (version 0) when none is stored. policy_put: validates p (GL_E_INVALID with the
+     * field), stores it as the next version with a "policy.update" audit event and sets
+     * p->version. On input p->version is the version it replaces (GL_E_STALE when the
+     * one in force differs; 0 = the built-in default), or -1 to replace whatever is in
+     * force. policy_versions: every stored version, newest first. */
+    int (*policy_get)(struct gl_store *st, struct gl_policy *out, struct gl_error *err);
+    int (*policy_put)(struct gl_store *st, const struct gl_write_ctx *ctx, struct gl_policy *p,
+                      struct gl_error *err);
+    int (*policy_versions)(struct gl_store *st, struct gl_policy_version_list *out,
+                           struct gl_error *err);
+    /* Risk (core/risk.h). risk_assess gathers the change's inputs (CMDB walk, calendar,
+     * history), scores them under the policy in force and, when the inputs or the policy
+     * version differ from the latest stored assessment, stores a new one with an audit
+     * event (action "risk.assess", entity "risk", entity id the change's) and the change's
+     * rendering's "risk" summary, in one transaction. *changed (may be NULL) is set when
+     * the INPUTS differ from the previous assessment (false for the first one and for a
+     * policy-only change). out is filled either way (assessed_at: when the standing
+     * assessment was made). ctx is used only when something is stored. GL_E_NOT_FOUND
+     * for an unknown change.
+     * risk_current: the latest stored assessment; GL_E_NOT_FOUND when never assessed. */
+    int (*risk_assess)(struct gl_store *st, const struct gl_write_ctx *ctx, int64_t change_id,
+                       int64_t now, struct gl_risk_assessment *out, bool *changed,
+                       struct gl_error *err);
+    int (*risk_current)(struct gl_store *st, int64_t change_id, struct gl_risk_assessment *out,
+                        struct gl_error *err);
+
+    /* The change calendar (sqlite_calendar*.c). Window and blackout writes are audited
+     * under their client (global blackouts under client 0); delete answers GL_E_NOT_FOUND
+     * when absent. window_list gives a client's windows (its own and its CIs');
+     * blackout_list a client's and, with include_global, the global ones (client_id 0 and
+     * include_global: global ones only). */
+    int (*cal_window_create)(struct gl_store *st, const struct gl_write_ctx *ctx,
+                             struct gl_cal_window *w, struct gl_error *err);
+    int (*cal_window_get)(struct gl_store *st, int64_t id, struct gl_cal_window *out,
+                          struct gl_error *err);
+    int (*cal_window_delete)(struct gl_store *st, const struct gl_write_ctx *ctx, int64_t id,
+                             struct gl_error *err);
+    int (*cal_window_list)(struct gl_store *st, int64_t client_id,
+                           struct gl_cal_window_list *out, struct gl_error *err);
+    int (*cal_blackout_create)(struct gl_store *st, const struct gl_write_ctx *ctx,
+                               struct gl_cal_blackout *b, struct gl_error *err);
+    int (*cal_blackout_get)(struct gl_store *st, int64_t id, struct gl_cal_blackout *out,
+                            struct gl_error *err);
+    int (*cal_blackout_delete)(struct gl_store *st, const struct gl_write_ctx *ctx, int64_t id,
+                               struct gl_error *err);
+    int (*cal_blackout_list)(struct gl_store *st, int64_t client_id, bool include_global,
+                             struct gl_cal_blackout_list *out, struct gl_error *err);
+    /* The numbers the risk score needs about c's planned time (core/schedule.h): windows
+     * (CI windows override the client's), blackouts, notice counted from the recorded
+     * notification (else `now`), conflicts at GL_CAL_DEPTH_DEFAULT. */
+    int (*schedule_summary)(struct gl_store *st, const struct gl_change *c, int64_t now,
+                            struct gl_schedule_summary *out, struct gl_error *err);
+    /* The same, explained: which blackouts, which changes on which CIs by which path.
+     * notified_at GL_TIME_UNSET = the recorded one, else now. out is released by
+     * gl_cal_check_release. */
+    int (*schedule_check)(struct gl_store *st, const struct gl_change *c, int64_t now,
+                          int64_t notified_at, int depth, struct gl_cal_check *out,
+                          struct gl_error *err);
+    /* change_update together with the change's schedule record, in one transaction with
+     * the change's audit event and a "change.schedule_findings" event (entity
+     * "change_schedule", id = the change's) carrying rec. */
+    int (*change_schedule_write)(struct gl_store *st, const struct gl_write_ctx *ctx,
+                                 const struct gl_change *before, struct gl_change *after,
+                                 const struct gl_schedule_record *rec, struct gl_error *err);
+    /* Changes of client_id (0 = every client in scope) in flight or done whose planned
+     * time overlaps [from, to), by planned start; GL_E_TOO_LARGE over GL_CAL_CHANGES_MAX. */
+    int (*cal_changes)(struct gl_store *st, const struct gl_scope *scope, int64_t client_id,
+                       int64_t from, int64_t to, struct gl_cal_change_list *out,
+                       struct gl_error *err);
+    /* Calendar feed tokens (hash only). lookup: the owner of an unrevoked token and the
+     * feed's client (0 = per-user), else GL_E_UNAUTHORIZED. revoke: GL_E_NOT_FOUND for
+     * another owner's (owner_id 0 = any) or an unknown token. */
+    int (*feed_token_create)(struct gl_store *st, const struct gl_write_ctx *ctx,
+                             int64_t user_id, int64_t client_id, const unsigned char hash[32],
+                             int64_t *id, struct gl_error *err);
+    int (*feed_token_list)(struct gl_store *st, int64_t user_id, struct gl_feed_token_list *out,
+                           struct gl_error *err);
+    int (*feed_token_revoke)(struct gl_store *st, const struct gl_write_ctx *ctx, int64_t id,
+                             int64_t owner_id, struct gl_error *err);
+    int (*feed_token_lookup)(struct gl_store *st, const unsigned char hash[32],
+                             struct gl_user *out, int64_t *client_id, struct gl_error *err);
+
+    /* Approvals. approval_get: the change's rounds and votes (round 1 and no votes for a
+     * change never voted on). approval_write: the change's move before -> after (always
+     * written, so concurrent votes on one change serialise on its version: GL_E_STALE)
+     * with, in the same transaction and audit event, the vote v (may be NULL; its round
+     * must be the current one, else GL_E_STALE), the round's approved_at = ctx->now when
+     * `after` enters approved, and, with new_round, a new round started for round_reason.
+     * approval_reviews_due: emergency changes of the scope (client_id 0 = any) approved
+     * in their current round before `approved_before` and neither reviewed, closed nor
+     * cancelled, oldest approval first, at most GL_LIST_MAX. */
+    int (*approval_get)(struct gl_store *st, int64_t change_id, struct gl_approval_record *out,
+                        struct gl_error *err);
+    int (*approval_write)(struct gl_store *st, const struct gl_write_ctx *ctx,
+                          const struct gl_change *before, struct gl_change *after,
+                          const struct gl_approval_vote *v, bool new_round,
+                          const char *round_reason, struct gl_error *err);
+    int (*approval_reviews_due)(struct gl_store *st, const struct gl_scope *scope,
+                                int64_t client_id, int64_t approved_before,
+                                struct gl_review_due_list *out, struct gl_error *err);
+    /* Changes that left draft, created in [from, to) (GL_TIME_UNSET = open), of the scope
+     * (client_id 0 = any), counted per requester (by_client false) or per client, with how
+     * many of them are emergencies; most emergencies first. */
+    int (*emergency_ratio)(struct gl_store *st, const struct gl_scope *scope, int64_t client_id,
+                           int64_t from, int64_t to, bool by_client,
+                           struct gl_emergency_rows *out, struct gl_error *err);
+
+    /* Templates: create (id, version 1, times), update (optimistic on before->version;
+     * ctx->action names the audit action: template.update, template.revoke,
+     * template.reapprove), get, list (newest first), and the finished changes made from
+     * a template (completed, failed, rolled back, and the reviewed/closed ones among
+     * them) with how many failed or were rolled back. Names are unique per client
+     * (GL_E_DUPLICATE "name"). */
+    int (*template_create)(struct gl_store *st, const struct gl_write_ctx *ctx,
+                           struct gl_template *t, struct gl_error *err);
+    int (*template_update)(struct gl_store *st, const struct gl_write_ctx *ctx,
+                           const struct gl_template *before, struct gl_template *after,
+                           struct gl_error *err);
+    int (*template_get)(struct gl_store *st, int64_t id, struct gl_template *out,
+                        struct gl_error *err);
+    int (*template_list)(struct gl_store *st, const struct gl_template_filter *f,
+                         struct gl_template_page *out, struct gl_error *err);
+    int (*template_stats)(struct gl_store *st, int64_t template_id, int64_t *changes,
+                          int64_t *failures, struct gl_error *err);
+    /* Every version of a template, oldest first (GL_E_NOT_FOUND for an unknown id). */
+    int (*template_versions)(struct gl_store *st, int64_t template_id,
+                             struct gl_template_version_list *out, struct gl_error *err);
 };
 
 struct gl_store {
@@ -441,5 +754,18 @@ int gl_store_audit_verify(struct gl_store *st, struct gl_audit_verifier *v,
 void gl_token_list_release(struct gl_token_list *l);
 void gl_ci_relation_list_release(struct gl_ci_relation_list *l);
 void gl_wc_rows_release(struct gl_wc_rows *r);
+void gl_ci_named_links_release(struct gl_ci_named_links *l);
+void gl_change_doc_links_release(struct gl_change_doc_links *l);
+void gl_report_data_release(struct gl_report_data *d);
+void gl_cal_window_list_release(struct gl_cal_window_list *l);
+void gl_cal_blackout_list_release(struct gl_cal_blackout_list *l);
+void gl_cal_change_list_release(struct gl_cal_change_list *l);
+void gl_feed_token_list_release(struct gl_feed_token_list *l);
+void gl_policy_version_list_release(struct gl_policy_version_list *l);
+void gl_approval_record_release(struct gl_approval_record *r);
+void gl_review_due_list_release(struct gl_review_due_list *l);
+void gl_emergency_rows_release(struct gl_emergency_rows *r);
+void gl_template_page_release(struct gl_template_page *p);
+void gl_template_version_list_release(struct gl_template_version_list *l);
 
 #endif

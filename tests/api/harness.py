@@ -497,6 +497,33 @@ class Context:
         expect_status(r, 201, "fixture: create change")
         return r.json
 
+    def standard_template(self, **fields):
+        """A pre-approved template for every client (servers, any risk), made once per
+        module by the admin; fields make a separate one."""
+        if fields or "_template" not in self.store:
+            body = {"name": unique("tpl"), "description": "routine work",
+                    "steps": "1. drain 2. patch 3. reboot", "rollback_plan": "previous kernel",
+                    "ci_types": ["server"], "max_risk": "critical"}
+            body.update(fields)
+            r = self.api.post("/api/v1/templates", body)
+            expect_status(r, 201, "fixture: create template")
+            if fields:
+                return r.json
+            self.store["_template"] = r.json
+        return self.store["_template"]
+
+    def make_standard_change(self, client, template=None, planned=True, **fields):
+        """A standard change made from a template (the only way to make one)."""
+        body = {"template": template or self.standard_template()["id"], "client": client,
+                "cis": [self.default_ci(client)]}
+        if planned:
+            body.update({"planned_start": "2030-06-01T22:00:00Z",
+                         "planned_end": "2030-06-01T23:00:00Z"})
+        body.update(fields)
+        r = self.api.post("/api/v1/changes", body)
+        expect_status(r, 201, "fixture: create standard change from a template")
+        return r.json
+
     def get_change(self, ident):
         r = self.api.get(f"/api/v1/changes/{ident}")
         expect_status(r, 200, "GET change")

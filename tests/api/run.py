@@ -22,6 +22,7 @@ sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import harness  # noqa: E402
+import test_approvals  # noqa: E402
 import test_audit  # noqa: E402
 import test_auth  # noqa: E402
 import test_authz  # noqa: E402
@@ -36,10 +37,15 @@ import test_import  # noqa: E402
 import test_lifecycle  # noqa: E402
 import test_login  # noqa: E402
 import test_serve  # noqa: E402
+import test_report  # noqa: E402
+import test_ci_attrs  # noqa: E402
+import test_risk  # noqa: E402
+import test_calendar  # noqa: E402
 
 MODULES = [test_auth, test_authz, test_clients_cis, test_changes, test_lifecycle, test_bad_input,
            test_cli, test_serve, test_audit, test_login, test_hardening, test_graph,
-           test_import, test_documents]
+           test_import, test_documents, test_report, test_risk, test_ci_attrs, test_calendar,
+           test_approvals]
 
 
 class Tap:

@@ -489,9 +489,10 @@ def _(ctx):
 def _(ctx):
     a = ctx.make_client()
     ch = ctx.make_change(a["key"])
-    r = ctx.api.patch(f"/api/v1/changes/{ch['id']}", {"type": "standard"}, if_match='"1"')
+    r = ctx.api.patch(f"/api/v1/changes/{ch['id']}", {"type": "emergency",
+                                                       "incidents": ["INC-1"]}, if_match='"1"')
     expect_status(r, 200, "type edit in draft")
-    eq(r.json.get("type"), "standard", "type after edit in draft")
+    eq(r.json.get("type"), "emergency", "type after edit in draft")
     ctx.act(ch["id"], "submit")
     before = ctx.get_change(ch["id"])
     r = ctx.api.patch(f"/api/v1/changes/{ch['id']}", {"type": "normal"},
@@ -515,9 +516,9 @@ def _(ctx):
 @t("PATCH of a closed change -> 422 precondition-failed, unchanged")
 def _(ctx):
     a = ctx.make_client()
-    ch = ctx.make_change(a["key"], type_="standard")
-    for step in ("submit", "assess", "schedule", "start", "complete", "close"):
-        ctx.act(ch["id"], step)
+    ch = ctx.make_change(a["key"])
+    for step in ("submit", "assess", "approve", "schedule", "start", "complete", "close"):
+        ctx.act(ch["id"], step, {"comment": "ok"} if step == "approve" else None)
     before = ctx.get_change(ch["id"])
     eq(before["state"], "closed", "state")
     r = ctx.api.patch(f"/api/v1/changes/{ch['id']}", {"description": "rewrite history"},

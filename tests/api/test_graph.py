@@ -217,7 +217,7 @@ def _(ctx):
     eq(first["depth"], 0, "depth of a change on the CI")
     eq(first["outcome"], "successful", "outcome")
     eq(first["state"], "completed", "state")
-    eq(first["documents"], [], "documents (left to the documentation feature)")
+    eq(first["documents"], [], "documents (none: these CIs have no documentation)")
     eq(wc["items"][3]["path"], [app, vm, host], "path of the host change")
     check(draft not in ids, "a draft is not a change that happened")
     eq(wc["depth"], 3, "default depth")

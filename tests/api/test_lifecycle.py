@@ -8,7 +8,7 @@ MODULE = Module("lifecycle")
 t = MODULE.test
 
 STATE_AFTER = {
-    "submit": "submitted", "assess": "assessed", "approve": "approved", "reject": "rejected",
+    "submit": "submitted", "assess": "assessed", "approve": "approved", "reject": "draft",
     "reopen": "draft", "schedule": "scheduled", "start": "in_progress",
     "complete": "completed", "fail": "failed", "rollback": "rolled_back",
     "review": "reviewed", "close": "closed", "cancel": "cancelled",
@@ -173,8 +173,9 @@ def _(ctx):
 
 @t("every action is refused from closed with 409 illegal-transition")
 def _(ctx):
-    ch = ctx.make_change(client(ctx), type_="standard")
-    walk(ctx, ch["id"], ["submit", "assess", "schedule", "start", "complete", "close"])
+    ch = ctx.make_change(client(ctx))
+    walk(ctx, ch["id"], ["submit", "assess", "approve", "schedule", "start", "complete",
+                         "close"])
     for a in ACTIONS:
         illegal(ctx, ch["id"], a)
 
@@ -182,19 +183,34 @@ def _(ctx):
 # ---------------------------------------------------------------------------- standard
 
 
-@t("standard: submitted -> assessed -> scheduled directly -> ... -> closed")
+@t("standard: submit assesses, pre-approves and schedules it at once -> ... -> closed")
 def _(ctx):
-    ch = ctx.make_change(client(ctx), type_="standard")
-    walk(ctx, ch["id"], ["submit", "assess", "schedule", "start", "complete", "review",
-                         "close"])
+    ch = ctx.make_standard_change(client(ctx))
+    r = ctx.act(ch["id"], "submit")
+    eq(r.json["state"], "scheduled", "state after submit of a standard change")
+    actions = [e["action"] for e in ctx.timeline(ch["id"])]
+    for a in ("change.submit", "change.assess", "change.schedule"):
+        check(a in actions, f"timeline has {a}: {actions}")
+    walk(ctx, ch["id"], ["start", "complete", "review", "close"])
 
 
-@t("standard: approve refused with 409 illegal-transition (pre-approved)")
+@t("standard: approve and reject refused with 409 illegal-transition (pre-approved)")
 def _(ctx):
-    ch = ctx.make_change(client(ctx), type_="standard")
-    walk(ctx, ch["id"], ["submit", "assess"])
-    illegal(ctx, ch["id"], "approve")
+    ch = ctx.make_standard_change(client(ctx))
+    r = ctx.act(ch["id"], "submit")
+    eq(r.json["state"], "scheduled", "state after submit")
+    eq(r.json["approval"]["route"]["tier"], "preapproved", "tier")
+    p = illegal(ctx, ch["id"], "approve")
+    check("pre-approved" in p["detail"], f"detail: {p['detail']!r}")
     illegal(ctx, ch["id"], "reject")
+
+
+@t("standard: a standard change without a template is refused at submit, offered as normal")
+def _(ctx):
+    ch = ctx.make_change(client(ctx), type_="standard")
+    p = refuse(ctx, ch["id"], "submit", None, 422, "/problems/precondition-failed",
+               field="template")
+    eq(p.get("suggested_type"), "normal", "suggested_type")
 
 
 # ---------------------------------------------------------------------------- emergency
@@ -323,7 +339,7 @@ def _(ctx):
 # ---------------------------------------------------------------------------- reject / cancel
 
 
-@t("reject needs a reason; rejected -> reopen -> draft -> edit -> submit again")
+@t("reject needs a reason and returns the change to draft -> edit -> submit again")
 def _(ctx):
     ch = ctx.make_change(client(ctx))
     i = ch["id"]
@@ -336,15 +352,15 @@ def _(ctx):
            field="reason")
     r = step(ctx, i, "reject", {"reason": "too risky"})
     eq(r.get("state_reason"), "too risky", "state_reason")
-    d = step(ctx, i, "reopen")
+    illegal(ctx, i, "reopen")  # a rejection already returns the change to draft
     rr = ctx.api.patch(f"/api/v1/changes/{i}", {"risks": "mitigated"},
-                       if_match=f'"{d["version"]}"')
-    expect_status(rr, 200, "edit after reopen")
+                       if_match=f'"{r["version"]}"')
+    expect_status(rr, 200, "edit after rejection")
     walk(ctx, i, ["submit", "assess", "approve"])
 
 
 @t("cancel needs a reason and is allowed from draft, submitted, assessed, approved, "
-   "rejected, scheduled")
+   "draft after a rejection, scheduled")
 def _(ctx):
     paths = {"draft": [], "submitted": ["submit"], "assessed": ["submit", "assess"],
              "approved": ["submit", "assess", "approve"],

@@ -37,6 +37,9 @@ static const int expected[GL_PERM__COUNT][GL_ROLE__COUNT] = {
     [GL_PERM_AUDIT_READ] = {0, 0, 0, 0, 0, 0, 1},
     [GL_PERM_DOC_READ] = {1, 1, 1, 1, 1, 1, 1},
     [GL_PERM_DOC_WRITE] = {0, 1, 1, 0, 0, 0, 0},
+    [GL_PERM_CALENDAR_WRITE] = {0, 0, 1, 0, 0, 0, 0},
+    [GL_PERM_TEMPLATE_WRITE] = {0, 0, 1, 0, 0, 0, 0},
+    [GL_PERM_POLICY_WRITE] = {0, 0, 0, 0, 0, 0, 0}, /* admin only */
 };
 
 static void user_with(struct gl_user *u, const char *name, enum gl_role r, int64_t client)

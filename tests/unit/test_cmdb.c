@@ -8,6 +8,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -234,6 +235,125 @@ static void test_ci_shared_and_owned(void **state)
     gl_ci_release(NULL);
 }
 
+static void set_str(struct gl_attrs *a, const char *key, const char *v)
+{
+    struct gl_attr at = {.key = (char *)key, .kind = GL_ATTR_STRING, .str = (char *)v};
+    assert_int_equal(gl_attrs_set(a, &at), 0);
+}
+
+static void set_int(struct gl_attrs *a, const char *key, int64_t v)
+{
+    struct gl_attr at = {.key = (char *)key, .kind = GL_ATTR_INT, .i = v};
+    assert_int_equal(gl_attrs_set(a, &at), 0);
+}
+
+static void test_attrs_sorted_replace_remove(void **state)
+{
+    struct gl_attrs a = {0}, b = {0};
+    set_str(&a, "os", "linux");
+    set_int(&a, "cores", 4);
+    set_str(&a, "zone", "eu");
+    set_str(&a, "os", "bsd"); /* replaces */
+    assert_int_equal(a.len, 3);
+    assert_string_equal(a.items[0].key, "cores");
+    assert_string_equal(a.items[1].key, "os");
+    assert_string_equal(a.items[2].key, "zone");
+    assert_string_equal(gl_attrs_get(&a, "os")->str, "bsd");
+    assert_null(gl_attrs_get(&a, "nope"));
+    assert_int_equal(gl_attrs_copy(&b, &a), 0);
+    assert_true(gl_attrs_equal(&a, &b));
+    set_int(&b, "cores", 5);
+    assert_false(gl_attrs_equal(&a, &b));
+    set_int(&b, "cores", 4);
+    assert_true(gl_attrs_equal(&a, &b));
+    set_str(&b, "cores", "4"); /* same text, another kind */
+    assert_false(gl_attrs_equal(&a, &b));
+    gl_attrs_remove(&a, "os");
+    gl_attrs_remove(&a, "os");
+    assert_int_equal(a.len, 2);
+    assert_string_equal(a.items[1].key, "zone");
+    gl_attrs_release(&a);
+    gl_attrs_release(&b);
+    gl_attrs_release(NULL);
+    assert_int_equal(a.len, 0);
+}
+
+static void test_attrs_validate(void **state)
+{
+    struct gl_ci ci;
+    struct gl_error err;
+    char key[80], big[GL_ATTR_VALUE_MAX + 2];
+    gl_ci_init(&ci);
+    ci.name = strdup("web");
+    ci.type = strdup("server");
+    ci.criticality = 3;
+    assert_true(gl_attr_key_valid("a"));
+    assert_true(gl_attr_key_valid("rack.u-1_x"));
+    assert_false(gl_attr_key_valid(""));
+    assert_false(gl_attr_key_valid("Os"));
+    assert_false(gl_attr_key_valid("a b"));
+    memset(key, 'k', 64);
+    key[64] = '\0';
+    assert_true(gl_attr_key_valid(key));
+    key[64] = 'k';
+    key[65] = '\0';
+    assert_false(gl_attr_key_valid(key));
+    memset(big, 'x', GL_ATTR_VALUE_MAX);
+    big[GL_ATTR_VALUE_MAX] = '\0';
+    set_str(&ci.attrs, "note", big);
+    assert_int_equal(gl_ci_validate(&ci, &err), 0);
+    big[GL_ATTR_VALUE_MAX] = 'x';
+    big[GL_ATTR_VALUE_MAX + 1] = '\0';
+    set_str(&ci.attrs, "note", big);
+    assert_int_equal(gl_ci_validate(&ci, &err), GL_E_INVALID);
+    assert_string_equal(err.field, "attributes.note");
+    gl_attrs_remove(&ci.attrs, "note");
+    for (int i = 0; i < GL_ATTRS_MAX; i++) {
+        char k[16];
+        snprintf(k, sizeof k, "k%d", i);
+        set_int(&ci.attrs, k, i);
+    }
+    assert_int_equal(gl_ci_validate(&ci, &err), 0);
+    set_int(&ci.attrs, "one-more", 1);
+    assert_int_equal(gl_ci_validate(&ci, &err), GL_E_INVALID);
+    assert_string_equal(err.field, "attributes");
+    struct gl_ci copy;
+    assert_int_equal(gl_ci_copy(&copy, &ci), 0);
+    assert_true(gl_attrs_equal(&copy.attrs, &ci.attrs));
+    assert_ptr_not_equal(copy.name, ci.name);
+    assert_string_equal(copy.name, "web");
+    gl_ci_release(&copy);
+    gl_ci_release(&ci);
+}
+
+static void test_attr_from_text(void **state)
+{
+    static const struct {
+        const char *text;
+        enum gl_attr_kind kind;
+        const char *back; /* gl_attr_text of the value */
+    } cases[] = {
+        {"true", GL_ATTR_BOOL, "true"},    {"false", GL_ATTR_BOOL, "false"},
+        {"True", GL_ATTR_STRING, "True"},  {"42", GL_ATTR_INT, "42"},
+        {"-7", GL_ATTR_INT, "-7"},         {"0", GL_ATTR_INT, "0"},
+        {"007", GL_ATTR_STRING, "007"},    {"2.5", GL_ATTR_REAL, "2.5"},
+        {"2.0", GL_ATTR_REAL, "2.0"},      {"1e3", GL_ATTR_REAL, "1000.0"},
+        {"0.1", GL_ATTR_REAL, "0.1"},      {"1.", GL_ATTR_STRING, "1."},
+        {"+1", GL_ATTR_STRING, "+1"},      {"1e999", GL_ATTR_STRING, "1e999"},
+        {"", GL_ATTR_STRING, ""},          {"debian 12", GL_ATTR_STRING, "debian 12"},
+        {"99999999999999999999", GL_ATTR_REAL, "1e+20"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct gl_attr v;
+        char buf[40];
+        assert_int_equal(gl_attr_from_text(cases[i].text, &v), 0);
+        if (v.kind != cases[i].kind)
+            fail_msg("%s: kind %d, want %d", cases[i].text, v.kind, cases[i].kind);
+        assert_string_equal(gl_attr_text(&v, buf, sizeof buf), cases[i].back);
+        free(v.str);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -249,6 +369,9 @@ int main(void)
         cmocka_unit_test(test_ci_criticality_range),
         cmocka_unit_test(test_ci_users_range),
         cmocka_unit_test(test_ci_shared_and_owned),
+        cmocka_unit_test(test_attrs_sorted_replace_remove),
+        cmocka_unit_test(test_attrs_validate),
+        cmocka_unit_test(test_attr_from_text),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

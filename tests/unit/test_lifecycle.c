@@ -38,8 +38,9 @@ static const struct legal {
     {T_ALL, GL_STATE_SUBMITTED, GL_ACTION_ASSESS, GL_STATE_ASSESSED},
     {T_NRM | T_EMG, GL_STATE_ASSESSED, GL_ACTION_APPROVE, GL_STATE_APPROVED},
     {T_EMG, GL_STATE_SUBMITTED, GL_ACTION_APPROVE, GL_STATE_APPROVED},
-    {T_NRM | T_EMG, GL_STATE_ASSESSED, GL_ACTION_REJECT, GL_STATE_REJECTED},
-    {T_EMG, GL_STATE_SUBMITTED, GL_ACTION_REJECT, GL_STATE_REJECTED},
+    /* A rejection returns the change to its author (issue 4). */
+    {T_NRM | T_EMG, GL_STATE_ASSESSED, GL_ACTION_REJECT, GL_STATE_DRAFT},
+    {T_EMG, GL_STATE_SUBMITTED, GL_ACTION_REJECT, GL_STATE_DRAFT},
     {T_ALL, GL_STATE_REJECTED, GL_ACTION_REOPEN, GL_STATE_DRAFT},
     {T_ALL, GL_STATE_APPROVED, GL_ACTION_SCHEDULE, GL_STATE_SCHEDULED},
     {T_STD, GL_STATE_ASSESSED, GL_ACTION_SCHEDULE, GL_STATE_SCHEDULED},
@@ -363,8 +364,11 @@ static void test_reject_and_reopen(void **state)
     apply_refused(&c, GL_ACTION_REJECT, NULL, NOW, GL_E_PRECONDITION, "reason", &err);
     in.reason = "too risky before year end";
     apply_ok(&c, GL_ACTION_REJECT, &in, NOW);
-    assert_int_equal(c.state, GL_STATE_REJECTED);
+    assert_int_equal(c.state, GL_STATE_DRAFT); /* back to its author, with the reason */
     assert_string_equal(c.state_reason, "too risky before year end");
+    gl_change_release(&c);
+    /* A change left in the older rejected state still reopens as draft. */
+    make_ready(&c, GL_TYPE_NORMAL, GL_STATE_REJECTED);
     apply_ok(&c, GL_ACTION_REOPEN, NULL, NOW);
     assert_int_equal(c.state, GL_STATE_DRAFT);
     assert_null(c.state_reason);

@@ -1,0 +1,377 @@
+/*
+ * cmd_calendar.c - the change calendar from the command line, through the API:
+ *
+ *   greenlight calendar CLIENT [--from T] [--to T]
+ *   greenlight window add CLIENT --rrule RULE --start LOCAL --duration MINUTES [--ci CI]
+ *                         [--name NAME]
+ *   greenlight window list CLIENT
+ *   greenlight blackout add (CLIENT | --global) --start T --end T [--rrule RULE] --reason R
+ *   greenlight blackout list [CLIENT]
+ *
+ * Times T are RFC 3339; a window's --start is local wall time in the client's zone
+ * ("2026-01-03T22:00"), because that is what recurs (docs/api.md, "Change calendar").
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/api_client.h"
+#include "cli/cli.h"
+#include "core/timefmt.h"
+#include "util/buf.h"
+
+#include "util/banned.h"
+
+enum { O_FROM = 0x300, O_TO, O_RRULE, O_START, O_END, O_DURATION, O_CI, O_NAME, O_GLOBAL,
+       O_REASON };
+
+struct cal_args {
+    struct gl_api_opts api;
+    const char *from, *to, *rrule, *start, *end, *ci, *name, *reason;
+    int64_t duration; /* minutes; 0 = not given */
+    bool global;
+    int npos;
+    char **pos;
+};
+
+static int parse(int argc, char **argv, struct cal_args *a, int min_pos, int max_pos,
+                 const char *usage)
+{
+    static const struct option opts[] = {
+        GL_API_LONG_OPTIONS,
+        {"from", required_argument, NULL, O_FROM},
+        {"to", required_argument, NULL, O_TO},
+        {"rrule", required_argument, NULL, O_RRULE},
+        {"start", required_argument, NULL, O_START},
+        {"end", required_argument, NULL, O_END},
+        {"duration", required_argument, NULL, O_DURATION},
+        {"ci", required_argument, NULL, O_CI},
+        {"name", required_argument, NULL, O_NAME},
+        {"global", no_argument, NULL, O_GLOBAL},
+        {"reason", required_argument, NULL, O_REASON},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    const char **dst[] = {[O_FROM - O_FROM] = &a->from, [O_TO - O_FROM] = &a->to,
+                          [O_RRULE - O_FROM] = &a->rrule, [O_START - O_FROM] = &a->start,
+                          [O_END - O_FROM] = &a->end, [O_CI - O_FROM] = &a->ci,
+                          [O_NAME - O_FROM] = &a->name, [O_REASON - O_FROM] = &a->reason};
+    int c;
+    memset(a, 0, sizeof *a);
+    gl_cli_getopt_reset();
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        if (c == 'h') {
+            fputs(usage, stdout);
+            return -1;
+        }
+        if (gl_api_opts_take(&a->api, c, optarg))
+            continue;
+        if (c == O_GLOBAL)
+            a->global = true;
+        else if (c == O_DURATION) {
+            if (gl_cli_parse_int(optarg, 1, 366 * 1440, &a->duration) < 0)
+                return gl_cli_usage_error("%s: --duration wants minutes, 1..527040",
+                                          gl_cli_cmdname(argv[0]));
+        } else if (c >= O_FROM && c <= O_REASON && dst[c - O_FROM])
+            *dst[c - O_FROM] = optarg;
+        else
+            return gl_cli_usage_error("%s: bad option (see --help)", gl_cli_cmdname(argv[0]));
+    }
+    int n = argc - optind;
+    if (n < min_pos || n > max_pos)
+        return gl_cli_usage_error("%s: wrong number of arguments (see --help)",
+                                  gl_cli_cmdname(argv[0]));
+    a->pos = argv + optind;
+    a->npos = n;
+    return 0;
+}
+
+/* A string member, "" when absent or null (gl_api_str gives NULL then). */
+static const char *str_of(const json_t *obj, const char *key)
+{
+    const char *v = gl_api_str(obj, key);
+    return v ? v : "";
+}
+
+static int call(struct cal_args *a, const char *method, const char *path, const json_t *body,
+                struct gl_api_response *r)
+{
+    struct gl_api *api = gl_api_new(&a->api);
+    int rc = api && gl_api_request(api, method, path, body, NULL, r) == 0 ? 0 : GL_EXIT_FAIL;
+    gl_api_free(api);
+    return rc;
+}
+
+/* ---- calendar ----------------------------------------------------------------------- */
+
+static const char calendar_usage[] =
+    "usage: greenlight calendar CLIENT [--from T] [--to T] [--server URL] [--token T] [--json]\n"
+    "  the client's changes, maintenance windows and blackouts between --from (default now)\n"
+    "  and --to (default 30 days later), at most 366 days, ordered by start\n";
+
+struct line {
+    const char *start, *end, *kind;
+    char detail[300];
+};
+
+static int by_start(const void *x, const void *y)
+{
+    const struct line *a = x, *b = y;
+    int c = strcmp(a->start, b->start);
+    return c ? c : strcmp(a->kind, b->kind);
+}
+
+static void print_calendar(const json_t *cal)
+{
+    size_t nc = json_array_size(json_object_get(cal, "changes")),
+           nw = json_array_size(json_object_get(cal, "windows")),
+           nb = json_array_size(json_object_get(cal, "blackouts"));
+    struct line *lines = calloc(nc + nw + nb + 1, sizeof *lines);
+    if (!lines)
+        return;
+    size_t n = 0, i;
+    const json_t *e;
+    json_array_foreach(json_object_get(cal, "changes"), i, e)
+    {
+        struct line *l = &lines[n++];
+        *l = (struct line){str_of(e, "planned_start"), str_of(e, "planned_end"),
+                           "change", ""};
+        const char *flags = str_of(e, "schedule_flags");
+        snprintf(l->detail, sizeof l->detail, "%s %s [%s]%s%s", str_of(e, "id"),
+                 str_of(e, "title"), str_of(e, "state"), *flags ? " flags: " : "",
+                 flags);
+    }
+    json_array_foreach(json_object_get(cal, "windows"), i, e)
+    {
+        struct line *l = &lines[n++];
+        *l = (struct line){str_of(e, "start"), str_of(e, "end"), "window", ""};
+        const char *ci = str_of(e, "ci");
+        snprintf(l->detail, sizeof l->detail, "window %lld%s%s",
+                 (long long)json_integer_value(json_object_get(e, "window")), *ci ? " on " : "",
+                 ci);
+    }
+    json_array_foreach(json_object_get(cal, "blackouts"), i, e)
+    {
+        struct line *l = &lines[n++];
+        *l = (struct line){str_of(e, "start"), str_of(e, "end"), "blackout", ""};
+        snprintf(l->detail, sizeof l->detail, "%s%s",
+                 json_is_true(json_object_get(e, "global")) ? "(global) " : "",
+                 str_of(e, "reason"));
+    }
+    qsort(lines, n, sizeof *lines, by_start);
+    printf("%s (%s, notice %lld h) %s .. %s\n", str_of(cal, "client"),
+           str_of(cal, "timezone"),
+           (long long)json_integer_value(json_object_get(cal, "notice_hours")),
+           str_of(cal, "from"), str_of(cal, "to"));
+    for (i = 0; i < n; i++)
+        printf("%s  %s  %-8s %s\n", lines[i].start, lines[i].end, lines[i].kind,
+               lines[i].detail);
+    free(lines);
+}
+
+int gl_cmd_calendar(int argc, char **argv)
+{
+    struct cal_args a;
+    struct gl_api_response r = {0};
+    struct gl_buf path = GL_BUF_INIT;
+    int rc = parse(argc, argv, &a, 1, 1, calendar_usage);
+    if (rc)
+        return rc < 0 ? GL_EXIT_OK : rc;
+    char from[GL_TIME_STR_MAX], to[GL_TIME_STR_MAX];
+    int64_t now = gl_cli_now(), f = now, t;
+    if (a.from && gl_time_parse(a.from, &f) < 0)
+        return gl_cli_usage_error("calendar: --from must be an RFC 3339 time");
+    t = f + 30 * 86400;
+    if (a.to && gl_time_parse(a.to, &t) < 0)
+        return gl_cli_usage_error("calendar: --to must be an RFC 3339 time");
+    gl_time_format(f, from);
+    gl_time_format(t, to);
+    rc = GL_EXIT_FAIL;
+    if (gl_buf_puts(&path, "/api/v1/calendar") == 0 &&
+        gl_api_query(&path, "client", a.pos[0]) == 0 && gl_api_query(&path, "from", from) == 0 &&
+        gl_api_query(&path, "to", to) == 0)
+        rc = call(&a, "GET", path.data, NULL, &r);
+    if (!rc && a.api.json)
+        gl_api_print_json(r.body);
+    else if (!rc)
+        print_calendar(r.body);
+    gl_buf_release(&path);
+    gl_api_response_release(&r);
+    return rc;
+}
+
+/* ---- windows ------------------------------------------------------------------------ */
+
+static const char window_add_usage[] =
+    "usage: greenlight window add CLIENT --rrule RULE --start LOCAL --duration MINUTES\n"
+    "           [--ci CI] [--name NAME] [--server URL] [--token T] [--json]\n"
+    "  a maintenance window: RULE is an iCalendar RRULE (FREQ=WEEKLY;BYDAY=SA), LOCAL the\n"
+    "  first start in the client's time zone (2026-01-03T22:00); --ci: for that CI only\n";
+
+static int window_add(int argc, char **argv)
+{
+    struct cal_args a;
+    struct gl_api_response r = {0};
+    struct gl_buf path = GL_BUF_INIT;
+    int rc = parse(argc, argv, &a, 1, 1, window_add_usage);
+    if (rc)
+        return rc < 0 ? GL_EXIT_OK : rc;
+    if (!a.start || !a.duration)
+        return gl_cli_usage_error("window add: --start and --duration are required");
+    json_t *body = json_pack("{s:s, s:I}", "start", a.start, "duration_minutes",
+                             (json_int_t)a.duration);
+    if (a.rrule)
+        json_object_set_new(body, "rrule", json_string(a.rrule));
+    if (a.ci)
+        json_object_set_new(body, "ci", json_string(a.ci));
+    if (a.name)
+        json_object_set_new(body, "name", json_string(a.name));
+    rc = GL_EXIT_FAIL;
+    if (gl_buf_puts(&path, "/api/v1/clients") == 0 && gl_api_segment(&path, a.pos[0]) == 0 &&
+        gl_buf_puts(&path, "/windows") == 0)
+        rc = call(&a, "POST", path.data, body, &r);
+    if (!rc && a.api.json)
+        gl_api_print_json(r.body);
+    else if (!rc)
+        printf("window %lld: %s from %s (%s) for %lld minutes\n",
+               (long long)json_integer_value(json_object_get(r.body, "id")),
+               str_of(r.body, "rrule"), str_of(r.body, "start"),
+               str_of(r.body, "timezone"),
+               (long long)json_integer_value(json_object_get(r.body, "duration_minutes")));
+    json_decref(body);
+    gl_buf_release(&path);
+    gl_api_response_release(&r);
+    return rc;
+}
+
+static const char window_list_usage[] =
+    "usage: greenlight window list CLIENT [--server URL] [--token T] [--json]\n";
+
+static int window_list(int argc, char **argv)
+{
+    struct cal_args a;
+    struct gl_api_response r = {0};
+    struct gl_buf path = GL_BUF_INIT;
+    int rc = parse(argc, argv, &a, 1, 1, window_list_usage);
+    if (rc)
+        return rc < 0 ? GL_EXIT_OK : rc;
+    rc = GL_EXIT_FAIL;
+    if (gl_buf_puts(&path, "/api/v1/clients") == 0 && gl_api_segment(&path, a.pos[0]) == 0 &&
+        gl_buf_puts(&path, "/windows") == 0)
+        rc = call(&a, "GET", path.data, NULL, &r);
+    if (!rc && a.api.json) {
+        gl_api_print_json(r.body);
+    } else if (!rc) {
+        size_t i;
+        const json_t *e;
+        json_array_foreach(json_object_get(r.body, "items"), i, e)
+        {
+            const char *ci = str_of(e, "ci");
+            printf("%lld  %s  %s  %lld min%s%s\n",
+                   (long long)json_integer_value(json_object_get(e, "id")),
+                   str_of(e, "rrule"), str_of(e, "start"),
+                   (long long)json_integer_value(json_object_get(e, "duration_minutes")),
+                   *ci ? "  " : "", ci);
+        }
+    }
+    gl_buf_release(&path);
+    gl_api_response_release(&r);
+    return rc;
+}
+
+/* ---- blackouts ---------------------------------------------------------------------- */
+
+static const char blackout_add_usage[] =
+    "usage: greenlight blackout add (CLIENT | --global) --start T --end T [--rrule RULE]\n"
+    "           --reason TEXT [--server URL] [--token T] [--json]\n"
+    "  a blackout [start, end) in RFC 3339; with --rrule it repeats in the client's zone\n"
+    "  (UTC for a global one)\n";
+
+static int blackout_add(int argc, char **argv)
+{
+    struct cal_args a;
+    struct gl_api_response r = {0};
+    int rc = parse(argc, argv, &a, 0, 1, blackout_add_usage);
+    if (rc)
+        return rc < 0 ? GL_EXIT_OK : rc;
+    if ((a.npos == 1) == a.global)
+        return gl_cli_usage_error("blackout add: give a CLIENT or --global (not both)");
+    if (!a.start || !a.end || !a.reason)
+        return gl_cli_usage_error("blackout add: --start, --end and --reason are required");
+    json_t *body = json_pack("{s:s, s:s, s:s}", "start", a.start, "end", a.end, "reason",
+                             a.reason);
+    if (a.npos == 1)
+        json_object_set_new(body, "client", json_string(a.pos[0]));
+    if (a.rrule)
+        json_object_set_new(body, "rrule", json_string(a.rrule));
+    rc = call(&a, "POST", "/api/v1/blackouts", body, &r);
+    if (!rc && a.api.json)
+        gl_api_print_json(r.body);
+    else if (!rc)
+        printf("blackout %lld: %s .. %s %s\n",
+               (long long)json_integer_value(json_object_get(r.body, "id")),
+               str_of(r.body, "start"), str_of(r.body, "end"),
+               str_of(r.body, "reason"));
+    json_decref(body);
+    gl_api_response_release(&r);
+    return rc;
+}
+
+static const char blackout_list_usage[] =
+    "usage: greenlight blackout list [CLIENT] [--server URL] [--token T] [--json]\n"
+    "  the client's blackouts and the global ones (no CLIENT: the global ones)\n";
+
+static int blackout_list(int argc, char **argv)
+{
+    struct cal_args a;
+    struct gl_api_response r = {0};
+    struct gl_buf path = GL_BUF_INIT;
+    int rc = parse(argc, argv, &a, 0, 1, blackout_list_usage);
+    if (rc)
+        return rc < 0 ? GL_EXIT_OK : rc;
+    rc = GL_EXIT_FAIL;
+    if (gl_buf_puts(&path, "/api/v1/blackouts") == 0 &&
+        gl_api_query(&path, "client", a.npos ? a.pos[0] : NULL) == 0)
+        rc = call(&a, "GET", path.data, NULL, &r);
+    if (!rc && a.api.json) {
+        gl_api_print_json(r.body);
+    } else if (!rc) {
+        size_t i;
+        const json_t *e;
+        json_array_foreach(json_object_get(r.body, "items"), i, e)
+        {
+            const char *client = str_of(e, "client");
+            printf("%lld  %s  %s  %s  %s%s%s\n",
+                   (long long)json_integer_value(json_object_get(e, "id")),
+                   *client ? client : "(global)", str_of(e, "start"), str_of(e, "end"),
+                   str_of(e, "reason"), json_is_string(json_object_get(e, "rrule")) ? "  " : "",
+                   str_of(e, "rrule"));
+        }
+    }
+    gl_buf_release(&path);
+    gl_api_response_release(&r);
+    return rc;
+}
+
+static const struct gl_cli_cmd window_cmds[] = {
+    {"add", window_add, "add a maintenance window to a client (or one of its CIs)"},
+    {"list", window_list, "list a client's maintenance windows"},
+};
+
+static const struct gl_cli_cmd blackout_cmds[] = {
+    {"add", blackout_add, "add a blackout to a client, or a global one"},
+    {"list", blackout_list, "list blackouts"},
+};
+
+int gl_cmd_window(int argc, char **argv)
+{
+    return gl_cli_dispatch(window_cmds, sizeof window_cmds / sizeof window_cmds[0],
+                           "usage: greenlight window COMMAND [ARGS...]\n", argc, argv);
+}
+
+int gl_cmd_blackout(int argc, char **argv)
+{
+    return gl_cli_dispatch(blackout_cmds, sizeof blackout_cmds / sizeof blackout_cmds[0],
+                           "usage: greenlight blackout COMMAND [ARGS...]\n", argc, argv);
+}
