@@ -195,7 +195,19 @@ static int walk(const struct gl_recur *r, icaltimezone *z, struct icalrecurrence
     start.zone = NULL;
     if (!rule)
         return to_utc(start, z) < to ? fn(to_utc(start, z), ud), 0 : 0;
-    icalrecur_iterator *it = icalrecur_iterator_new(*rule, start);
+    /* Bound the rule by the range: libical searches for the next match inside one call,
+     * and a rule that can never match (BYMONTHDAY=30 in February only, hourly) would
+     * search for centuries; with UNTIL it stops there. A day of margin covers any offset. */
+    struct icalrecurrencetype bounded = *rule;
+    int64_t until = icaltime_is_null_time(rule->until) ? INT64_MAX
+                    : icaltime_is_utc(rule->until)    ? (int64_t)icaltime_as_timet(rule->until)
+                                                      : to_utc(rule->until, z);
+    if (until > to + 86400) {
+        bounded.until = icaltime_from_timet_with_zone((time_t)(to + 86400), 0, z);
+        bounded.until.zone = NULL;
+        bounded.until.is_date = 0;
+    }
+    icalrecur_iterator *it = icalrecur_iterator_new(bounded, start);
     if (!it)
         return gl_error_set(err, GL_E_INVALID, "rrule", "rrule cannot be expanded from start");
     /* Jump close to the range instead of stepping from a DTSTART years ago; libical only

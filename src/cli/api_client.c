@@ -15,6 +15,7 @@
 #include <sodium.h>
 
 #include "cli/cli.h"
+#include "cli/table.h"
 
 #include "util/banned.h"
 
@@ -277,8 +278,8 @@ out:
 }
 
 int gl_api_request_raw(struct gl_api *api, const char *method, const char *path,
-                       const char *content_type, const char *data, size_t len,
-                       struct gl_buf *raw, struct gl_api_response *resp)
+                       const char *content_type, const char *data, size_t len, struct gl_buf *raw,
+                       struct gl_api_response *resp)
 {
     struct exchange ex = {.version = 0};
     struct curl_slist *headers = NULL;
@@ -417,6 +418,14 @@ int gl_api_text(struct gl_buf *out, const json_t *obj, const char *key)
             return -1;
     }
     return 0;
+}
+
+void gl_api_view(const json_t *obj, const char *label, const char *key)
+{
+    struct gl_buf b = GL_BUF_INIT;
+    gl_api_text(&b, obj, key);
+    gl_view_line(stdout, label, gl_buf_str(&b));
+    gl_buf_release(&b);
 }
 
 void gl_api_short_time(const char *rfc3339, char out[32])

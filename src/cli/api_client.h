@@ -72,8 +72,8 @@ void gl_api_response_release(struct gl_api_response *resp);
  * (NULL: no body) as content_type. With raw, a 2xx answer's body is appended to raw
  * unparsed (an export) and resp->body stays NULL; error answers are reported as always. */
 int gl_api_request_raw(struct gl_api *api, const char *method, const char *path,
-                       const char *content_type, const char *data, size_t len,
-                       struct gl_buf *raw, struct gl_api_response *resp);
+                       const char *content_type, const char *data, size_t len, struct gl_buf *raw,
+                       struct gl_api_response *resp);
 
 /* Appends "?name=value" (or "&..." when path already has a query), value percent-encoded.
  * A NULL value appends nothing. Returns 0 or -1. */
@@ -91,6 +91,9 @@ const char *gl_api_str(const json_t *obj, const char *key);
 /* Appends obj[key] as text: strings as they are, numbers in decimal, booleans as yes/no,
  * arrays joined with ", ", null or absent as nothing. Returns 0 or -1. */
 int gl_api_text(struct gl_buf *out, const json_t *obj, const char *key);
+/* Prints obj[key], rendered by gl_api_text, as one "Label:  value" line of a record view
+ * on stdout (table.h, gl_view_line). */
+void gl_api_view(const json_t *obj, const char *label, const char *key);
 /* Shortens an RFC 3339 UTC time for tables: "2026-12-05T22:00:00Z" -> "2026-12-05 22:00".
  * Anything else (NULL included) is copied or left empty. out holds 32 bytes. */
 void gl_api_short_time(const char *rfc3339, char out[32]);

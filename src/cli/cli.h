@@ -13,6 +13,7 @@
 #ifndef GL_CLI_H
 #define GL_CLI_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -73,6 +74,35 @@ const char *gl_cli_cmdname(const char *argv0);
 
 /* Prepares getopt_long for a fresh parse of a new argv (GNU: optind = 0). */
 void gl_cli_getopt_reset(void);
+
+/* One option of a command for gl_cli_parse: `--name ARG` stores ARG (borrowed from argv)
+ * in *str; a flag (`--name`, str NULL) sets *flag. */
+struct gl_cli_opt {
+    const char *name;
+    const char **str;
+    bool *flag;
+};
+#define GL_CLI_STR(name, slot)                                                                     \
+    {                                                                                              \
+        (name), (slot), NULL                                                                       \
+    }
+#define GL_CLI_FLAG(name, slot)                                                                    \
+    {                                                                                              \
+        (name), NULL, (slot)                                                                       \
+    }
+
+/*
+ * Parses a command's argv (cli_opts.c): -h/--help prints usage on stdout and returns -1;
+ * with api not NULL the API options (--server, --token, --json) go to *api; each of the
+ * nopts options (at most 32) lands in its slot; anything else is a usage error. Then the
+ * positional arguments, from argv[optind], must number npos_min..npos_max, else the usage
+ * error says the command "wants <positional>" ("exactly one CLIENT key"). Returns 0, -1
+ * (help printed) or GL_EXIT_USAGE (the reason printed).
+ */
+struct gl_api_opts;
+int gl_cli_parse(int argc, char **argv, const char *usage, struct gl_api_opts *api,
+                 const struct gl_cli_opt *opts, size_t nopts, int npos_min, int npos_max,
+                 const char *positional);
 
 /* Prints "greenlight: <message>" on stderr and returns GL_EXIT_USAGE. */
 int gl_cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

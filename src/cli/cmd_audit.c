@@ -39,8 +39,6 @@ static const char export_usage[] =
     "Prints the client's events with FROM <= time < TO (RFC 3339, open when omitted) as\n"
     "JSON Lines, one event per line, oldest first.\n";
 
-enum { O_DB = 0x300, O_CLIENT, O_FROM, O_TO };
-
 static int open_existing(const char *db, struct gl_store **st)
 {
     struct stat sb;
@@ -57,30 +55,16 @@ static int open_existing(const char *db, struct gl_store **st)
 
 static int audit_verify(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"db", required_argument, NULL, O_DB},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
     const char *db = GL_CLI_DEFAULT_DB;
-    int c;
-    gl_cli_getopt_reset();
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        if (c == 'h') {
-            fputs(verify_usage, stdout);
-            return GL_EXIT_OK;
-        }
-        if (c != O_DB)
-            return GL_EXIT_USAGE;
-        db = optarg;
-    }
-    if (optind < argc)
-        return gl_cli_usage_error("audit verify: unexpected argument '%s'", argv[optind]);
+    const struct gl_cli_opt opts[] = {GL_CLI_STR("db", &db)};
+    int rc = gl_cli_parse(argc, argv, verify_usage, NULL, opts, 1, 0, 0, NULL);
+    if (rc)
+        return rc < 0 ? GL_EXIT_OK : rc;
 
     struct gl_store *st = NULL;
     struct gl_error err = {0};
     struct gl_audit_verifier v;
-    int rc = open_existing(db, &st);
+    rc = open_existing(db, &st);
     if (rc)
         return rc;
     if (gl_store_audit_verify(st, &v, &err)) {
@@ -105,56 +89,23 @@ struct export_args {
     int64_t from_t, to_t;
 };
 
-static int take_export_option(struct export_args *a, int c, const char *v)
-{
-    switch (c) {
-    case O_DB:
-        a->db = v;
-        return 0;
-    case O_CLIENT:
-        a->client = v;
-        return 0;
-    case O_FROM:
-        a->from = v;
-        return gl_time_parse(v, &a->from_t) < 0
-                   ? gl_cli_usage_error("audit export: --from wants an RFC 3339 time")
-                   : 0;
-    case O_TO:
-        a->to = v;
-        return gl_time_parse(v, &a->to_t) < 0
-                   ? gl_cli_usage_error("audit export: --to wants an RFC 3339 time")
-                   : 0;
-    default:
-        return GL_EXIT_USAGE;
-    }
-}
-
 /* Returns 0, -1 after printing help, or an exit code. */
 static int parse_export(int argc, char **argv, struct export_args *a)
 {
-    static const struct option opts[] = {
-        GL_API_LONG_OPTIONS,
-        {"db", required_argument, NULL, O_DB},
-        {"client", required_argument, NULL, O_CLIENT},
-        {"from", required_argument, NULL, O_FROM},
-        {"to", required_argument, NULL, O_TO},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
+    const struct gl_cli_opt opts[] = {
+        GL_CLI_STR("db", &a->db),
+        GL_CLI_STR("client", &a->client),
+        GL_CLI_STR("from", &a->from),
+        GL_CLI_STR("to", &a->to),
     };
-    int c, rc;
-    gl_cli_getopt_reset();
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        if (c == 'h') {
-            fputs(export_usage, stdout);
-            return -1;
-        }
-        if (gl_api_opts_take(&a->api, c, optarg))
-            continue;
-        if ((rc = take_export_option(a, c, optarg)) != 0)
-            return rc;
-    }
-    if (optind < argc)
-        return gl_cli_usage_error("audit export: unexpected argument '%s'", argv[optind]);
+    int rc = gl_cli_parse(argc, argv, export_usage, &a->api, opts, sizeof opts / sizeof opts[0], 0,
+                          0, NULL);
+    if (rc)
+        return rc;
+    if (a->from && gl_time_parse(a->from, &a->from_t) < 0)
+        return gl_cli_usage_error("audit export: --from wants an RFC 3339 time");
+    if (a->to && gl_time_parse(a->to, &a->to_t) < 0)
+        return gl_cli_usage_error("audit export: --to wants an RFC 3339 time");
     if (!a->client)
         return gl_cli_usage_error("audit export: --client KEY is required");
     if (a->db && (a->api.server || a->api.token))

@@ -18,8 +18,6 @@
 
 #include "util/banned.h"
 
-enum { O_FROM = 0x200, O_TO, O_CLIENT };
-
 struct range_args {
     struct gl_api_opts api;
     const char *from, *to, *client;
@@ -27,32 +25,16 @@ struct range_args {
 
 static int parse(int argc, char **argv, const char *usage, struct range_args *a)
 {
-    static const struct option opts[] = {
-        GL_API_LONG_OPTIONS,
-        {"from", required_argument, NULL, O_FROM},
-        {"to", required_argument, NULL, O_TO},
-        {"client", required_argument, NULL, O_CLIENT},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
-    int c;
     memset(a, 0, sizeof *a);
-    gl_cli_getopt_reset();
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        if (c == 'h') {
-            fputs(usage, stdout);
-            return -1;
-        }
-        if (gl_api_opts_take(&a->api, c, optarg))
-            continue;
-        const char **dst = c == O_FROM ? &a->from : c == O_TO ? &a->to : c == O_CLIENT ? &a->client
-                                                                                         : NULL;
-        if (!dst)
-            return gl_cli_usage_error("%s: bad option (see --help)", gl_cli_cmdname(argv[0]));
-        *dst = optarg;
-    }
-    if (optind != argc)
-        return gl_cli_usage_error("%s: takes no arguments (see --help)", gl_cli_cmdname(argv[0]));
+    const struct gl_cli_opt opts[] = {
+        GL_CLI_STR("from", &a->from),
+        GL_CLI_STR("to", &a->to),
+        GL_CLI_STR("client", &a->client),
+    };
+    int rc =
+        gl_cli_parse(argc, argv, usage, &a->api, opts, sizeof opts / sizeof opts[0], 0, 0, NULL);
+    if (rc)
+        return rc;
     int64_t t;
     if ((a->from && gl_time_parse(a->from, &t) < 0) || (a->to && gl_time_parse(a->to, &t) < 0))
         return gl_cli_usage_error("%s: --from and --to are RFC 3339 times such as "
@@ -102,9 +84,8 @@ static void agenda_row(struct gl_table *tb, const json_t *item)
                  json_object_get(json_object_get(item, "conflicts"), "count")));
     struct gl_buf missing = GL_BUF_INIT;
     gl_api_text(&missing, route, "missing");
-    const char *row[] = {start,     gl_api_str(ch, "id"), gl_api_str(ch, "client"), score,
-                         conflicts, votes,               gl_buf_str(&missing),
-                         gl_api_str(ch, "title")};
+    const char *row[] = {start, gl_api_str(ch, "id"), gl_api_str(ch, "client"), score, conflicts,
+                         votes, gl_buf_str(&missing), gl_api_str(ch, "title")};
     gl_table_add_row(tb, row);
     gl_buf_release(&missing);
 }
@@ -161,7 +142,8 @@ static void ratio_table(const json_t *rows, const char *key, const char *title)
     json_array_foreach(rows, i, row)
     {
         char n[24], e[24], ratio[24];
-        snprintf(n, sizeof n, "%lld", (long long)json_integer_value(json_object_get(row, "changes")));
+        snprintf(n, sizeof n, "%lld",
+                 (long long)json_integer_value(json_object_get(row, "changes")));
         snprintf(e, sizeof e, "%lld",
                  (long long)json_integer_value(json_object_get(row, "emergency")));
         snprintf(ratio, sizeof ratio, "%.0f %%",
@@ -201,6 +183,6 @@ int gl_cmd_metrics(int argc, char **argv)
 {
     static const char usage[] = "usage: greenlight metrics COMMAND [ARGS]\n"
                                 "Change metrics.\n";
-    return gl_cli_dispatch(metrics_cmds, sizeof metrics_cmds / sizeof metrics_cmds[0], usage,
-                           argc, argv);
+    return gl_cli_dispatch(metrics_cmds, sizeof metrics_cmds / sizeof metrics_cmds[0], usage, argc,
+                           argv);
 }

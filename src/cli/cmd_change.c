@@ -449,14 +449,6 @@ out:
 
 /* ---- show ---- */
 
-static void view(const json_t *c, const char *label, const char *key)
-{
-    struct gl_buf b = GL_BUF_INIT;
-    gl_api_text(&b, c, key);
-    gl_view_line(stdout, label, gl_buf_str(&b));
-    gl_buf_release(&b);
-}
-
 static void view_time(const json_t *c, const char *label, const char *key)
 {
     char t[32];
@@ -468,32 +460,32 @@ static void view_header(const json_t *c)
 {
     printf("%s  %s\n\n", gl_api_str(c, "id") ? gl_api_str(c, "id") : "?",
            gl_api_str(c, "title") ? gl_api_str(c, "title") : "");
-    view(c, "Type", "type");
-    view(c, "State", "state");
-    view(c, "State reason", "state_reason");
-    view(c, "Client", "client");
-    view(c, "Configuration items", "cis");
-    view(c, "Incidents", "incidents");
-    view(c, "Version", "version");
-    view(c, "Description", "description");
+    gl_api_view(c, "Type", "type");
+    gl_api_view(c, "State", "state");
+    gl_api_view(c, "State reason", "state_reason");
+    gl_api_view(c, "Client", "client");
+    gl_api_view(c, "Configuration items", "cis");
+    gl_api_view(c, "Incidents", "incidents");
+    gl_api_view(c, "Version", "version");
+    gl_api_view(c, "Description", "description");
 }
 
 static void view_body(const json_t *c)
 {
     gl_view_heading(stdout, "The 7 R's");
-    view(c, "Raised by", "raised_by");
-    view(c, "Reason", "reason");
-    view(c, "Expected return", "expected_return");
-    view(c, "Risks", "risks");
-    view(c, "Implementer", "implementer");
-    view(c, "Resources", "resources");
-    view(c, "Related changes", "related_changes");
+    gl_api_view(c, "Raised by", "raised_by");
+    gl_api_view(c, "Reason", "reason");
+    gl_api_view(c, "Expected return", "expected_return");
+    gl_api_view(c, "Risks", "risks");
+    gl_api_view(c, "Implementer", "implementer");
+    gl_api_view(c, "Resources", "resources");
+    gl_api_view(c, "Related changes", "related_changes");
     gl_view_heading(stdout, "Plans");
-    view(c, "Implementation plan", "implementation_plan");
-    view(c, "Test plan", "test_plan");
-    view(c, "Rollback plan", "rollback_plan");
-    view(c, "Rollback tested", "rollback_tested");
-    view(c, "Rollback evidence", "rollback_evidence");
+    gl_api_view(c, "Implementation plan", "implementation_plan");
+    gl_api_view(c, "Test plan", "test_plan");
+    gl_api_view(c, "Rollback plan", "rollback_plan");
+    gl_api_view(c, "Rollback tested", "rollback_tested");
+    gl_api_view(c, "Rollback evidence", "rollback_evidence");
 }
 
 static void view_outcome(const json_t *c)
@@ -504,15 +496,15 @@ static void view_outcome(const json_t *c)
     view_time(c, "Planned end", "planned_end");
     view_time(c, "Actual start", "actual_start");
     view_time(c, "Actual end", "actual_end");
-    view(c, "Outcome", "outcome");
-    view(c, "Outcome notes", "outcome_notes");
+    gl_api_view(c, "Outcome", "outcome");
+    gl_api_view(c, "Outcome notes", "outcome_notes");
     gl_view_heading(stdout, "Review");
-    view(review, "Summary", "summary");
-    view(review, "Lessons", "lessons");
-    view(review, "Reviewed by", "reviewed_by");
+    gl_api_view(review, "Summary", "summary");
+    gl_api_view(review, "Lessons", "lessons");
+    gl_api_view(review, "Reviewed by", "reviewed_by");
     view_time(review, "Reviewed at", "reviewed_at");
     gl_view_heading(stdout, "Record");
-    view(c, "Created by", "created_by");
+    gl_api_view(c, "Created by", "created_by");
     view_time(c, "Created at", "created_at");
     view_time(c, "Updated at", "updated_at");
 }
@@ -633,7 +625,8 @@ static void print_result(const struct change_args *a, const json_t *c, const cha
     /* A vote that did not complete the approval route: say what it still needs. */
     const json_t *route = json_object_get(json_object_get(c, "approval"), "route");
     struct gl_buf missing = GL_BUF_INIT;
-    if (json_array_size(json_object_get(route, "missing")) && !gl_api_text(&missing, route, "missing"))
+    if (json_array_size(json_object_get(route, "missing")) &&
+        !gl_api_text(&missing, route, "missing"))
         printf("approval still missing: %s\n", gl_buf_str(&missing));
     gl_buf_release(&missing);
 }

@@ -64,10 +64,18 @@ struct ci_args {
 
 /* Which commands take each option, indexed by option - O_CLIENT. */
 static const unsigned allowed[] = {
-    C_LIST | C_ADD,       C_LIST | C_ADD | C_UPDATE, C_LIST,
-    C_LIST,               C_LIST,                    C_LIST,
-    C_ADD,                C_ADD | C_UPDATE,          C_ADD | C_UPDATE,
-    C_ADD | C_UPDATE,     C_ADD | C_UPDATE,          C_ADD | C_UPDATE,
+    C_LIST | C_ADD,
+    C_LIST | C_ADD | C_UPDATE,
+    C_LIST,
+    C_LIST,
+    C_LIST,
+    C_LIST,
+    C_ADD,
+    C_ADD | C_UPDATE,
+    C_ADD | C_UPDATE,
+    C_ADD | C_UPDATE,
+    C_ADD | C_UPDATE,
+    C_ADD | C_UPDATE,
 };
 
 /* KEY=VALUE into a->attrs: the value typed by gl_attr_from_text; empty = null (remove). */
@@ -81,7 +89,8 @@ static int take_attr(struct ci_args *a, const char *cmd, const char *v)
     key[eq - v] = '\0';
     if (!gl_attr_key_valid(key))
         return gl_cli_usage_error("%s: attribute key %s is not 1 to 64 of a-z, 0-9, '_', '.' "
-                                  "and '-'", cmd, key);
+                                  "and '-'",
+                                  cmd, key);
     if (!a->attrs && !(a->attrs = json_object()))
         return gl_cli_fail("out of memory");
     if (!eq[1])
@@ -316,24 +325,16 @@ out:
 
 /* ---- show ---- */
 
-static void view(const json_t *c, const char *label, const char *key)
-{
-    struct gl_buf b = GL_BUF_INIT;
-    gl_api_text(&b, c, key);
-    gl_view_line(stdout, label, gl_buf_str(&b));
-    gl_buf_release(&b);
-}
-
 static void print_ci(const json_t *ci)
 {
     printf("%s  %s\n\n", gl_api_str(ci, "id") ? gl_api_str(ci, "id") : "?",
            gl_api_str(ci, "name") ? gl_api_str(ci, "name") : "");
     gl_view_line(stdout, "Client",
                  gl_api_str(ci, "client") ? gl_api_str(ci, "client") : "(shared)");
-    view(ci, "Type", "type");
-    view(ci, "Criticality", "criticality");
-    view(ci, "Users affected", "users_affected");
-    view(ci, "Owner", "owner");
+    gl_api_view(ci, "Type", "type");
+    gl_api_view(ci, "Criticality", "criticality");
+    gl_api_view(ci, "Users affected", "users_affected");
+    gl_api_view(ci, "Owner", "owner");
     const char *key;
     json_t *v;
     bool first = true;
@@ -347,9 +348,9 @@ static void print_ci(const json_t *ci)
         free(text);
         gl_buf_release(&line);
     }
-    view(ci, "Version", "version");
-    view(ci, "Created at", "created_at");
-    view(ci, "Updated at", "updated_at");
+    gl_api_view(ci, "Version", "version");
+    gl_api_view(ci, "Created at", "created_at");
+    gl_api_view(ci, "Updated at", "updated_at");
 }
 
 static int ci_show(int argc, char **argv)

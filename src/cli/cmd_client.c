@@ -21,8 +21,6 @@ static const char usage[] =
     "  add KEY --name N --timezone TZ [--notice-hours H] [--requires-signoff]\n"
     "      (the key may also be given as --key KEY)\n";
 
-enum { O_KEY = 0x200, O_NAME, O_TZ, O_NOTICE, O_SIGNOFF };
-
 struct client_args {
     struct gl_api_opts api;
     const char *key, *name, *timezone;
@@ -32,65 +30,27 @@ struct client_args {
     const char *positional;
 };
 
-static int take_record_option(struct client_args *a, int c, const char *v)
-{
-    if (!a->adding)
-        return gl_cli_usage_error("client: record options only go with 'add'");
-    switch (c) {
-    case O_KEY:
-        a->key = v;
-        return 0;
-    case O_NAME:
-        a->name = v;
-        return 0;
-    case O_TZ:
-        a->timezone = v;
-        return 0;
-    case O_SIGNOFF:
-        a->signoff = true;
-        return 0;
-    case O_NOTICE:
-        if (gl_cli_parse_int(v, 0, 24 * 365, &a->notice_hours) < 0)
-            return gl_cli_usage_error("client add: --notice-hours wants 0..%d", 24 * 365);
-        return 0;
-    default:
-        return GL_EXIT_USAGE;
-    }
-}
-
 /* Parses argv; `npos` is how many positional arguments the command takes (0 or 1; -1
  * for an optional one). Returns 0, -1 after printing help, or an exit code. */
 static int parse_args(int argc, char **argv, struct client_args *a, int npos)
 {
-    static const struct option opts[] = {
-        GL_API_LONG_OPTIONS,
-        {"key", required_argument, NULL, O_KEY},
-        {"name", required_argument, NULL, O_NAME},
-        {"timezone", required_argument, NULL, O_TZ},
-        {"notice-hours", required_argument, NULL, O_NOTICE},
-        {"requires-signoff", no_argument, NULL, O_SIGNOFF},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
+    const char *notice = NULL;
+    const struct gl_cli_opt opts[] = {
+        GL_CLI_STR("key", &a->key),
+        GL_CLI_STR("name", &a->name),
+        GL_CLI_STR("timezone", &a->timezone),
+        GL_CLI_STR("notice-hours", &notice),
+        GL_CLI_FLAG("requires-signoff", &a->signoff),
     };
-    int c, rc;
-    gl_cli_getopt_reset();
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        if (c == 'h') {
-            fputs(usage, stdout);
-            return -1;
-        }
-        if (gl_api_opts_take(&a->api, c, optarg))
-            continue;
-        if (c == '?' || c == ':')
-            return GL_EXIT_USAGE;
-        if ((rc = take_record_option(a, c, optarg)) != 0)
-            return rc;
-    }
-    int given = argc - optind;
-    if (npos < 0 ? given > 1 : given != npos)
-        return gl_cli_usage_error("%s: %s", gl_cli_cmdname(argv[0]),
-                                  npos ? "wants one client KEY" : "takes no arguments");
-    a->positional = given ? argv[optind] : NULL;
+    /* Only `add` takes the record options. */
+    size_t nopts = a->adding ? sizeof opts / sizeof opts[0] : 0;
+    int rc = gl_cli_parse(argc, argv, usage, &a->api, opts, nopts, npos < 0 ? 0 : npos,
+                          npos < 0 ? 1 : npos, "one client KEY");
+    if (rc)
+        return rc;
+    if (notice && gl_cli_parse_int(notice, 0, 24 * 365, &a->notice_hours) < 0)
+        return gl_cli_usage_error("client add: --notice-hours wants 0..%d", 24 * 365);
+    a->positional = argc > optind ? argv[optind] : NULL;
     return 0;
 }
 
@@ -156,24 +116,16 @@ out:
     return finish(rc, api, &r);
 }
 
-static void view(const json_t *c, const char *label, const char *key)
-{
-    struct gl_buf b = GL_BUF_INIT;
-    gl_api_text(&b, c, key);
-    gl_view_line(stdout, label, gl_buf_str(&b));
-    gl_buf_release(&b);
-}
-
 static void print_client(const json_t *c)
 {
-    view(c, "Key", "key");
-    view(c, "Name", "name");
-    view(c, "Time zone", "timezone");
-    view(c, "Notice (hours)", "notice_hours");
-    view(c, "Requires sign-off", "requires_signoff");
-    view(c, "Version", "version");
-    view(c, "Created at", "created_at");
-    view(c, "Updated at", "updated_at");
+    gl_api_view(c, "Key", "key");
+    gl_api_view(c, "Name", "name");
+    gl_api_view(c, "Time zone", "timezone");
+    gl_api_view(c, "Notice (hours)", "notice_hours");
+    gl_api_view(c, "Requires sign-off", "requires_signoff");
+    gl_api_view(c, "Version", "version");
+    gl_api_view(c, "Created at", "created_at");
+    gl_api_view(c, "Updated at", "updated_at");
 }
 
 static int client_show(int argc, char **argv)

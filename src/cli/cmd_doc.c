@@ -33,8 +33,6 @@ static const char usage[] =
     "  diff ID --from N --to M\n"
     "  review ID\n";
 
-enum { O_CLIENT = 0x200, O_CI, O_KIND, O_TITLE, O_FORMAT, O_FILE, O_VERSION, O_FROM, O_TO };
-
 struct doc_args {
     struct gl_api_opts api;
     const char *client, *ci, *kind, *title, *format, *file, *version, *from, *to;
@@ -43,39 +41,19 @@ struct doc_args {
 
 static int parse(int argc, char **argv, struct doc_args *a, bool takes_id)
 {
-    static const struct option opts[] = {
-        GL_API_LONG_OPTIONS,
-        {"client", required_argument, NULL, O_CLIENT},
-        {"ci", required_argument, NULL, O_CI},
-        {"kind", required_argument, NULL, O_KIND},
-        {"title", required_argument, NULL, O_TITLE},
-        {"format", required_argument, NULL, O_FORMAT},
-        {"file", required_argument, NULL, O_FILE},
-        {"version", required_argument, NULL, O_VERSION},
-        {"from", required_argument, NULL, O_FROM},
-        {"to", required_argument, NULL, O_TO},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
-    const char **slot[] = {&a->client, &a->ci,   &a->kind,    &a->title, &a->format,
-                           &a->file,   &a->version, &a->from, &a->to};
-    int c;
     memset(a, 0, sizeof *a);
-    gl_cli_getopt_reset();
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        if (c == 'h') {
-            fputs(usage, stdout);
-            return -1;
-        }
-        if (gl_api_opts_take(&a->api, c, optarg))
-            continue;
-        if (c < O_CLIENT || c > O_TO)
-            return gl_cli_usage_error("%s: bad option (see --help)", gl_cli_cmdname(argv[0]));
-        *slot[c - O_CLIENT] = optarg;
-    }
-    if (argc - optind != (takes_id ? 1 : 0))
-        return gl_cli_usage_error("%s: %s", gl_cli_cmdname(argv[0]),
-                                  takes_id ? "wants exactly one document ID" : "takes no arguments");
+    const struct gl_cli_opt opts[] = {
+        GL_CLI_STR("client", &a->client),   GL_CLI_STR("ci", &a->ci),
+        GL_CLI_STR("kind", &a->kind),       GL_CLI_STR("title", &a->title),
+        GL_CLI_STR("format", &a->format),   GL_CLI_STR("file", &a->file),
+        GL_CLI_STR("version", &a->version), GL_CLI_STR("from", &a->from),
+        GL_CLI_STR("to", &a->to),
+    };
+    int n = takes_id ? 1 : 0;
+    int rc = gl_cli_parse(argc, argv, usage, &a->api, opts, sizeof opts / sizeof opts[0], n, n,
+                          "exactly one document ID");
+    if (rc)
+        return rc;
     a->id = takes_id ? argv[optind] : NULL;
     return 0;
 }
@@ -108,12 +86,12 @@ static int doc_path(struct gl_buf *path, const char *id, const char *suffix)
 }
 
 /* Sends one request and prints the raw answer under --json; returns an exit code. */
-static int call(const struct doc_args *a, const char *method, const char *path,
-                const json_t *body, const char *header, struct gl_api_response *r)
+static int call(const struct doc_args *a, const char *method, const char *path, const json_t *body,
+                const char *header, struct gl_api_response *r)
 {
     struct gl_api *api = gl_api_new(&a->api);
-    int rc = api && gl_api_request(api, method, path, body, header, r) == 0 ? GL_EXIT_OK
-                                                                          : GL_EXIT_FAIL;
+    int rc =
+        api && gl_api_request(api, method, path, body, header, r) == 0 ? GL_EXIT_OK : GL_EXIT_FAIL;
     gl_api_free(api);
     if (rc == GL_EXIT_OK && a->api.json)
         gl_api_print_json(r->body);
@@ -141,8 +119,10 @@ static void print_docs(const json_t *items)
         char ver[24];
         snprintf(ver, sizeof ver, "%lld",
                  (long long)json_integer_value(json_object_get(d, "current_version")));
-        const char *row[] = {gl_api_str(d, "id"),   gl_api_str(d, "client"),
-                             gl_api_str(d, "ci"),   gl_api_str(d, "kind"),
+        const char *row[] = {gl_api_str(d, "id"),
+                             gl_api_str(d, "client"),
+                             gl_api_str(d, "ci"),
+                             gl_api_str(d, "kind"),
                              ver,
                              json_is_true(json_object_get(d, "possibly_stale")) ? "yes" : "no",
                              gl_api_str(d, "title")};
@@ -235,9 +215,8 @@ static int doc_add(int argc, char **argv)
         req = json_pack("{s:s, s:s?, s:s, s:s, s:s, s:s}", "client", a.client, "ci", a.ci, "kind",
                         a.kind, "title", a.title, "format", a.format ? a.format : "markdown",
                         "body", gl_buf_str(&body));
-        rc = req && doc_path(&path, NULL, NULL) == 0
-                 ? call(&a, "POST", path.data, req, NULL, &r)
-                 : gl_cli_fail("the body must be UTF-8 text");
+        rc = req && doc_path(&path, NULL, NULL) == 0 ? call(&a, "POST", path.data, req, NULL, &r)
+                                                     : gl_cli_fail("the body must be UTF-8 text");
         if (rc == GL_EXIT_OK && !a.api.json)
             printf("%s\n", gl_api_str(r.body, "id"));
     }
@@ -299,7 +278,7 @@ static int doc_history(int argc, char **argv)
     if (rc)
         return done(rc, &path, &r);
     rc = doc_path(&path, a.id, "/versions") == 0 ? call(&a, "GET", path.data, NULL, NULL, &r)
-                                                  : GL_EXIT_FAIL;
+                                                 : GL_EXIT_FAIL;
     if (rc != GL_EXIT_OK || a.api.json)
         return done(rc, &path, &r);
     static const char *const head[] = {"VERSION", "AUTHOR", "CREATED", "FORMAT"};
@@ -352,7 +331,7 @@ static int doc_review(int argc, char **argv)
     if (rc)
         return done(rc, &path, &r);
     rc = doc_path(&path, a.id, "/review") == 0 ? call(&a, "POST", path.data, NULL, NULL, &r)
-                                                : GL_EXIT_FAIL;
+                                               : GL_EXIT_FAIL;
     if (rc == GL_EXIT_OK && !a.api.json)
         printf("%s reviewed by %s at %s\n", gl_api_str(r.body, "id"),
                gl_api_str(r.body, "reviewed_by"), gl_api_str(r.body, "reviewed_at"));

@@ -19,8 +19,6 @@
 
 #include "util/banned.h"
 
-enum { O_CI = 0x200, O_CLIENT, O_DAYS, O_DEPTH };
-
 struct graph_args {
     struct gl_api_opts api;
     const char *ci, *client;
@@ -31,40 +29,24 @@ struct graph_args {
 
 static int parse(int argc, char **argv, struct graph_args *a, bool wc, int npos, const char *usage)
 {
-    static const struct option opts[] = {
-        GL_API_LONG_OPTIONS,
-        {"ci", required_argument, NULL, O_CI},
-        {"client", required_argument, NULL, O_CLIENT},
-        {"days", required_argument, NULL, O_DAYS},
-        {"depth", required_argument, NULL, O_DEPTH},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
-    int c;
+    const char *days = NULL, *depth = NULL;
     memset(a, 0, sizeof *a);
     a->days = a->depth = -1;
-    gl_cli_getopt_reset();
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        if (c == 'h') {
-            fputs(usage, stdout);
-            return -1;
-        }
-        if (gl_api_opts_take(&a->api, c, optarg))
-            continue;
-        if (!wc || c == '?')
-            return gl_cli_usage_error("%s: bad option (see --help)", gl_cli_cmdname(argv[0]));
-        if (c == O_CI)
-            a->ci = optarg;
-        else if (c == O_CLIENT)
-            a->client = optarg;
-        else if (gl_cli_parse_int(optarg, c == O_DAYS ? 1 : 0, c == O_DAYS ? 3650 : 10,
-                                  c == O_DAYS ? &a->days : &a->depth) < 0)
-            return gl_cli_usage_error("what-changed: --%s wants %s", c == O_DAYS ? "days" : "depth",
-                                      c == O_DAYS ? "1..3650" : "0..10");
-    }
-    if (argc - optind != npos)
-        return gl_cli_usage_error("%s: wrong number of arguments (see --help)",
-                                  gl_cli_cmdname(argv[0]));
+    const struct gl_cli_opt opts[] = {
+        GL_CLI_STR("ci", &a->ci),
+        GL_CLI_STR("client", &a->client),
+        GL_CLI_STR("days", &days),
+        GL_CLI_STR("depth", &depth),
+    };
+    /* Only what-changed takes options besides the API's. */
+    int rc = gl_cli_parse(argc, argv, usage, &a->api, opts, wc ? sizeof opts / sizeof opts[0] : 0,
+                          npos, npos, npos == 3 ? "FROM KIND TO" : "exactly one CI");
+    if (rc)
+        return rc;
+    if (days && gl_cli_parse_int(days, 1, 3650, &a->days) < 0)
+        return gl_cli_usage_error("what-changed: --days wants 1..3650");
+    if (depth && gl_cli_parse_int(depth, 0, 10, &a->depth) < 0)
+        return gl_cli_usage_error("what-changed: --depth wants 0..10");
     a->pos = argv + optind;
     a->npos = npos;
     return 0;
@@ -177,8 +159,8 @@ static void docs_cell(const json_t *docs, struct gl_buf *out)
 
 static void print_wc(const json_t *items)
 {
-    static const char *const head[] = {"DEPTH", "CHANGE", "CI",   "STATE",
-                                       "OUTCOME", "START", "DOCS", "TITLE"};
+    static const char *const head[] = {"DEPTH",   "CHANGE", "CI",   "STATE",
+                                       "OUTCOME", "START",  "DOCS", "TITLE"};
     struct gl_table *t = gl_table_new(8, head);
     struct gl_buf docs = GL_BUF_INIT;
     size_t i;

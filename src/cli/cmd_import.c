@@ -22,8 +22,6 @@
 
 #define FILE_MAX (64u << 20)
 
-enum { O_DRY_RUN = 0x300, O_CLIENT, O_FORMAT };
-
 struct bulk_args {
     struct gl_api_opts api;
     bool dry_run;
@@ -39,38 +37,17 @@ static const char export_usage[] =
 
 static int parse(int argc, char **argv, bool import, struct bulk_args *a)
 {
-    static const struct option opts[] = {
-        GL_API_LONG_OPTIONS,
-        {"dry-run", no_argument, NULL, O_DRY_RUN},
-        {"client", required_argument, NULL, O_CLIENT},
-        {"format", required_argument, NULL, O_FORMAT},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
-    int c;
     memset(a, 0, sizeof *a);
-    gl_cli_getopt_reset();
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        if (gl_api_opts_take(&a->api, c, optarg))
-            continue;
-        if (c == 'h') {
-            fputs(import ? import_usage : export_usage, stdout);
-            return -1;
-        }
-        if (c == O_DRY_RUN && import)
-            a->dry_run = true;
-        else if (c == O_CLIENT && !import)
-            a->client = optarg;
-        else if (c == O_FORMAT && !import)
-            a->format = optarg;
-        else
-            return gl_cli_usage_error("%s: option not valid here (see --help)",
-                                      gl_cli_cmdname(argv[0]));
-    }
-    if (import && argc - optind != 1)
-        return gl_cli_usage_error("ci import: give one FILE (or - for stdin)");
-    if (!import && argc != optind)
-        return gl_cli_usage_error("ci export: unexpected argument %s", argv[optind]);
+    const struct gl_cli_opt import_opts[] = {GL_CLI_FLAG("dry-run", &a->dry_run)};
+    const struct gl_cli_opt export_opts[] = {
+        GL_CLI_STR("client", &a->client),
+        GL_CLI_STR("format", &a->format),
+    };
+    int rc = import ? gl_cli_parse(argc, argv, import_usage, &a->api, import_opts, 1, 1, 1,
+                                   "one FILE (or - for stdin)")
+                    : gl_cli_parse(argc, argv, export_usage, &a->api, export_opts, 2, 0, 0, NULL);
+    if (rc)
+        return rc;
     if (a->format && strcmp(a->format, "csv") && strcmp(a->format, "json"))
         return gl_cli_usage_error("ci export: --format wants csv or json");
     a->file = import ? argv[optind] : NULL;

@@ -22,8 +22,6 @@
 
 #define POLICY_FILE_MAX (1024 * 1024)
 
-enum { O_REFRESH = 0x300 };
-
 struct pol_args {
     struct gl_api_opts api;
     bool refresh;
@@ -35,31 +33,12 @@ struct pol_args {
 static int parse(int argc, char **argv, struct pol_args *a, int npos, bool refresh_opt,
                  const char *usage)
 {
-    static const struct option opts[] = {
-        GL_API_LONG_OPTIONS,
-        {"refresh", no_argument, NULL, O_REFRESH},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
-    int c;
     memset(a, 0, sizeof *a);
-    gl_cli_getopt_reset();
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        if (c == 'h') {
-            fputs(usage, stdout);
-            return -1;
-        }
-        if (gl_api_opts_take(&a->api, c, optarg))
-            continue;
-        if (c == O_REFRESH && refresh_opt) {
-            a->refresh = true;
-            continue;
-        }
-        return gl_cli_usage_error("%s: bad option (see --help)", gl_cli_cmdname(argv[0]));
-    }
-    if (argc - optind != npos)
-        return gl_cli_usage_error("%s: wrong number of arguments (see --help)",
-                                  gl_cli_cmdname(argv[0]));
+    const struct gl_cli_opt opts[] = {GL_CLI_FLAG("refresh", &a->refresh)};
+    int rc = gl_cli_parse(argc, argv, usage, &a->api, opts, refresh_opt ? 1 : 0, npos, npos,
+                          npos ? "exactly one argument" : "no arguments");
+    if (rc)
+        return rc;
     a->pos = argv + optind;
     a->npos = npos;
     return 0;

@@ -24,8 +24,6 @@ static const char usage[] =
     "and documentation updates. T is an RFC 3339 time or a date (YYYY-MM-DD); the period\n"
     "defaults to the last 30 days and covers at most 366. --html prints the printable page.\n";
 
-enum { O_FROM = 0x200, O_TO, O_HTML };
-
 struct report_args {
     struct gl_api_opts api;
     const char *client, *from, *to;
@@ -34,35 +32,16 @@ struct report_args {
 
 static int parse(int argc, char **argv, struct report_args *a)
 {
-    static const struct option opts[] = {
-        GL_API_LONG_OPTIONS,
-        {"from", required_argument, NULL, O_FROM},
-        {"to", required_argument, NULL, O_TO},
-        {"html", no_argument, NULL, O_HTML},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
-    int c;
     memset(a, 0, sizeof *a);
-    gl_cli_getopt_reset();
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        if (c == 'h') {
-            fputs(usage, stdout);
-            return -1;
-        }
-        if (gl_api_opts_take(&a->api, c, optarg))
-            continue;
-        if (c == O_FROM)
-            a->from = optarg;
-        else if (c == O_TO)
-            a->to = optarg;
-        else if (c == O_HTML)
-            a->html = true;
-        else
-            return GL_EXIT_USAGE;
-    }
-    if (argc - optind != 1)
-        return gl_cli_usage_error("report: wants exactly one CLIENT key (see --help)");
+    const struct gl_cli_opt opts[] = {
+        GL_CLI_STR("from", &a->from),
+        GL_CLI_STR("to", &a->to),
+        GL_CLI_FLAG("html", &a->html),
+    };
+    int rc = gl_cli_parse(argc, argv, usage, &a->api, opts, sizeof opts / sizeof opts[0], 1, 1,
+                          "exactly one CLIENT key");
+    if (rc)
+        return rc;
     if (a->html && a->api.json)
         return gl_cli_usage_error("report: give --html or --json, not both");
     a->client = argv[optind];
@@ -108,9 +87,8 @@ static void print_summary(const json_t *r)
 
 static void print_changes(const json_t *changes)
 {
-    static const char *const head[] = {"ID",   "TYPE",      "STATE",     "OUTCOME",
-                                       "RISK", "APPROVALS", "DOCS",      "PLANNED",
-                                       "TITLE"};
+    static const char *const head[] = {"ID",        "TYPE", "STATE",   "OUTCOME", "RISK",
+                                       "APPROVALS", "DOCS", "PLANNED", "TITLE"};
     struct gl_table *t = gl_table_new(9, head);
     size_t i;
     const json_t *c;
@@ -124,10 +102,14 @@ static void print_changes(const json_t *changes)
         gl_api_short_time(gl_api_str(c, "planned_start"), planned);
         snprintf(napp, sizeof napp, "%zu", json_array_size(json_object_get(c, "approvals")));
         snprintf(ndocs, sizeof ndocs, "%zu", json_array_size(json_object_get(c, "documents")));
-        const char *row[] = {gl_api_str(c, "id"),      gl_api_str(c, "type"),
-                             gl_api_str(c, "state"),   gl_api_str(c, "outcome"),
-                             gl_api_str(risk, "level"), napp,
-                             ndocs,                    planned,
+        const char *row[] = {gl_api_str(c, "id"),
+                             gl_api_str(c, "type"),
+                             gl_api_str(c, "state"),
+                             gl_api_str(c, "outcome"),
+                             gl_api_str(risk, "level"),
+                             napp,
+                             ndocs,
+                             planned,
                              gl_api_str(c, "title")};
         gl_table_add_row(t, row);
     }

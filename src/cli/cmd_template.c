@@ -15,8 +15,6 @@
 
 #include "util/banned.h"
 
-enum { O_CLIENT = 0x200, O_COMMENT };
-
 struct tpl_args {
     struct gl_api_opts api;
     const char *client, *comment;
@@ -27,33 +25,15 @@ struct tpl_args {
  * (-1: help printed). */
 static int parse(int argc, char **argv, int npos, const char *usage, struct tpl_args *a)
 {
-    static const struct option opts[] = {
-        GL_API_LONG_OPTIONS,
-        {"client", required_argument, NULL, O_CLIENT},
-        {"comment", required_argument, NULL, O_COMMENT},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
-    int c;
     memset(a, 0, sizeof *a);
-    gl_cli_getopt_reset();
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        if (c == 'h') {
-            fputs(usage, stdout);
-            return -1;
-        }
-        if (gl_api_opts_take(&a->api, c, optarg))
-            continue;
-        if (c == O_CLIENT)
-            a->client = optarg;
-        else if (c == O_COMMENT)
-            a->comment = optarg;
-        else
-            return gl_cli_usage_error("%s: bad option (see --help)", gl_cli_cmdname(argv[0]));
-    }
-    if (argc - optind != npos)
-        return gl_cli_usage_error("%s: wrong number of arguments (see --help)",
-                                  gl_cli_cmdname(argv[0]));
+    const struct gl_cli_opt opts[] = {
+        GL_CLI_STR("client", &a->client),
+        GL_CLI_STR("comment", &a->comment),
+    };
+    int rc = gl_cli_parse(argc, argv, usage, &a->api, opts, sizeof opts / sizeof opts[0], npos,
+                          npos, npos ? "exactly one TEMPLATE or FILE" : "no arguments");
+    if (rc)
+        return rc;
     a->pos = argv + optind;
     return 0;
 }
@@ -75,10 +55,10 @@ static int tpl_path(struct gl_buf *path, const char *ident, const char *tail)
 
 static void show(const json_t *t)
 {
-    static const char *const keys[] = {"id",       "name",        "client",    "description",
-                                        "steps",    "rollback_plan", "test_plan", "ci_types",
-                                        "max_risk", "roles",       "users",     "standing",
-                                        "revoked_at", "revoked_reason", "version"};
+    static const char *const keys[] = {"id",         "name",           "client",    "description",
+                                       "steps",      "rollback_plan",  "test_plan", "ci_types",
+                                       "max_risk",   "roles",          "users",     "standing",
+                                       "revoked_at", "revoked_reason", "version"};
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
         struct gl_buf v = GL_BUF_INIT;
         gl_api_text(&v, t, keys[i]);
@@ -98,17 +78,17 @@ static int tpl_list(int argc, char **argv)
     int rc = parse(argc, argv, 0, list_usage, &a);
     if (rc)
         return rc < 0 ? GL_EXIT_OK : rc;
-    rc = gl_buf_puts(&path, "/api/v1/templates?limit=200") ||
-                 gl_api_query(&path, "client", a.client)
-             ? GL_EXIT_FAIL
-             : call(&a, "GET", gl_buf_str(&path), NULL, &r);
+    rc =
+        gl_buf_puts(&path, "/api/v1/templates?limit=200") || gl_api_query(&path, "client", a.client)
+            ? GL_EXIT_FAIL
+            : call(&a, "GET", gl_buf_str(&path), NULL, &r);
     if (!rc && a.api.json) {
         gl_api_print_json(r.body);
     } else if (!rc) {
-        static const char *const head[] = {"ID", "NAME", "CLIENT", "MAX RISK", "CI TYPES",
-                                           "STANDING"};
-        static const char *const keys[] = {"id", "name", "client", "max_risk", "ci_types",
-                                           "standing"};
+        static const char *const head[] = {"ID",       "NAME",     "CLIENT",
+                                           "MAX RISK", "CI TYPES", "STANDING"};
+        static const char *const keys[] = {"id",       "name",     "client",
+                                           "max_risk", "ci_types", "standing"};
         struct gl_table *tb = gl_table_new(6, head);
         size_t i;
         json_t *item;
@@ -169,8 +149,8 @@ static int tpl_add(int argc, char **argv)
     if (rc)
         return rc < 0 ? GL_EXIT_OK : rc;
     json_error_t jerr;
-    json_t *body = strcmp(a.pos[0], "-") ? json_load_file(a.pos[0], 0, &jerr)
-                                         : json_loadf(stdin, 0, &jerr);
+    json_t *body =
+        strcmp(a.pos[0], "-") ? json_load_file(a.pos[0], 0, &jerr) : json_loadf(stdin, 0, &jerr);
     if (!body)
         return gl_cli_fail("template add: %s: %s", a.pos[0], jerr.text);
     rc = call(&a, "POST", "/api/v1/templates", body, &r);

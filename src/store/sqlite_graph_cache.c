@@ -159,8 +159,7 @@ static struct sq_graph_snapshot *snapshot_build(struct sq_conn *c)
         return NULL;
     struct sq_graph_snapshot *g = calloc(1, sizeof *g);
     int64_t nedges = scalar(c->db, "SELECT count(*) FROM ci_relations");
-    if (!g || sq_graph_generation(c, &g->generation, &err) || nedges < 0 ||
-        nedges > UINT32_MAX)
+    if (!g || sq_graph_generation(c, &g->generation, &err) || nedges < 0 || nedges > UINT32_MAX)
         goto fail;
     g->max_id = scalar(c->db, "SELECT ifnull(max(id), 0) FROM cis");
     if (g->max_id < 0 || g->max_id > SQ_GRAPH_MAX_ID)
@@ -191,8 +190,8 @@ static struct sq_graph_snapshot *snapshot_build(struct sq_conn *c)
         goto fail;
     /* Forward: the primary key (from_ci, kind, to_ci); backward: ci_relations_to, which
      * carries the whole key, so both scans read one index in order. */
-    if (load_csr(c->db, "SELECT from_ci, to_ci, kind FROM ci_relations ORDER BY from_ci",
-                 g->max_id, (size_t)nedges, &g->fwd) ||
+    if (load_csr(c->db, "SELECT from_ci, to_ci, kind FROM ci_relations ORDER BY from_ci", g->max_id,
+                 (size_t)nedges, &g->fwd) ||
         load_csr(c->db,
                  "SELECT to_ci, from_ci, kind FROM ci_relations INDEXED BY ci_relations_to"
                  "  ORDER BY to_ci",

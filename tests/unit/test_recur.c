@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
 
@@ -190,6 +191,15 @@ static void bad_recurrences(void **state)
     expect_invalid((struct gl_recur){"FREQ=WEEKLY", "tomorrow", "UTC", 3600}, "start");
     expect_invalid((struct gl_recur){"FREQ=WEEKLY", "2026-01-03T22:00", "UTC", 0}, "duration");
     expect_invalid((struct gl_recur){"FREQ=WEEKLY", "2026-01-03T22:00", "UTC", -60}, "duration");
+    /* A rule that can never match is refused promptly: libical would search centuries for
+     * an hourly 30 February without the range bound recur.c puts on it. */
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    expect_invalid((struct gl_recur){"FREQ=HOURLY;BYMONTH=2;BYMONTHDAY=30", "2026-01-03T22:00",
+                                     "UTC", 1800},
+                   "rrule");
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    assert_true(t1.tv_sec - t0.tv_sec < 3);
     /* UNTIL before the start: the rule never occurs. */
     expect_invalid((struct gl_recur){"FREQ=WEEKLY;UNTIL=20250101T000000Z", "2026-01-03T22:00",
                                      "UTC", 3600},
