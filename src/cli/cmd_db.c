@@ -72,7 +72,15 @@ static int db_migrate(int argc, char **argv)
     }
     /* Opening the store already applies pending migrations (store.h), so this counts only
      * what was still pending after that; see the note in the report on store.h. */
+    int64_t rendered = 0;
+    if (st->ops->change_rerender(st, &rendered, &err) != 0) {
+        rc = gl_cli_fail("re-rendering changes failed: %s", err.detail);
+        goto out;
+    }
     printf("%d migration%s applied; %s is up to date\n", applied, applied == 1 ? "" : "s", db);
+    if (rendered)
+        printf("%lld change rendering%s brought to the current format\n", (long long)rendered,
+               rendered == 1 ? "" : "s");
 out:
     gl_store_close(st);
     return rc;

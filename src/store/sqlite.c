@@ -30,6 +30,7 @@ static const struct gl_store_ops sq_ops = {
     .name = "sqlite",
     .close = sq_close,
     .migrate = sq_migrate,
+    .change_rerender = sq_change_rerender,
     .backup = sq_backup,
     .client_create = sq_client_create,
     .client_update = sq_client_update,

@@ -438,8 +438,8 @@ static const char doc_put_sql[] =
     "VALUES (?, ?, ?, ?, ?) ON CONFLICT (change_id) DO UPDATE SET version = excluded.version, "
     "client_id = excluded.client_id, format = excluded.format, json = excluded.json";
 
-static int put_doc(struct sq_conn *c, const struct gl_change *ch, const char *json,
-                   struct gl_error *err)
+int sq_change_put_doc(struct sq_conn *c, const struct gl_change *ch, const char *json,
+                      struct gl_error *err)
 {
     sqlite3_stmt *st = sq_stmt(c, SQ_CHANGE_DOC_PUT, doc_put_sql, err);
     if (!st)
@@ -473,7 +473,7 @@ static int record_change(struct sq_conn *c, const struct gl_write_ctx *ctx, cons
         char *doc = NULL; /* the rendering keeps the change's risk summary (sqlite_risk.c) */
         rc = sq_risk_render(c, next->id, after, &doc, err);
         if (!rc)
-            rc = put_doc(c, next, doc ? doc : after, err);
+            rc = sq_change_put_doc(c, next, doc ? doc : after, err);
         free(doc);
     }
 out:

@@ -47,7 +47,7 @@ enum sq_stmt_id {
     SQ_AUDIT_INSERT,
     SQ_AUDIT_LIST,
     SQ_AUDIT_ENTITY,
-    SQ_MIGRATION_MAX,
+    SQ_MIGRATION_LIST,
     SQ_MIGRATION_HAS,
     SQ_MIGRATION_ADD,
     SQ_CLIENT_INSERT,
@@ -64,6 +64,7 @@ enum sq_stmt_id {
     SQ_CHANGE_GET,
     SQ_CHANGE_DOC_GET,
     SQ_CHANGE_DOC_PUT,
+    SQ_CHANGE_STALE_DOCS,
     SQ_CHANGE_HEAD,
     SQ_CHANGE_EXISTS,
     SQ_CHANGE_CIS,
@@ -303,6 +304,10 @@ int sq_audit_json(struct sq_conn *c, const struct gl_write_ctx *ctx, const char 
 int sq_ci_read(sqlite3_stmt *st, struct gl_ci *out, struct gl_error *err);
 /* Loads change id with its lists into out (initialised); GL_E_NOT_FOUND when absent. */
 int sq_change_load(struct sq_conn *c, int64_t id, struct gl_change *out, struct gl_error *err);
+/* Stores json as ch's rendering in the current codec format (sqlite_change.c). */
+int sq_change_put_doc(struct sq_conn *c, const struct gl_change *ch, const char *json,
+                      struct gl_error *err);
+int sq_change_rerender(struct gl_store *st, int64_t *done, struct gl_error *err);
 /* Loads the stored rendering of change id into out (zeroed by the caller); a change
  * without one gets format 0 and json NULL. GL_E_NOT_FOUND when the change is absent. */
 int sq_change_doc_load(struct sq_conn *c, int64_t id, struct gl_change_doc *out,

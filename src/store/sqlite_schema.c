@@ -7,6 +7,9 @@
  *  - each migration runs in its own BEGIN IMMEDIATE transaction together with its row in
  *    schema_migrations, and is re-checked inside that transaction, so several processes
  *    opening one database at once apply each migration exactly once;
+ *  - every listed migration missing from schema_migrations is applied, in list order, even
+ *    below the highest applied one: a database made while a later entry already existed
+ *    (entries written in parallel) still gets the earlier one;
  *  - a database migrated by a newer program (unknown version present) is refused rather
  *    than written to.
  *
@@ -568,22 +571,29 @@ static const struct migration migrations[] = {
 
 #define NMIGRATIONS (sizeof migrations / sizeof migrations[0])
 
-static const char migration_max_sql[] = "SELECT ifnull(max(version), 0) FROM schema_migrations";
+static const char migration_list_sql[] = "SELECT version FROM schema_migrations";
 static const char migration_has_sql[] = "SELECT 1 FROM schema_migrations WHERE version = ?";
 static const char migration_add_sql[] = "INSERT INTO schema_migrations (version, applied_at) "
                                         "VALUES (?, strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))";
 
-static int highest_applied(struct sq_conn *c, int *out, struct gl_error *err)
+/* Which migrations are applied: applied[i] for migrations[i]; *highest is the largest
+ * version recorded (above the list's last: a newer program's database). */
+static int applied_versions(struct sq_conn *c, bool applied[NMIGRATIONS], int *highest,
+                            struct gl_error *err)
 {
-    sqlite3_stmt *st = sq_stmt(c, SQ_MIGRATION_MAX, migration_max_sql, err);
+    sqlite3_stmt *st = sq_stmt(c, SQ_MIGRATION_LIST, migration_list_sql, err);
     if (!st)
         return GL_E_INTERNAL;
-    int src = sqlite3_step(st);
-    int rc = 0;
-    if (src == SQLITE_ROW)
-        *out = sqlite3_column_int(st, 0);
-    else
-        rc = sq_error(c, src, NULL, "schema version", err);
+    int src;
+    *highest = 0;
+    while ((src = sqlite3_step(st)) == SQLITE_ROW) {
+        int v = sqlite3_column_int(st, 0);
+        if (v > *highest)
+            *highest = v;
+        for (size_t i = 0; i < NMIGRATIONS; i++)
+            applied[i] |= migrations[i].version == v;
+    }
+    int rc = src == SQLITE_DONE ? 0 : sq_error(c, src, NULL, "schema version", err);
     sqlite3_reset(st);
     return rc;
 }
@@ -638,17 +648,19 @@ int sq_migrate_conn(struct sq_conn *c, int *applied, struct gl_error *err)
                      err);
     if (rc)
         goto out;
-    rc = highest_applied(c, &have, err);
+    const int newest = migrations[NMIGRATIONS - 1].version;
+    bool done[NMIGRATIONS] = {false};
+    rc = applied_versions(c, done, &have, err);
     if (rc)
         goto out;
-    if (have > migrations[NMIGRATIONS - 1].version) {
+    if (have > newest) {
         rc = gl_error_set(err, GL_E_INTERNAL, NULL,
                           "database schema version %d is newer than this program (%d)", have,
-                          migrations[NMIGRATIONS - 1].version);
+                          newest);
         goto out;
     }
     for (size_t i = 0; i < NMIGRATIONS; i++) {
-        if (migrations[i].version <= have)
+        if (done[i])
             continue;
         bool ran;
         rc = apply_one(c, &migrations[i], &ran, err);

@@ -407,6 +407,10 @@ struct gl_store_ops {
     /* Applies pending migrations; *applied receives how many ran (may be NULL). Opening a
      * store already migrates it: the first call also counts the migrations the open ran. */
     int (*migrate)(struct gl_store *st, int *applied, struct gl_error *err);
+    /* Re-renders every stored change rendering of an older codec format (an upgrade that
+     * bumped GL_JSON_CHANGE_FORMAT) or missing, many per transaction; *done counts them. Reads are
+     * right meanwhile (they re-encode the record), only slower. */
+    int (*change_rerender)(struct gl_store *st, int64_t *done, struct gl_error *err);
     /* Consistent online copy of the whole database to a new file. */
     int (*backup)(struct gl_store *st, const char *dest_path, struct gl_error *err);
 

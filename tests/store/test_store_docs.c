@@ -127,6 +127,38 @@ static void copy_change(struct gl_change *to, const struct gl_change *from)
     assert_int_equal(gl_change_copy(to, from), 0);
 }
 
+/* ---- bringing renderings up to date ------------------------------------------------- */
+
+static void test_rerender_stale_and_missing(void **state)
+{
+    struct fx *fx = *state;
+    struct gl_store *st = fx->st;
+    struct gl_error err;
+    int64_t acme = add_client(st, "acme");
+    int64_t current = add_change(st, &(struct spec){.client = acme, .title = "current"});
+    int64_t stale = add_change(st, &(struct spec){.client = acme, .title = "stale"});
+    int64_t bare = add_change(st, &(struct spec){.client = acme, .title = "bare"});
+    char *want = expect_doc_current(st, stale);
+    char sql[160];
+    snprintf(sql, sizeof sql,
+             "UPDATE change_docs SET format = %d, json = '{}' WHERE change_id = %lld",
+             GL_JSON_CHANGE_FORMAT - 1, (long long)stale);
+    assert_int_equal(backend_raw_exec(fx->dir, sql), 0);
+    drop_doc(fx, bare);
+
+    int64_t done = -1;
+    assert_int_equal(st->ops->change_rerender(st, &done, &err), 0);
+    assert_int_equal(done, 2);
+    char *got = expect_doc_current(st, stale);
+    assert_string_equal(got, want);
+    free(got);
+    free(want);
+    free(expect_doc_current(st, bare));
+    free(expect_doc_current(st, current));
+    assert_int_equal(st->ops->change_rerender(st, &done, &err), 0);
+    assert_int_equal(done, 0);
+}
+
 /* ---- single reads ------------------------------------------------------------------- */
 
 static void test_doc_after_create(void **state)
@@ -421,6 +453,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_doc_list_matches_list, setup, teardown),
         cmocka_unit_test_setup_teardown(test_doc_list_pagination, setup, teardown),
         cmocka_unit_test_setup_teardown(test_doc_fallback_without_rendering, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rerender_stale_and_missing, setup, teardown),
     };
     return cmocka_run_group_tests_name("store-sqlite-docs", tests, NULL, NULL);
 }
