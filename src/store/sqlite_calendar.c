@@ -3,9 +3,15 @@
  * blackouts, notice and conflicts (store.h: schedule_summary, schedule_check), the
  * scheduling write with its record, and the calendar's change list.
  *
- * Conflicts are found time-first: the changes whose planned time overlaps ours are a
- * range scan of changes_planned_start bounded below by change_window_max (no change is
- * longer), answered from the index alone. The set of CIs within `depth` of ours is an
+ * Conflicts are found from whichever side is smaller. CI-first, when the set of CIs
+ * within `depth` of ours is small (SQ_CAL_BY_CI_MAX): each CI's changes come from
+ * change_cis, whose covering index carries each change's state and planned times
+ * (migration 12), so only changes that overlap ours are read. Time-first otherwise: the
+ * changes whose planned time overlaps ours are a range scan of changes_planned_start
+ * bounded below by change_window_max (no change is longer), answered from the index
+ * alone. With a million changes scheduled, a two-hour change overlaps a few hundred of
+ * them in time but its handful of CIs carry only a few dozen changes in all, hence the
+ * two ways (bench/RESULTS.md, issue 6). The set of CIs within `depth` of ours is an
  * undirected walk of ci_relations (the store's in-memory graph when the caller has a
  * snapshot; capped at SQ_CAL_GRAPH_MAX CIs) that also collects the clients those CIs
  * belong to: a change only touches its own client's CIs and shared ones, so unless the set
@@ -28,6 +34,8 @@
 #include "util/banned.h"
 
 #define SQ_CAL_GRAPH_MAX 2048
+/* Up to this many CIs in the set, conflicts are looked up CI by CI (see above). */
+#define SQ_CAL_BY_CI_MAX 64
 
 static const char client_sql[] =
     "SELECT ifnull(timezone, 'UTC'), notice_hours FROM clients WHERE id = ?";
@@ -52,6 +60,13 @@ static const char implementer_sql[] =
     "SELECT id, client_id, state, planned_start, planned_end FROM changes"
     " WHERE implementer = ?5 AND planned_start >= ?1 AND planned_start < ?2"
     " AND planned_end > ?3 AND +state IN ('scheduled', 'in_progress') AND +id <> ?4";
+/* One CI's changes overlapping [?3, ?2) from change_cis_ci alone; the changes row (for
+ * the client) is read only for those. Columns as candidates_sql. */
+static const char ci_changes_sql[] =
+    "SELECT cc.change_id, ch.client_id, cc.state, cc.planned_start, cc.planned_end"
+    "  FROM change_cis cc JOIN changes ch ON ch.id = cc.change_id"
+    " WHERE cc.ci_id = ?5 AND cc.state IN ('scheduled', 'in_progress')"
+    " AND cc.planned_start < ?2 AND cc.planned_end > ?3 AND cc.change_id <> ?4";
 static const char title_sql[] = "SELECT title FROM changes WHERE id = ?";
 static const char change_cis_sql[] = "SELECT ci_id FROM change_cis WHERE change_id = ?";
 /* Neighbours with their client (0 = shared), the latter from the cis_graph index. */
@@ -494,6 +509,46 @@ static int ci_conflicts(struct sq_conn *c, const struct gl_change *chg, int64_t 
     return rc;
 }
 
+static bool already_found(const struct gl_cal_check *out, int64_t change_id)
+{
+    for (size_t i = 0; i < out->nconflicts; i++)
+        if (out->conflicts[i].change_id == change_id)
+            return true;
+    return false;
+}
+
+/* The same, CI by CI: the set's nodes are in breadth-first order, so a change touching
+ * several of them is kept where it meets the set closest to our CIs, as meeting_node
+ * would choose. */
+static int ci_conflicts_by_ci(struct sq_conn *c, const struct gl_change *chg, int64_t s,
+                              int64_t e, const struct graph *g, struct gl_cal_check *out,
+                              size_t *cap, struct gl_error *err)
+{
+    sqlite3_stmt *st = sq_stmt(c, SQ_CAL_CI_CHANGES, ci_changes_sql, err);
+    if (!st)
+        return GL_E_INTERNAL;
+    int rc = 0;
+    for (int i = 0; !rc && i < g->n; i++) {
+        bind_range(st, chg, s, e, 0);
+        sqlite3_bind_int64(st, 5, g->nodes[i].ci);
+        int src;
+        while (!rc && (src = sqlite3_step(st)) == SQLITE_ROW) {
+            struct gl_cal_conflict *k;
+            if (already_found(out, sqlite3_column_int64(st, 0)))
+                continue;
+            if ((rc = add_conflict(c, st, out, cap, &k, err)))
+                break;
+            k->ci_id = g->nodes[i].ci;
+            out->sum.conflicts++;
+            explain_path(g, i, k);
+        }
+        if (!rc && src != SQLITE_DONE)
+            rc = sq_error(c, src, NULL, "read the CIs' changes", err);
+        sqlite3_reset(st);
+    }
+    return rc;
+}
+
 /* The implementer's other changes at the same time (double booking). */
 static int implementer_conflicts(struct sq_conn *c, const struct gl_change *chg, int64_t s,
                                  int64_t e, int64_t wmax, struct gl_cal_check *out, size_t *cap,
@@ -537,7 +592,9 @@ static int check_conflicts(struct sq_conn *c, const struct sq_graph_snapshot *sn
     out->graph_truncated = g->truncated;
     if (!rc)
         rc = window_max(c, &wmax, err);
-    if (!rc && g->n)
+    if (!rc && g->n && g->n <= SQ_CAL_BY_CI_MAX)
+        rc = ci_conflicts_by_ci(c, chg, s, e, g, out, &cap, err);
+    else if (!rc && g->n)
         rc = ci_conflicts(c, chg, s, e, wmax, g, out, &cap, err);
     if (!rc && implementer)
         rc = implementer_conflicts(c, chg, s, e, wmax, out, &cap, err);

@@ -127,6 +127,7 @@ enum sq_stmt_id {
     SQ_CAL_RECORD,
     SQ_CAL_WINDOW_MAX,
     SQ_CAL_CANDIDATES,
+    SQ_CAL_CI_CHANGES,
     SQ_CAL_CHANGE_CIS,
     SQ_CAL_FWD,
     SQ_CAL_BWD,

@@ -271,6 +271,50 @@ static void test_conflicts_through_shared_ci(void **state)
     gl_change_release(&c);
 }
 
+/* Past SQ_CAL_BY_CI_MAX CIs in the connected set the store finds conflicts time-first
+ * instead of CI by CI: the answer, path included, is the same. */
+static void test_conflicts_in_a_large_set(void **state)
+{
+    struct fx *fx = *state;
+    struct gl_store *st = fx->st;
+    int64_t a = add_client(st, "a"), b = add_client(st, "b");
+    int64_t a1 = add_ci(st, a, "a1", "server"), b1 = add_ci(st, b, "b1", "server");
+    int64_t san = add_ci(st, 0, "san", "storage");
+    assert_int_equal(relate(st, a1, san), 0);
+    assert_int_equal(relate(st, b1, san), 0);
+    int64_t far = 0;
+    for (int i = 0; i < 80; i++) { /* 80 more CIs on the SAN: a set of 83 at depth 2 */
+        char name[16];
+        snprintf(name, sizeof name, "vm%d", i);
+        far = add_ci(st, i % 2 ? a : b, name, "server");
+        assert_int_equal(relate(st, far, san), 0);
+    }
+    int64_t now = SAT_2200Z - 30 * DAY;
+    int64_t theirs = change_on(st, b, b1, SAT_2200Z - 1800, SAT_2200Z + 1800,
+                               GL_STATE_SCHEDULED);
+    change_on(st, b, b1, SAT_2200Z + 3600, SAT_2200Z + 7200, GL_STATE_SCHEDULED); /* later */
+    int64_t also = change_on(st, a, far, SAT_2200Z + 600, SAT_2200Z + 900, GL_STATE_IN_PROGRESS);
+    int64_t mine = change_on(st, a, a1, SAT_2200Z, SAT_2200Z + 3600, GL_STATE_APPROVED);
+    struct gl_change c;
+    struct gl_error err;
+    struct gl_cal_check k;
+    assert_int_equal(st->ops->change_get(st, mine, &c, &err), 0);
+    assert_int_equal(st->ops->schedule_check(st, &c, now, GL_TIME_UNSET, 2, &k, &err), 0);
+    assert_int_equal(k.nconflicts, 2);
+    for (size_t i = 0; i < k.nconflicts; i++) {
+        const struct gl_cal_conflict *x = &k.conflicts[i];
+        assert_true(x->change_id == theirs || x->change_id == also);
+        assert_int_equal(x->ci_id, x->change_id == theirs ? b1 : far);
+        assert_int_equal(x->path_len, 3);
+        assert_int_equal(x->path[0], a1);
+        assert_int_equal(x->path[1], san);
+        assert_true(x->shared);
+    }
+    gl_cal_check_release(&k);
+    gl_change_release(&c);
+    assert_int_equal(summary_at(st, mine, now).conflicts, 2);
+}
+
 static void test_implementer_double_booking(void **state)
 {
     struct fx *fx = *state;
@@ -380,6 +424,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_blackouts, setup, teardown),
         cmocka_unit_test_setup_teardown(test_notice_and_record, setup, teardown),
         cmocka_unit_test_setup_teardown(test_conflicts_through_shared_ci, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_conflicts_in_a_large_set, setup, teardown),
         cmocka_unit_test_setup_teardown(test_implementer_double_booking, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cal_changes_and_scope, setup, teardown),
         cmocka_unit_test_setup_teardown(test_feed_tokens, setup, teardown),
