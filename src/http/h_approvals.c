@@ -8,6 +8,7 @@
  * the change in one audited transaction (approval_write).
  */
 #include "http/h_approvals.h"
+#include "http/h_risk.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -256,6 +257,14 @@ int gl_h_change_vote(struct gl_request *req, struct gl_response *res, enum gl_ac
         gl_lifecycle_apply(&before, action, NULL, req->now, &after, &err);
         goto fail;
     }
+    /* An approval counts under the current risk: inputs that changed without a write that
+     * re-scored this change are caught here (a changed round restarts, h_risk.h). Only for
+     * someone who may approve it, so a refused request writes nothing. */
+    struct gl_error perm_err;
+    if (d == GL_VOTE_APPROVE &&
+        gl_authz_check(&req->user, gl_authz_action_perm(&before, action), before.client_id,
+                       &perm_err) == 0)
+        gl_h_risk_after_write(req, &before, true);
     if (gl_h_route_load(req, &before, &r, &err))
         goto fail;
     struct gl_approval_vote v = {.change_id = before.id,

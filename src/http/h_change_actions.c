@@ -174,6 +174,11 @@ int gl_h_change_action(struct gl_request *req, struct gl_response *res)
         gl_h_check_if_match(req, before.version, false, &err) ||
         gl_req_json(req, true, &body, &err) || parse_action_body(body, &ab, &err))
         goto fail;
+    /* Starting is the last decision point: inputs that changed since the approval without
+     * a write that re-scored this change (a relation further downstream, another change's
+     * outcome, a new blackout) are caught here and send it back for re-approval. */
+    if (action == GL_ACTION_START)
+        gl_h_risk_after_write(req, &before, true);
     if (action == GL_ACTION_SUBMIT && before.type == GL_TYPE_STANDARD) {
         gl_h_standard_submit(req, res, &before); /* template checks, pre-approval */
         goto out;

@@ -221,6 +221,50 @@ def _(ctx):
     eq((a["route"]["round"], a["route"]["tier"]), (3, "cab"), "round and tier after re-assess")
 
 
+@t("re-approval at the decision points: inputs that changed without re-scoring the change "
+   "(a relation two hops down) are caught by start and by the next approval vote")
+def _(ctx):
+    c = client(ctx)
+    ch = change_at(ctx, "moderate")
+    ci = ctx.get_change(ch["id"])["cis"][0]
+    mid = ctx.make_ci(c, criticality=1)["id"]
+    r = ctx.api.post(f"/api/v1/cis/{mid}/relations", {"kind": "depends_on", "to": ci})
+    expect_status(r, 201, "relate mid -> the change's CI")  # re-scores the change: no votes yet
+    vote(ctx.approver(), ch["id"])
+    expect_status(ctx.api.post(f"/api/v1/changes/{ch['id']}/schedule"), 200, "schedule")
+    eq(ctx.get_change(ch["id"])["state"], "scheduled", "scheduled")
+    # Two hops down: only changes on `far` and `mid` are re-scored by the relation write.
+    far = ctx.make_ci(c, criticality=1)["id"]
+    r = ctx.api.post(f"/api/v1/cis/{far}/relations", {"kind": "depends_on", "to": mid})
+    expect_status(r, 201, "relate far -> mid")
+    eq(ctx.get_change(ch["id"])["state"], "scheduled", "not re-scored by that write")
+    r = ctx.api.post(f"/api/v1/changes/{ch['id']}/start")
+    expect_problem(r, 409, "/problems/illegal-transition")
+    after = ctx.get_change(ch["id"])
+    eq(after["state"], "assessed", "back for approval at start")
+    check("risk" in (after["state_reason"] or ""), after["state_reason"])
+    risk = ctx.api.get(f"/api/v1/changes/{ch['id']}/risk").json
+    eq(risk["inputs"]["dependent_cis"], 2, "the new dependent is in the inputs")
+
+    # A vote: the CAB's first vote is cast, then the inputs change two hops down; the next
+    # vote re-scores the change, so the round restarts and that vote is the first again.
+    hi = change_at(ctx, "high")
+    hci = ctx.get_change(hi["id"])["cis"][0]
+    hmid = ctx.make_ci(c, criticality=1)["id"]
+    expect_status(ctx.api.post(f"/api/v1/cis/{hmid}/relations",
+                               {"kind": "depends_on", "to": hci}), 201, "relate hmid")
+    vote(cab(ctx, c, 1), hi["id"])
+    eq(approvals(ctx, hi["id"])["route"]["round"], 1, "round of the first vote")
+    hfar = ctx.make_ci(c, criticality=1)["id"]
+    expect_status(ctx.api.post(f"/api/v1/cis/{hfar}/relations",
+                               {"kind": "depends_on", "to": hmid}), 201, "relate hfar")
+    r = vote(cab(ctx, c, 2), hi["id"])
+    eq(r.json["state"], "assessed", "not approved on a stale round")
+    a = approvals(ctx, hi["id"])
+    eq((a["route"]["round"], a["route"]["stages"][0]["approvals"]), (2, 1),
+       "a new round holding only the second vote")
+
+
 # ---------------------------------------------------------------------------- emergency
 
 
