@@ -12,12 +12,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "codec/json_impact.h"
 #include "codec/json_report.h"
 #include "core/authz.h"
 #include "core/impact.h"
 #include "core/timefmt.h"
 #include "http/h_changes.h"
 #include "http/h_risk.h"
+
 #include "util/banned.h"
 
 #define WC_DEFAULT_DAYS 90
@@ -281,61 +283,61 @@ static json_t *client_key_json(struct gl_request *req, int64_t client_id)
     return v;
 }
 
-static json_t *impact_items(struct gl_request *req, const struct gl_impact *im, json_t *clients)
+/* The caller's view of an impact answer (codec/json_impact.h): its scope, and client keys
+ * looked up once per distinct client reached. */
+struct impact_view {
+    struct gl_request *req;
+    int64_t ids[64];
+    char *keys[64];
+    size_t n;
+};
+
+static bool view_visible(void *ctx, int64_t client_id)
 {
-    json_t *items = json_array();
-    for (size_t i = 1; i < im->len; i++) {
-        const struct gl_impact_node *n = &im->nodes[i];
-        if (!client_visible(req, n->ci.client_id))
-            continue;
-        char ck[32];
-        snprintf(ck, sizeof ck, "%lld", (long long)n->ci.client_id);
-        json_t *key = json_object_get(clients, ck);
-        json_array_append_new(
-            items,
-            json_pack("{s:o, s:O, s:i, s:I, s:i, s:s, s:o}", "ci", ci_ident_json(n->ci.ci_id),
-                      "client", key ? key : json_null(), "criticality", n->ci.criticality,
-                      "users_affected", (json_int_t)n->ci.users_affected, "depth", n->depth, "kind",
-                      gl_rel_kind_name(n->kind), "path", path_json(req, im, i)));
-    }
-    return items;
+    struct impact_view *v = ctx;
+    return client_visible(v->req, client_id);
 }
 
-/* {"<client id>": "key"} for the visible clients reached (shared maps to null). */
-static json_t *impact_clients(struct gl_request *req, const struct gl_impact *im)
+static const char *view_client_key(void *ctx, int64_t client_id)
 {
-    json_t *m = json_object();
-    for (size_t i = 0; i < im->len; i++) {
-        int64_t id = im->nodes[i].ci.client_id;
-        char ck[32];
-        snprintf(ck, sizeof ck, "%lld", (long long)id);
-        if (client_visible(req, id) && !json_object_get(m, ck))
-            json_object_set_new(m, ck, client_key_json(req, id));
+    struct impact_view *v = ctx;
+    for (size_t i = 0; i < v->n; i++)
+        if (v->ids[i] == client_id)
+            return v->keys[i];
+    if (v->n == sizeof v->ids / sizeof v->ids[0])
+        return NULL; /* a walk across more clients than this lists the rest without keys */
+    struct gl_client cl;
+    struct gl_error err;
+    gl_client_init(&cl);
+    if (STORE(v->req, client_get_by_id, client_id, &cl, &err) == 0) {
+        v->ids[v->n] = client_id;
+        v->keys[v->n++] = cl.key;
+        cl.key = NULL;
     }
-    return m;
+    gl_client_release(&cl);
+    return v->n && v->ids[v->n - 1] == client_id ? v->keys[v->n - 1] : NULL;
 }
 
-static json_t *impact_json(struct gl_request *req, const struct gl_impact *im, int depth)
+static void answer_impact(struct gl_request *req, struct gl_response *res,
+                          const struct gl_impact *im, int depth)
 {
     struct gl_impact_totals t;
+    struct impact_view view = {.req = req};
+    struct gl_json_impact_view v = {view_visible, view_client_key, &view};
+    struct gl_buf out;
+    gl_buf_init(&out, 0);
     gl_impact_totals(im, node_visible, req, &t);
-    json_t *clients = impact_clients(req, im);
-    json_t *keys = json_array();
-    const char *k;
-    json_t *v;
-    json_object_foreach(clients, k, v)
-    {
-        if (json_is_string(v))
-            json_array_append(keys, v);
+    if (gl_json_impact_write(&out, im, depth, &t, &v) == 0) {
+        size_t len = out.len;
+        gl_res_json_text(res, 200, gl_buf_detach(&out), len);
+    } else {
+        struct gl_error err;
+        gl_error_set(&err, GL_E_INTERNAL, NULL, "out of memory");
+        gl_res_problem(res, req, &err);
     }
-    json_t *o = json_pack(
-        "{s:o, s:i, s:o, s:I, s:i, s:o, s:I, s:b, s:o}", "ci", ci_ident_json(im->nodes[0].ci.ci_id),
-        "depth", depth, "items", impact_items(req, im, clients), "users_affected",
-        (json_int_t)t.users_affected, "max_criticality", t.max_criticality, "clients", keys,
-        "other_clients_cis", (json_int_t)t.left_out, "truncated", im->truncated, "note",
-        t.left_out ? json_sprintf("%zu CIs of other clients", t.left_out) : json_null());
-    json_decref(clients);
-    return o;
+    gl_buf_release(&out);
+    for (size_t i = 0; i < view.n; i++)
+        free(view.keys[i]);
 }
 
 static struct gl_graph_node node_of(const struct gl_ci *ci)
@@ -362,7 +364,7 @@ int gl_h_ci_impact(struct gl_request *req, struct gl_response *res)
     req->store->ops->graph_end(w.reader);
     if (rc)
         goto fail;
-    gl_res_json(res, 200, impact_json(req, &im, depth));
+    answer_impact(req, res, &im, depth);
     goto out;
 fail:
     gl_res_problem(res, req, &err);
@@ -422,7 +424,7 @@ struct wc_result {
     struct gl_impact im;
     struct gl_wc_rows rows;
     struct gl_wc_hit *hits;
-    size_t nhits;  /* after ranking: the distinct changes, best first */
+    size_t nhits;                    /* after ranking: the distinct changes, best first */
     struct gl_change_doc_links docs; /* of the changes answered, by change id */
 };
 
