@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "codec/json_impact.h"
+#include "codec/json_graph.h"
 #include "codec/json_report.h"
 #include "core/authz.h"
 #include "core/impact.h"
@@ -37,15 +37,6 @@ static json_t *ci_ident_json(int64_t id)
     char ident[GL_IDENT_MAX];
     gl_ci_ident_format(id, ident);
     return json_string(ident);
-}
-
-static json_t *time_json(int64_t t)
-{
-    char s[GL_TIME_STR_MAX];
-    if (t == GL_TIME_UNSET)
-        return json_null();
-    gl_time_format(t, s);
-    return json_string(s);
 }
 
 /* Loads the CI named by ident if the caller may see it; GL_E_NOT_FOUND (field) else. */
@@ -256,34 +247,7 @@ static int parse_int_param(const struct gl_request *req, const char *name, int m
     return 0;
 }
 
-static json_t *path_json(const struct gl_request *req, const struct gl_impact *im, size_t i)
-{
-    size_t path[GL_IMPACT_DEPTH_MAX + 1];
-    size_t n = gl_impact_path(im, i, path, GL_IMPACT_DEPTH_MAX + 1);
-    json_t *a = json_array();
-    for (size_t k = 0; k < n; k++) {
-        const struct gl_graph_node *c = &im->nodes[path[k]].ci;
-        json_array_append_new(a, client_visible(req, c->client_id) ? ci_ident_json(c->ci_id)
-                                                                   : json_null());
-    }
-    return a;
-}
-
-/* The key of client id, looked up once per distinct client. */
-static json_t *client_key_json(struct gl_request *req, int64_t client_id)
-{
-    struct gl_client cl;
-    struct gl_error err;
-    if (client_id == 0)
-        return json_null();
-    gl_client_init(&cl);
-    json_t *v =
-        STORE(req, client_get_by_id, client_id, &cl, &err) ? json_null() : json_string(cl.key);
-    gl_client_release(&cl);
-    return v;
-}
-
-/* The caller's view of an impact answer (codec/json_impact.h): its scope, and client keys
+/* The caller's view of an impact answer (codec/json_graph.h): its scope, and client keys
  * looked up once per distinct client reached. */
 struct impact_view {
     struct gl_request *req;
@@ -537,37 +501,42 @@ out:
     return rc;
 }
 
-/* The documentation a change altered; only documents of clients the caller sees (a
- * change's documents are its client's, so this is a guard, not a filter in practice). */
-static json_t *wc_docs_json(const struct gl_request *req, const struct wc_result *r,
-                            int64_t change_id)
-{
-    json_t *arr = json_array();
-    for (size_t i = 0; i < r->docs.len; i++) {
-        const struct gl_change_doc_link *l = &r->docs.items[i];
-        if (l->change_id == change_id && gl_scope_contains(&req->scope, l->client_id))
-            json_array_append_new(arr, gl_json_change_doc_link(l));
-    }
-    return arr;
-}
-
-static json_t *wc_item(struct gl_request *req, const struct wc_result *r, const struct gl_wc_hit *h,
-                       bool walked)
+/* Appends hit h as one item (codec/json_graph.h): the path as the caller may see it, and
+ * the documentation the change altered in clients the caller sees (a change's documents
+ * are its client's, so that is a guard, not a filter in practice). */
+static int wc_item_write(struct gl_buf *out, struct gl_request *req, const struct wc_result *r,
+                         const struct gl_wc_hit *h, bool walked)
 {
     const struct gl_wc_row *w = &r->rows.items[h->row];
-    char ident[GL_IDENT_MAX];
-    gl_change_ident_format(w->change_id, ident);
-    const char *outcome = gl_outcome_name(w->outcome);
-    return json_pack("{s:s, s:s?, s:s, s:s, s:s, s:s?, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
-                     "id", ident, "client", w->client_key, "title", w->title ? w->title : "",
-                     "type", gl_change_type_name(w->type), "state", gl_change_state_name(w->state),
-                     "outcome", outcome, "planned_start", time_json(w->planned_start),
-                     "planned_end", time_json(w->planned_end), "actual_start",
-                     time_json(w->actual_start), "actual_end", time_json(w->actual_end), "ci",
-                     walked ? ci_ident_json(r->im.nodes[h->node].ci.ci_id) : json_null(), "depth",
-                     walked ? json_integer(h->depth) : json_null(), "path",
-                     walked ? path_json(req, &r->im, h->node) : json_array(), "documents",
-                     wc_docs_json(req, r, w->change_id));
+    size_t at[GL_IMPACT_DEPTH_MAX + 1];
+    int64_t path[GL_IMPACT_DEPTH_MAX + 1];
+    size_t npath = walked ? gl_impact_path(&r->im, h->node, at, GL_IMPACT_DEPTH_MAX + 1) : 0;
+    for (size_t k = 0; k < npath; k++) {
+        const struct gl_graph_node *c = &r->im.nodes[at[k]].ci;
+        path[k] = client_visible(req, c->client_id) ? c->ci_id : 0;
+    }
+    const struct gl_change_doc_link **docs = malloc((r->docs.len + 1) * sizeof *docs);
+    size_t ndocs = 0;
+    if (!docs)
+        return -1;
+    for (size_t i = 0; i < r->docs.len; i++) {
+        const struct gl_change_doc_link *l = &r->docs.items[i];
+        if (l->change_id == w->change_id && gl_scope_contains(&req->scope, l->client_id))
+            docs[ndocs++] = l;
+    }
+    struct gl_json_wc_item it = {
+        .row = w,
+        .walked = walked,
+        .ci_id = walked ? r->im.nodes[h->node].ci.ci_id : 0,
+        .depth = h->depth,
+        .path = path,
+        .path_len = npath,
+        .docs = docs,
+        .ndocs = ndocs,
+    };
+    int rc = gl_json_wc_item_write(out, &it);
+    free(docs);
+    return rc;
 }
 
 int gl_h_what_changed(struct gl_request *req, struct gl_response *res)
@@ -583,15 +552,33 @@ int gl_h_what_changed(struct gl_request *req, struct gl_response *res)
         goto out;
     }
     size_t n = r.nhits; /* ranked by wc_run */
-    json_t *items = json_array();
-    for (size_t i = 0; i < n && i < (size_t)q.limit; i++)
-        json_array_append_new(items, wc_item(req, &r, &r.hits[i], q.ci_id != 0));
-    gl_res_json(res, 200,
-                json_pack("{s:o, s:o, s:o, s:o, s:i, s:o, s:b}", "ci",
-                          q.ci_id ? ci_ident_json(q.ci_id) : json_null(), "client",
-                          q.client_id ? client_key_json(req, q.client_id) : json_null(), "since",
-                          time_json(q.since), "until", time_json(q.until), "depth",
-                          q.ci_id ? q.depth : 0, "items", items, "truncated", n > (size_t)q.limit));
+    struct gl_buf out;
+    gl_buf_init(&out, 0);
+    char *key = NULL;
+    if (q.client_id) {
+        struct gl_client cl;
+        gl_client_init(&cl);
+        if (STORE(req, client_get_by_id, q.client_id, &cl, &err) == 0) {
+            key = cl.key;
+            cl.key = NULL;
+        }
+        gl_client_release(&cl);
+    }
+    int rc = gl_json_wc_head(&out, q.ci_id, key, q.since, q.until, q.ci_id ? q.depth : 0);
+    free(key);
+    for (size_t i = 0; !rc && i < n && i < (size_t)q.limit; i++)
+        rc =
+            (i && gl_buf_putc(&out, ',')) || wc_item_write(&out, req, &r, &r.hits[i], q.ci_id != 0);
+    if (!rc)
+        rc = gl_json_wc_tail(&out, n > (size_t)q.limit);
+    if (rc) {
+        gl_error_set(&err, GL_E_INTERNAL, NULL, "out of memory");
+        gl_res_problem(res, req, &err);
+    } else {
+        size_t len = out.len;
+        gl_res_json_text(res, 200, gl_buf_detach(&out), len);
+    }
+    gl_buf_release(&out);
 out:
     free(r.hits);
     gl_change_doc_links_release(&r.docs);

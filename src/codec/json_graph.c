@@ -1,20 +1,23 @@
 /*
- * json_impact.c - the impact answer (GET /api/v1/cis/{id}/impact), written straight into a
+ * json_graph.c - the CI graph's answers (impact, what-changed), written straight into a
  * buffer.
  *
  * A blast radius of a few hundred CIs is ~18 KB of JSON; built as a jansson tree it was
  * thousands of small allocations per answer, and with the walk itself in memory that tree
- * was most of the endpoint's CPU (bench/RESULTS.md, issue 5). Every value here is an
- * integer, an identifier, a fixed name or a client key, so writing it directly is short.
- * The output is the same document the tree gave, member for member.
+ * was most of the impact endpoint's CPU (bench/RESULTS.md, issue 5). Almost every value
+ * here is an integer, an identifier, a time, a fixed name or a client key, so writing it
+ * directly is short; the output is the same document the tree gave, member for member.
+ * (Documentation links, rare, still go through their jansson codec.)
  */
-#include "codec/json_impact.h"
+#include "codec/json_graph.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "codec/json_report.h"
 #include "core/change.h"
+#include "core/timefmt.h"
 
 #include "util/banned.h"
 
@@ -146,4 +149,83 @@ int gl_json_impact_write(struct gl_buf *b, const struct gl_impact *im, int depth
     else if (!rc)
         rc = gl_buf_puts(b, "null");
     return rc || gl_buf_putc(b, '}') ? -1 : 0;
+}
+
+/* ---- what changed ------------------------------------------------------------------- */
+
+static int put_time(struct gl_buf *b, int64_t t)
+{
+    if (t == GL_TIME_UNSET)
+        return gl_buf_puts(b, "null");
+    char s[GL_TIME_STR_MAX];
+    gl_time_format(t, s);
+    return gl_buf_putc(b, '"') || gl_buf_puts(b, s) || gl_buf_putc(b, '"');
+}
+
+static int put_change_ident(struct gl_buf *b, int64_t id)
+{
+    char ident[GL_IDENT_MAX];
+    gl_change_ident_format(id, ident);
+    return put_str(b, ident);
+}
+
+static int put_name(struct gl_buf *b, const char *name)
+{
+    return name ? put_str(b, name) : gl_buf_puts(b, "null");
+}
+
+static int put_docs(struct gl_buf *b, const struct gl_json_wc_item *it)
+{
+    int rc = gl_buf_putc(b, '[');
+    for (size_t i = 0; !rc && i < it->ndocs; i++) {
+        json_t *d = gl_json_change_doc_link(it->docs[i]);
+        char *text = d ? json_dumps(d, JSON_COMPACT) : NULL;
+        rc = !text || (i && gl_buf_putc(b, ',')) || gl_buf_puts(b, text);
+        free(text);
+        json_decref(d);
+    }
+    return rc || gl_buf_putc(b, ']');
+}
+
+int gl_json_wc_head(struct gl_buf *b, int64_t ci_id, const char *client_key, int64_t since,
+                    int64_t until, int depth)
+{
+    return gl_buf_puts(b, "{\"ci\":") || (ci_id ? put_ident(b, ci_id) : gl_buf_puts(b, "null")) ||
+                   gl_buf_puts(b, ",\"client\":") || put_name(b, client_key) ||
+                   gl_buf_puts(b, ",\"since\":") || put_time(b, since) ||
+                   gl_buf_puts(b, ",\"until\":") || put_time(b, until) ||
+                   gl_buf_puts(b, ",\"depth\":") || put_int(b, depth) ||
+                   gl_buf_puts(b, ",\"items\":[")
+               ? -1
+               : 0;
+}
+
+int gl_json_wc_tail(struct gl_buf *b, bool truncated)
+{
+    return gl_buf_puts(b, truncated ? "],\"truncated\":true}" : "],\"truncated\":false}") ? -1 : 0;
+}
+
+int gl_json_wc_item_write(struct gl_buf *b, const struct gl_json_wc_item *it)
+{
+    const struct gl_wc_row *w = it->row;
+    int rc = gl_buf_puts(b, "{\"id\":") || put_change_ident(b, w->change_id) ||
+             gl_buf_puts(b, ",\"client\":") || put_name(b, w->client_key) ||
+             gl_buf_puts(b, ",\"title\":") || put_str(b, w->title ? w->title : "") ||
+             gl_buf_puts(b, ",\"type\":") || put_str(b, gl_change_type_name(w->type)) ||
+             gl_buf_puts(b, ",\"state\":") || put_str(b, gl_change_state_name(w->state)) ||
+             gl_buf_puts(b, ",\"outcome\":") || put_name(b, gl_outcome_name(w->outcome)) ||
+             gl_buf_puts(b, ",\"planned_start\":") || put_time(b, w->planned_start) ||
+             gl_buf_puts(b, ",\"planned_end\":") || put_time(b, w->planned_end) ||
+             gl_buf_puts(b, ",\"actual_start\":") || put_time(b, w->actual_start) ||
+             gl_buf_puts(b, ",\"actual_end\":") || put_time(b, w->actual_end) ||
+             gl_buf_puts(b, ",\"ci\":") ||
+             (it->walked ? put_ident(b, it->ci_id) : gl_buf_puts(b, "null")) ||
+             gl_buf_puts(b, ",\"depth\":") ||
+             (it->walked ? put_int(b, it->depth) : gl_buf_puts(b, "null")) ||
+             gl_buf_puts(b, ",\"path\":[");
+    for (size_t i = 0; !rc && i < it->path_len; i++)
+        rc = (i && gl_buf_putc(b, ',')) ||
+             (it->path[i] ? put_ident(b, it->path[i]) : gl_buf_puts(b, "null"));
+    return rc || gl_buf_puts(b, "],\"documents\":") || put_docs(b, it) || gl_buf_putc(b, '}') ? -1
+                                                                                              : 0;
 }
