@@ -1,16 +1,21 @@
 /*
- * demo.c - the demo data set (see demo.h).
+ * demo.c - the demo data set (see demo.h): clients, CIs, the template and the changes.
  *
  * The data is three tables (clients, CIs, changes); the code only walks them. A change's
  * history is a list of lifecycle steps, each applied with gl_lifecycle_apply and stored
  * with change_update at its own time, so the audit timeline reads like real use. Times
  * are minutes relative to `now` rounded down to the hour: negative means in the past.
- * Every step lies in the past; planned windows may lie in the future.
+ * Every step lies in the past; planned windows may lie in the future, where the future
+ * ones sit in a free maintenance window. The CMDB graph, attributes and documents come
+ * from demo_cmdb.c, windows and blackouts from demo_calendar.c (before the changes, which
+ * use them); the changes still open are risk-assessed last.
  */
 #include "cli/demo.h"
+#include "cli/demo_int.h"
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/lifecycle.h"
@@ -20,22 +25,8 @@
 #include "util/banned.h"
 
 #define H(h) ((h)*60)
-#define DEMO_ACTOR "demo"
 #define MAX_CIS 3
 #define MAX_STEPS 8
-
-struct demo_client {
-    const char *key, *name, *timezone;
-    int notice_hours;
-    bool requires_signoff;
-};
-
-struct demo_ci {
-    const char *client; /* NULL = shared infrastructure */
-    const char *name, *type, *owner;
-    int criticality;
-    int users;
-};
 
 struct demo_step {
     enum gl_action action;
@@ -57,33 +48,12 @@ struct demo_change {
     int created;
     int related; /* 1-based index of a related change in this table, 0 = none */
     const char *incident;
+    bool in_window;  /* planned into the first free maintenance window from `start` on */
+    bool urgent;     /* in_window: a blackout does not hold it back (the CAB decides) */
+    const char *doc; /* a demo document (demo_cmdb.c) linked when assessed, updated when
+                        completed */
     struct demo_step steps[MAX_STEPS];
 };
-
-static const struct demo_client clients[] = {
-    {"acme", "Acme Manufacturing", "Europe/London", 48, true},
-    {"globex", "Globex Retail", "America/New_York", 72, false},
-    {"initech", "Initech", "Australia/Sydney", 24, false},
-};
-
-static const struct demo_ci cis[] = {
-    {"acme", "acme-erp-app", "application", "apps-team", 5, 850},
-    {"acme", "acme-sql-01", "database", "dba-team", 5, 850},
-    {"acme", "acme-fw-edge", "network_device", "network-team", 4, 1200},
-    {"acme", "acme-fileserver-02", "server", "infra-team", 3, 400},
-    {"globex", "globex-pos-gateway", "service", "payments-team", 5, 3000},
-    {"globex", "globex-web-shop", "application", "ecommerce-team", 5, 12000},
-    {"globex", "globex-k8s-prod", "service", "platform-team", 4, 12000},
-    {"globex", "globex-store-wifi", "network_device", "network-team", 2, 600},
-    {"initech", "initech-m365-tenant", "service", "workplace-team", 4, 320},
-    {"initech", "initech-vpn-gw", "network_device", "network-team", 4, 320},
-    {"initech", "initech-hq-site", "site", "facilities", 3, 180},
-    {NULL, "msp-backup-cluster", "service", "msp-platform", 4, 4500},
-    {NULL, "msp-rmm-platform", "service", "msp-platform", 3, 4500},
-};
-
-#define NCLIENTS (sizeof clients / sizeof clients[0])
-#define NCIS (sizeof cis / sizeof cis[0])
 
 static const struct demo_change changes[] = {
     {
@@ -101,10 +71,11 @@ static const struct demo_change changes[] = {
         .cis = {"acme-erp-app", "acme-sql-01"},
         .impl_plan = "1. Freeze ERP postings\n2. Back up ERP database\n3. Run vendor "
                      "installer 2024.2\n4. Run schema migration\n5. Reopen postings",
-        .start = H(240),
-        .duration = H(6),
+        .start = H(24 * 14), /* a week after the firewall upgrade's window */
+        .duration = H(4),
         .created = -H(5),
         .related = 7,
+        .in_window = true,
     },
     {
         .client = "globex",
@@ -123,10 +94,13 @@ static const struct demo_change changes[] = {
         .test_plan = "Test transaction from the lab till on each node; check settlement file.",
         .rollback_plan = "Reinstall 5.7.4 package from the local repository on the "
                          "affected node; fail over to the untouched node meanwhile.",
-        .start = H(120),
+        .start = H(30), /* the advisory waits for neither the full notice nor a freeze */
         .duration = H(2),
         .created = -H(30),
-        .steps = {{GL_ACTION_SUBMIT, -H(26), "j.osei", NULL, NULL}},
+        .in_window = true,
+        .urgent = true,
+        .steps = {{GL_ACTION_SUBMIT, -H(26), "j.osei", NULL, NULL},
+                  {GL_ACTION_ASSESS, -H(20), "m.reyes", NULL, NULL}},
     },
     {
         .client = "acme",
@@ -148,6 +122,7 @@ static const struct demo_change changes[] = {
         .start = H(168),
         .duration = H(3),
         .created = -H(96),
+        .in_window = true,
         .steps = {{GL_ACTION_SUBMIT, -H(90), "s.lindqvist", NULL, NULL},
                   {GL_ACTION_ASSESS, -H(72), "m.reyes", NULL, NULL},
                   {GL_ACTION_APPROVE, -H(20), "r.walsh",
@@ -198,6 +173,7 @@ static const struct demo_change changes[] = {
         .start = H(96),
         .duration = H(2),
         .created = -H(100),
+        .in_window = true,
         .steps = {{GL_ACTION_SUBMIT, -H(98), "p.alvarez", NULL, NULL},
                   {GL_ACTION_ASSESS, -H(90), "m.reyes", NULL, NULL},
                   {GL_ACTION_APPROVE, -H(60), "m.reyes", "Low risk, well rehearsed.", NULL},
@@ -246,6 +222,7 @@ static const struct demo_change changes[] = {
         .start = -H(26),
         .duration = H(2),
         .created = -H(170),
+        .doc = "acme-sql-01 SQL Server build sheet",
         .steps = {{GL_ACTION_SUBMIT, -H(168), "t.nguyen", NULL, NULL},
                   {GL_ACTION_ASSESS, -H(150), "m.reyes", NULL, NULL},
                   {GL_ACTION_APPROVE, -H(120), "r.walsh", "Approved by CAB.", NULL},
@@ -423,79 +400,13 @@ static const struct demo_change changes[] = {
 };
 
 #define NCHANGES (sizeof changes / sizeof changes[0])
+_Static_assert(NCHANGES <= DEMO_MAX_CHANGES, "raise DEMO_MAX_CHANGES");
 
 /* Ids assigned while loading, by table index. */
-struct demo_ids {
-    int64_t client[NCLIENTS];
-    int64_t ci[NCIS];
-    int64_t change[NCHANGES];
-    int64_t template_id; /* the standard changes' template */
-};
-
-static struct gl_write_ctx ctx_at(const char *action, int64_t now, const char *reason)
+struct gl_write_ctx demo_ctx(const char *action, int64_t now, const char *reason)
 {
     return (struct gl_write_ctx){
         .actor = DEMO_ACTOR, .action = action, .reason = reason, .now = now};
-}
-
-static int64_t client_id(const struct demo_ids *ids, const char *key)
-{
-    for (size_t i = 0; key && i < NCLIENTS; i++)
-        if (!strcmp(clients[i].key, key))
-            return ids->client[i];
-    return 0;
-}
-
-static int64_t ci_id(const struct demo_ids *ids, const char *name)
-{
-    for (size_t i = 0; i < NCIS; i++)
-        if (!strcmp(cis[i].name, name))
-            return ids->ci[i];
-    return 0;
-}
-
-static int load_clients(struct gl_store *st, int64_t base, struct demo_ids *ids,
-                        struct gl_error *err)
-{
-    int rc = 0;
-    for (size_t i = 0; i < NCLIENTS && rc == 0; i++) {
-        struct gl_client c;
-        gl_client_init(&c);
-        struct gl_write_ctx ctx = ctx_at("client.create", base - H(24 * 30) * 60, NULL);
-        c.notice_hours = clients[i].notice_hours;
-        c.requires_signoff = clients[i].requires_signoff;
-        if (gl_change_set_str(&c.key, clients[i].key) < 0 ||
-            gl_change_set_str(&c.name, clients[i].name) < 0 ||
-            gl_change_set_str(&c.timezone, clients[i].timezone) < 0)
-            rc = gl_error_set(err, GL_E_INTERNAL, NULL, "out of memory");
-        if (rc == 0)
-            rc = st->ops->client_create(st, &ctx, &c, err);
-        ids->client[i] = c.id;
-        gl_client_release(&c);
-    }
-    return rc;
-}
-
-static int load_cis(struct gl_store *st, int64_t base, struct demo_ids *ids, struct gl_error *err)
-{
-    int rc = 0;
-    for (size_t i = 0; i < NCIS && rc == 0; i++) {
-        struct gl_ci ci;
-        gl_ci_init(&ci);
-        struct gl_write_ctx ctx = ctx_at("ci.create", base - H(24 * 29) * 60, NULL);
-        ci.client_id = client_id(ids, cis[i].client);
-        ci.criticality = cis[i].criticality;
-        ci.users_affected = cis[i].users;
-        if (gl_change_set_str(&ci.name, cis[i].name) < 0 ||
-            gl_change_set_str(&ci.type, cis[i].type) < 0 ||
-            gl_change_set_str(&ci.owner, cis[i].owner) < 0)
-            rc = gl_error_set(err, GL_E_INTERNAL, NULL, "out of memory");
-        if (rc == 0)
-            rc = st->ops->ci_create(st, &ctx, &ci, err);
-        ids->ci[i] = ci.id;
-        gl_ci_release(&ci);
-    }
-    return rc;
 }
 
 static int set_strings(struct gl_change *c, const struct demo_change *d)
@@ -530,7 +441,7 @@ static int build_draft(struct gl_change *c, const struct demo_change *d, const s
 {
     c->type = d->type;
     c->state = GL_STATE_DRAFT;
-    c->client_id = client_id(ids, d->client);
+    c->client_id = demo_client_id(ids, d->client);
     c->rollback_tested = d->rollback_evidence != NULL;
     if (d->type == GL_TYPE_STANDARD)
         c->template_id = ids->template_id;
@@ -541,13 +452,23 @@ static int build_draft(struct gl_change *c, const struct demo_change *d, const s
     if (set_strings(c, d) < 0 || gl_change_set_str(&c->client_key, d->client) < 0)
         return -1;
     for (size_t i = 0; i < MAX_CIS && d->cis[i]; i++)
-        if (gl_idlist_push(&c->ci_ids, ci_id(ids, d->cis[i])) < 0)
+        if (gl_idlist_push(&c->ci_ids, demo_ci_id(ids, d->cis[i])) < 0)
             return -1;
     if (d->incident && gl_strlist_push(&c->incidents, d->incident) < 0)
         return -1;
     if (d->related && gl_idlist_push(&c->related_changes, ids->change[d->related - 1]) < 0)
         return -1;
     return 0;
+}
+
+/* Prefixes err's detail with the record that failed, so a broken data set is findable. */
+static int blame(struct gl_error *err, int rc, const char *what)
+{
+    if (rc == 0 || !err)
+        return rc;
+    struct gl_error inner = *err;
+    gl_error_set(err, (enum gl_errcode)rc, inner.field, "%s: %s", what, inner.detail);
+    return rc;
 }
 
 static struct gl_action_input step_input(const struct demo_step *s)
@@ -619,7 +540,7 @@ static int load_template(struct gl_store *st, int64_t base, struct demo_ids *ids
     t.max_risk = GL_RISK_MODERATE;
     t.roles = (1u << GL_ROLE_IMPLEMENTER) | (1u << GL_ROLE_CHANGE_MANAGER);
     t.preapproved = true;
-    struct gl_write_ctx ctx = ctx_at("template.create", base - (int64_t)H(400) * 60, NULL);
+    struct gl_write_ctx ctx = demo_ctx("template.create", base - (int64_t)H(400) * 60, NULL);
     if (!rc)
         rc = st->ops->template_create(st, &ctx, &t, err);
     ids->template_id = t.id;
@@ -627,9 +548,10 @@ static int load_template(struct gl_store *st, int64_t base, struct demo_ids *ids
     return rc;
 }
 
-/* Applies one lifecycle step to *cur and stores it; *cur becomes the stored result. */
-static int apply_step(struct gl_store *st, struct gl_change *cur, const struct demo_step *s,
-                      int64_t base, struct gl_error *err)
+/* Applies one lifecycle step of d to *cur and stores it; *cur becomes the stored result.
+ * A change with a document links it when assessed and completes with its new version. */
+static int apply_step(struct gl_store *st, struct gl_change *cur, const struct demo_change *d,
+                      const struct demo_step *s, int64_t base, struct gl_error *err)
 {
     struct gl_change after;
     struct gl_buf action = GL_BUF_INIT;
@@ -645,8 +567,13 @@ static int apply_step(struct gl_store *st, struct gl_change *cur, const struct d
         rc = gl_error_set(err, GL_E_INTERNAL, NULL, "out of memory");
         goto out;
     }
-    struct gl_write_ctx ctx = ctx_at(action.data, at, s->text);
-    rc = record_step(st, &ctx, s, cur, &after, err);
+    struct gl_write_ctx ctx = demo_ctx(action.data, at, s->text);
+    if (d->doc && s->action == GL_ACTION_COMPLETE)
+        rc = demo_doc_complete(st, &ctx, cur, &after, d->doc, s->actor, err);
+    else
+        rc = record_step(st, &ctx, s, cur, &after, err);
+    if (rc == 0 && d->doc && s->action == GL_ACTION_ASSESS)
+        rc = demo_doc_link(st, &ctx, &after, d->doc, err);
     if (rc != 0)
         goto out;
     gl_change_release(cur);
@@ -658,15 +585,21 @@ out:
     return rc;
 }
 
-static int blame(struct gl_error *err, int rc, const char *what);
-
 static int create_change(struct gl_store *st, size_t idx, struct gl_change *c, int64_t base,
                          struct demo_ids *ids, struct gl_error *err)
 {
     const struct demo_change *d = &changes[idx];
     if (build_draft(c, d, ids, base) < 0)
         return gl_error_set(err, GL_E_INTERNAL, NULL, "out of memory");
-    struct gl_write_ctx ctx = ctx_at("change.create", base + (int64_t)d->created * 60, NULL);
+    int64_t len = c->planned_end - c->planned_start;
+    if (d->in_window) {
+        int rc = demo_window_slot(st, c->client_id, c->planned_start, len, !d->urgent,
+                                  &c->planned_start, err);
+        if (rc != 0)
+            return rc;
+        c->planned_end = c->planned_start + len;
+    }
+    struct gl_write_ctx ctx = demo_ctx("change.create", base + (int64_t)d->created * 60, NULL);
     int rc = st->ops->change_create(st, &ctx, c, err);
     ids->change[idx] = c->id;
     return rc;
@@ -699,6 +632,25 @@ static size_t collect_events(struct demo_event *ev)
     return n;
 }
 
+/* Assesses the risk of the changes still on their way to implementation, as the API does
+ * on each of their moves, so the risk view and the CAB agenda have the real scores. */
+static int assess_open(struct gl_store *st, int64_t base, const struct gl_change *c,
+                       struct gl_error *err)
+{
+    const uint32_t open = 1u << GL_STATE_SUBMITTED | 1u << GL_STATE_ASSESSED |
+                          1u << GL_STATE_APPROVED | 1u << GL_STATE_SCHEDULED |
+                          1u << GL_STATE_IN_PROGRESS;
+    if (!(open & 1u << c->state))
+        return 0;
+    struct gl_risk_assessment *a = malloc(sizeof *a); /* large: not on the stack */
+    if (!a)
+        return gl_error_set(err, GL_E_INTERNAL, NULL, "out of memory");
+    struct gl_write_ctx ctx = demo_ctx("risk.assess", base, NULL);
+    int rc = blame(err, st->ops->risk_assess(st, &ctx, c->id, base, a, NULL, err), c->title);
+    free(a);
+    return rc;
+}
+
 static int load_changes(struct gl_store *st, int64_t base, struct demo_ids *ids,
                         struct gl_error *err)
 {
@@ -715,21 +667,13 @@ static int load_changes(struct gl_store *st, int64_t base, struct demo_ids *ids,
         if (ev[i].step < 0)
             rc = create_change(st, (size_t)ev[i].change, c, base, ids, err);
         else
-            rc = apply_step(st, c, &d->steps[ev[i].step], base, err);
+            rc = apply_step(st, c, d, &d->steps[ev[i].step], base, err);
         blame(err, rc, d->title);
     }
+    for (size_t i = 0; i < NCHANGES && rc == 0; i++)
+        rc = assess_open(st, base, &cur[i], err);
     for (size_t i = 0; i < NCHANGES; i++)
         gl_change_release(&cur[i]);
-    return rc;
-}
-
-/* Prefixes err's detail with the record that failed, so a broken data set is findable. */
-static int blame(struct gl_error *err, int rc, const char *what)
-{
-    if (rc == 0 || !err)
-        return rc;
-    struct gl_error inner = *err;
-    gl_error_set(err, (enum gl_errcode)rc, inner.field, "%s: %s", what, inner.detail);
     return rc;
 }
 
@@ -740,11 +684,17 @@ int gl_demo_load(struct gl_store *st, int64_t now, struct gl_error *err)
     int rc;
 
     memset(&ids, 0, sizeof ids);
-    if ((rc = blame(err, load_clients(st, base, &ids, err), "demo clients")) != 0)
+    if ((rc = blame(err, demo_load_clients(st, base, &ids, err), "demo clients")) != 0)
         return rc;
-    if ((rc = blame(err, load_cis(st, base, &ids, err), "demo CIs")) != 0)
+    if ((rc = blame(err, demo_load_cis(st, base, &ids, err), "demo CIs")) != 0)
         return rc;
     if ((rc = blame(err, load_template(st, base, &ids, err), "demo template")) != 0)
+        return rc;
+    if ((rc = blame(err, demo_load_relations(st, base, &ids, err), "demo relations")) != 0)
+        return rc;
+    if ((rc = blame(err, demo_load_calendar(st, base, &ids, err), "demo calendar")) != 0)
+        return rc;
+    if ((rc = blame(err, demo_load_documents(st, base, &ids, err), "demo documents")) != 0)
         return rc;
     return load_changes(st, base, &ids, err);
 }

@@ -1,6 +1,8 @@
 /*
- * demo.h - the demo data set: a small, realistic MSP with three clients, their CIs and a
- * dozen changes spread over every type and most states.
+ * demo.h - the demo data set: a small, realistic MSP with three clients, their CIs (with
+ * attributes and a relationship graph over shared storage and backup), maintenance
+ * windows and blackouts, versioned documents, and a dozen changes spread over every type
+ * and most states, the open ones risk-assessed.
  *
  * Everything is written through the store (audit actor "demo"), and every change reaches
  * its state by applying the lifecycle step by step from draft, so records and timelines

@@ -20,6 +20,39 @@ def stop_clean(server, what):
                       f"{found}; stderr: {short(err[-3000:], 3000)}")
 
 
+def check_demo_features(api, changes):
+    """The demo shows the CMDB graph, the calendar, documents and risk, not only changes."""
+    r = api.get("/api/v1/cis?limit=200")
+    expect_status(r, 200)
+    edges = 0
+    for ci in r.json["items"]:
+        rel = api.get(f"/api/v1/cis/{ci['id']}/relations")
+        expect_status(rel, 200)
+        edges += sum(1 for e in rel.json["items"] if e["direction"] == "out")
+    check(edges >= 5, f"demo data has {edges} CI relations (expected several)")
+    check(any(ci.get("attributes") for ci in r.json["items"]), "demo CIs have no attributes")
+    for client in ("acme", "globex", "initech"):
+        w = api.get(f"/api/v1/clients/{client}/windows")
+        expect_status(w, 200)
+        check(len(w.json["items"]) > 0, f"demo client {client} has no maintenance window")
+    b = api.get("/api/v1/blackouts?client=globex")
+    expect_status(b, 200)
+    check(any(not x["global"] for x in b.json["items"]), "demo has no client blackout")
+    check(any(x["global"] for x in b.json["items"]), "demo has no global blackout")
+    d = api.get("/api/v1/documents")
+    expect_status(d, 200)
+    check(len(d.json["items"]) > 0, "demo data has no documents")
+    check(any(x["current_version"] > 1 for x in d.json["items"]),
+          "no demo document has a second version")
+    open_ones = [c for c in changes if c["state"] in ("submitted", "assessed", "approved",
+                                                      "scheduled", "in_progress")]
+    check(open_ones, "demo data has no open changes")
+    for c in open_ones:
+        risk = api.get(f"/api/v1/changes/{c['id']}/risk")
+        expect_status(risk, 200, f"risk of demo change {c['id']}")
+        check(risk.json["score"] >= 0, f"demo change {c['id']} has no risk score")
+
+
 @t("serve --demo starts, loads demo data (clients and changes), stops cleanly")
 def _(ctx):
     srv = Server(ctx.binary, "demo", ["--demo"])
@@ -34,6 +67,7 @@ def _(ctx):
         check(len(r.json["items"]) > 0, "demo data has no changes")
         ident = r.json["items"][0]["id"]
         expect_status(api.get(f"/api/v1/changes/{ident}/timeline"), 200, "demo timeline")
+        check_demo_features(api, r.json["items"])
         stop_clean(srv, "demo server")
     finally:
         srv.cleanup()
