@@ -420,6 +420,16 @@ int gl_api_text(struct gl_buf *out, const json_t *obj, const char *key)
     return 0;
 }
 
+int gl_api_call(const struct gl_api_opts *o, const char *method, const char *path,
+                const json_t *body, const char *extra_header, struct gl_api_response *resp)
+{
+    struct gl_api *api = gl_api_new(o);
+    int rc = api && gl_api_request(api, method, path, body, extra_header, resp) == 0 ? GL_EXIT_OK
+                                                                                     : GL_EXIT_FAIL;
+    gl_api_free(api);
+    return rc;
+}
+
 void gl_api_view(const json_t *obj, const char *label, const char *key)
 {
     struct gl_buf b = GL_BUF_INIT;

@@ -68,6 +68,10 @@ void gl_api_free(struct gl_api *api);
 int gl_api_request(struct gl_api *api, const char *method, const char *path, const json_t *body,
                    const char *extra_header, struct gl_api_response *resp);
 void gl_api_response_release(struct gl_api_response *resp);
+/* One request on a connection of its own (gl_api_new, gl_api_request, gl_api_free): what
+ * most commands do. Returns GL_EXIT_OK, or GL_EXIT_FAIL with the reason printed. */
+int gl_api_call(const struct gl_api_opts *o, const char *method, const char *path,
+                const json_t *body, const char *extra_header, struct gl_api_response *resp);
 /* Like gl_api_request for a body that is not JSON (a file upload): sends len bytes of data
  * (NULL: no body) as content_type. With raw, a 2xx answer's body is appended to raw
  * unparsed (an export) and resp->body stays NULL; error answers are reported as always. */

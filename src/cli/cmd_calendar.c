@@ -23,9 +23,6 @@
 
 #include "util/banned.h"
 
-enum { O_FROM = 0x300, O_TO, O_RRULE, O_START, O_END, O_DURATION, O_CI, O_NAME, O_GLOBAL,
-       O_REASON };
-
 struct cal_args {
     struct gl_api_opts api;
     const char *from, *to, *rrule, *start, *end, *ci, *name, *reason;
@@ -38,52 +35,24 @@ struct cal_args {
 static int parse(int argc, char **argv, struct cal_args *a, int min_pos, int max_pos,
                  const char *usage)
 {
-    static const struct option opts[] = {
-        GL_API_LONG_OPTIONS,
-        {"from", required_argument, NULL, O_FROM},
-        {"to", required_argument, NULL, O_TO},
-        {"rrule", required_argument, NULL, O_RRULE},
-        {"start", required_argument, NULL, O_START},
-        {"end", required_argument, NULL, O_END},
-        {"duration", required_argument, NULL, O_DURATION},
-        {"ci", required_argument, NULL, O_CI},
-        {"name", required_argument, NULL, O_NAME},
-        {"global", no_argument, NULL, O_GLOBAL},
-        {"reason", required_argument, NULL, O_REASON},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
-    const char **dst[] = {[O_FROM - O_FROM] = &a->from, [O_TO - O_FROM] = &a->to,
-                          [O_RRULE - O_FROM] = &a->rrule, [O_START - O_FROM] = &a->start,
-                          [O_END - O_FROM] = &a->end, [O_CI - O_FROM] = &a->ci,
-                          [O_NAME - O_FROM] = &a->name, [O_REASON - O_FROM] = &a->reason};
-    int c;
+    const char *duration = NULL;
     memset(a, 0, sizeof *a);
-    gl_cli_getopt_reset();
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        if (c == 'h') {
-            fputs(usage, stdout);
-            return -1;
-        }
-        if (gl_api_opts_take(&a->api, c, optarg))
-            continue;
-        if (c == O_GLOBAL)
-            a->global = true;
-        else if (c == O_DURATION) {
-            if (gl_cli_parse_int(optarg, 1, 366 * 1440, &a->duration) < 0)
-                return gl_cli_usage_error("%s: --duration wants minutes, 1..527040",
-                                          gl_cli_cmdname(argv[0]));
-        } else if (c >= O_FROM && c <= O_REASON && dst[c - O_FROM])
-            *dst[c - O_FROM] = optarg;
-        else
-            return gl_cli_usage_error("%s: bad option (see --help)", gl_cli_cmdname(argv[0]));
-    }
-    int n = argc - optind;
-    if (n < min_pos || n > max_pos)
-        return gl_cli_usage_error("%s: wrong number of arguments (see --help)",
+    const struct gl_cli_opt opts[] = {
+        GL_CLI_STR("from", &a->from),      GL_CLI_STR("to", &a->to),
+        GL_CLI_STR("rrule", &a->rrule),    GL_CLI_STR("start", &a->start),
+        GL_CLI_STR("end", &a->end),        GL_CLI_STR("duration", &duration),
+        GL_CLI_STR("ci", &a->ci),          GL_CLI_STR("name", &a->name),
+        GL_CLI_FLAG("global", &a->global), GL_CLI_STR("reason", &a->reason),
+    };
+    int rc = gl_cli_parse(argc, argv, usage, &a->api, opts, sizeof opts / sizeof opts[0], min_pos,
+                          max_pos, max_pos == 1 ? "one CLIENT" : "other arguments");
+    if (rc)
+        return rc;
+    if (duration && gl_cli_parse_int(duration, 1, 366 * 1440, &a->duration) < 0)
+        return gl_cli_usage_error("%s: --duration wants minutes, 1..527040",
                                   gl_cli_cmdname(argv[0]));
     a->pos = argv + optind;
-    a->npos = n;
+    a->npos = argc - optind;
     return 0;
 }
 
@@ -97,10 +66,7 @@ static const char *str_of(const json_t *obj, const char *key)
 static int call(struct cal_args *a, const char *method, const char *path, const json_t *body,
                 struct gl_api_response *r)
 {
-    struct gl_api *api = gl_api_new(&a->api);
-    int rc = api && gl_api_request(api, method, path, body, NULL, r) == 0 ? 0 : GL_EXIT_FAIL;
-    gl_api_free(api);
-    return rc;
+    return gl_api_call(&a->api, method, path, body, NULL, r);
 }
 
 /* ---- calendar ----------------------------------------------------------------------- */
@@ -135,12 +101,10 @@ static void print_calendar(const json_t *cal)
     json_array_foreach(json_object_get(cal, "changes"), i, e)
     {
         struct line *l = &lines[n++];
-        *l = (struct line){str_of(e, "planned_start"), str_of(e, "planned_end"),
-                           "change", ""};
+        *l = (struct line){str_of(e, "planned_start"), str_of(e, "planned_end"), "change", ""};
         const char *flags = str_of(e, "schedule_flags");
-        snprintf(l->detail, sizeof l->detail, "%s %s [%s]%s%s", str_of(e, "id"),
-                 str_of(e, "title"), str_of(e, "state"), *flags ? " flags: " : "",
-                 flags);
+        snprintf(l->detail, sizeof l->detail, "%s %s [%s]%s%s", str_of(e, "id"), str_of(e, "title"),
+                 str_of(e, "state"), *flags ? " flags: " : "", flags);
     }
     json_array_foreach(json_object_get(cal, "windows"), i, e)
     {
@@ -160,13 +124,11 @@ static void print_calendar(const json_t *cal)
                  str_of(e, "reason"));
     }
     qsort(lines, n, sizeof *lines, by_start);
-    printf("%s (%s, notice %lld h) %s .. %s\n", str_of(cal, "client"),
-           str_of(cal, "timezone"),
-           (long long)json_integer_value(json_object_get(cal, "notice_hours")),
-           str_of(cal, "from"), str_of(cal, "to"));
+    printf("%s (%s, notice %lld h) %s .. %s\n", str_of(cal, "client"), str_of(cal, "timezone"),
+           (long long)json_integer_value(json_object_get(cal, "notice_hours")), str_of(cal, "from"),
+           str_of(cal, "to"));
     for (i = 0; i < n; i++)
-        printf("%s  %s  %-8s %s\n", lines[i].start, lines[i].end, lines[i].kind,
-               lines[i].detail);
+        printf("%s  %s  %-8s %s\n", lines[i].start, lines[i].end, lines[i].kind, lines[i].detail);
     free(lines);
 }
 
@@ -219,8 +181,8 @@ static int window_add(int argc, char **argv)
         return rc < 0 ? GL_EXIT_OK : rc;
     if (!a.start || !a.duration)
         return gl_cli_usage_error("window add: --start and --duration are required");
-    json_t *body = json_pack("{s:s, s:I}", "start", a.start, "duration_minutes",
-                             (json_int_t)a.duration);
+    json_t *body =
+        json_pack("{s:s, s:I}", "start", a.start, "duration_minutes", (json_int_t)a.duration);
     if (a.rrule)
         json_object_set_new(body, "rrule", json_string(a.rrule));
     if (a.ci)
@@ -236,8 +198,7 @@ static int window_add(int argc, char **argv)
     else if (!rc)
         printf("window %lld: %s from %s (%s) for %lld minutes\n",
                (long long)json_integer_value(json_object_get(r.body, "id")),
-               str_of(r.body, "rrule"), str_of(r.body, "start"),
-               str_of(r.body, "timezone"),
+               str_of(r.body, "rrule"), str_of(r.body, "start"), str_of(r.body, "timezone"),
                (long long)json_integer_value(json_object_get(r.body, "duration_minutes")));
     json_decref(body);
     gl_buf_release(&path);
@@ -269,8 +230,8 @@ static int window_list(int argc, char **argv)
         {
             const char *ci = str_of(e, "ci");
             printf("%lld  %s  %s  %lld min%s%s\n",
-                   (long long)json_integer_value(json_object_get(e, "id")),
-                   str_of(e, "rrule"), str_of(e, "start"),
+                   (long long)json_integer_value(json_object_get(e, "id")), str_of(e, "rrule"),
+                   str_of(e, "start"),
                    (long long)json_integer_value(json_object_get(e, "duration_minutes")),
                    *ci ? "  " : "", ci);
         }
@@ -299,8 +260,7 @@ static int blackout_add(int argc, char **argv)
         return gl_cli_usage_error("blackout add: give a CLIENT or --global (not both)");
     if (!a.start || !a.end || !a.reason)
         return gl_cli_usage_error("blackout add: --start, --end and --reason are required");
-    json_t *body = json_pack("{s:s, s:s, s:s}", "start", a.start, "end", a.end, "reason",
-                             a.reason);
+    json_t *body = json_pack("{s:s, s:s, s:s}", "start", a.start, "end", a.end, "reason", a.reason);
     if (a.npos == 1)
         json_object_set_new(body, "client", json_string(a.pos[0]));
     if (a.rrule)
@@ -311,8 +271,7 @@ static int blackout_add(int argc, char **argv)
     else if (!rc)
         printf("blackout %lld: %s .. %s %s\n",
                (long long)json_integer_value(json_object_get(r.body, "id")),
-               str_of(r.body, "start"), str_of(r.body, "end"),
-               str_of(r.body, "reason"));
+               str_of(r.body, "start"), str_of(r.body, "end"), str_of(r.body, "reason"));
     json_decref(body);
     gl_api_response_release(&r);
     return rc;

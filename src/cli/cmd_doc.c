@@ -89,10 +89,7 @@ static int doc_path(struct gl_buf *path, const char *id, const char *suffix)
 static int call(const struct doc_args *a, const char *method, const char *path, const json_t *body,
                 const char *header, struct gl_api_response *r)
 {
-    struct gl_api *api = gl_api_new(&a->api);
-    int rc =
-        api && gl_api_request(api, method, path, body, header, r) == 0 ? GL_EXIT_OK : GL_EXIT_FAIL;
-    gl_api_free(api);
+    int rc = gl_api_call(&a->api, method, path, body, header, r);
     if (rc == GL_EXIT_OK && a->api.json)
         gl_api_print_json(r->body);
     return rc;

@@ -55,10 +55,7 @@ static int parse(int argc, char **argv, struct graph_args *a, bool wc, int npos,
 static int run(struct graph_args *a, const char *method, const char *path, const json_t *body,
                struct gl_api_response *r)
 {
-    struct gl_api *api = gl_api_new(&a->api);
-    int rc = api && gl_api_request(api, method, path, body, NULL, r) == 0 ? 0 : GL_EXIT_FAIL;
-    gl_api_free(api);
-    return rc;
+    return gl_api_call(&a->api, method, path, body, NULL, r);
 }
 
 static const char relate_usage[] =

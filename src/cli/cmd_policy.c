@@ -47,10 +47,7 @@ static int parse(int argc, char **argv, struct pol_args *a, int npos, bool refre
 static int call(struct pol_args *a, const char *method, const char *path, const json_t *body,
                 const char *header, struct gl_api_response *r)
 {
-    struct gl_api *api = gl_api_new(&a->api);
-    int rc = api && gl_api_request(api, method, path, body, header, r) == 0 ? 0 : GL_EXIT_FAIL;
-    gl_api_free(api);
-    return rc;
+    return gl_api_call(&a->api, method, path, body, header, r);
 }
 
 /* Reads a whole file into out (NUL-terminated); prints why and returns -1 on failure. */

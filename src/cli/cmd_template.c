@@ -41,10 +41,7 @@ static int parse(int argc, char **argv, int npos, const char *usage, struct tpl_
 static int call(struct tpl_args *a, const char *method, const char *path, const json_t *body,
                 struct gl_api_response *r)
 {
-    struct gl_api *api = gl_api_new(&a->api);
-    int rc = api && gl_api_request(api, method, path, body, NULL, r) == 0 ? 0 : GL_EXIT_FAIL;
-    gl_api_free(api);
-    return rc;
+    return gl_api_call(&a->api, method, path, body, NULL, r);
 }
 
 static int tpl_path(struct gl_buf *path, const char *ident, const char *tail)
