@@ -36,39 +36,33 @@ static int put_str(struct gl_buf *b, const char *s)
     return rc || gl_buf_putc(b, '"');
 }
 
+/* Appends u in decimal, zero-padded to at least `width` digits. */
+static int put_digits(struct gl_buf *b, uint64_t u, size_t width)
+{
+    char rev[24], out[24];
+    size_t n = 0;
+    do
+        rev[n++] = (char)('0' + u % 10);
+    while ((u /= 10) != 0);
+    while (n < width)
+        rev[n++] = '0';
+    for (size_t i = 0; i < n; i++)
+        out[i] = rev[n - 1 - i];
+    return gl_buf_append(b, out, n);
+}
+
 static int put_int(struct gl_buf *b, int64_t v)
 {
-    char digits[24];
-    size_t n = 0;
-    uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
-    do
-        digits[n++] = (char)('0' + u % 10);
-    while ((u /= 10) != 0);
     if (v < 0)
-        digits[n++] = '-';
-    char out[24];
-    for (size_t i = 0; i < n; i++)
-        out[i] = digits[n - 1 - i];
-    return gl_buf_append(b, out, n);
+        return gl_buf_putc(b, '-') || put_digits(b, (uint64_t)0 - (uint64_t)v, 1);
+    return put_digits(b, (uint64_t)v, 1);
 }
 
 /* "CI-000042": as gl_ci_ident_format, without a printf per identifier. */
 static int put_ident(struct gl_buf *b, int64_t id)
 {
-    char digits[24];
-    size_t n = 0;
-    uint64_t u = id < 0 ? 0 : (uint64_t)id;
-    do
-        digits[n++] = (char)('0' + u % 10);
-    while ((u /= 10) != 0);
-    while (n < 6)
-        digits[n++] = '0';
-    char out[32] = "\"CI-";
-    size_t len = 4;
-    for (size_t i = 0; i < n; i++)
-        out[len++] = digits[n - 1 - i];
-    out[len++] = '"';
-    return gl_buf_append(b, out, len);
+    return gl_buf_puts(b, "\"CI-") || put_digits(b, id < 0 ? 0 : (uint64_t)id, 6) ||
+           gl_buf_putc(b, '"');
 }
 
 static int put_client(struct gl_buf *b, const struct gl_json_impact_view *v, int64_t client_id)

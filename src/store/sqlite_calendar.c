@@ -426,7 +426,7 @@ static int meeting_node(struct sq_conn *c, const struct graph *g, int64_t id, in
     return src == SQLITE_DONE ? 0 : sq_error(c, src, NULL, "read change CIs", err);
 }
 
-static int window_max(struct sq_conn *c, int64_t *out, struct gl_error *err)
+int sq_change_window_max(struct sq_conn *c, int64_t *out, struct gl_error *err)
 {
     sqlite3_stmt *st = sq_stmt(c, SQ_CAL_WINDOW_MAX, window_max_sql, err);
     if (!st)
@@ -591,7 +591,7 @@ static int check_conflicts(struct sq_conn *c, const struct sq_graph_snapshot *sn
     int rc = walk_graph(c, snap, chg, depth, g, err);
     out->graph_truncated = g->truncated;
     if (!rc)
-        rc = window_max(c, &wmax, err);
+        rc = sq_change_window_max(c, &wmax, err);
     if (!rc && g->n && g->n <= SQ_CAL_BY_CI_MAX)
         rc = ci_conflicts_by_ci(c, chg, s, e, g, out, &cap, err);
     else if (!rc && g->n)

@@ -17,32 +17,11 @@
 
 #include "util/banned.h"
 
-static sqlite3_stmt *prep(struct sq_conn *c, const char *sql, struct gl_error *err)
-{
-    sqlite3_stmt *st = NULL;
-    int src = sqlite3_prepare_v2(c->db, sql, -1, &st, NULL);
-    if (src != SQLITE_OK) {
-        sq_error(c, src, NULL, "prepare calendar statement", err);
-        sqlite3_finalize(st);
-        return NULL;
-    }
-    return st;
-}
-
-static int run(struct sq_conn *c, sqlite3_stmt *st, const char *field, const char *what,
-               struct gl_error *err)
-{
-    int src = sqlite3_step(st);
-    int rc = src == SQLITE_DONE ? 0 : sq_error(c, src, field, what, err);
-    sqlite3_finalize(st);
-    return rc;
-}
-
 /* ---- windows ------------------------------------------------------------------------ */
 
-#define WINDOW_COLS                                                                            \
-    "w.id, w.version, w.client_id, k.key, ifnull(w.ci_id, 0), w.name, w.rrule, w.dtstart, "    \
-    "w.duration, ifnull(k.timezone, 'UTC'), w.created_by, w.created_at, w.updated_at "         \
+#define WINDOW_COLS                                                                                \
+    "w.id, w.version, w.client_id, k.key, ifnull(w.ci_id, 0), w.name, w.rrule, w.dtstart, "        \
+    "w.duration, ifnull(k.timezone, 'UTC'), w.created_by, w.created_at, w.updated_at "             \
     "FROM cal_windows w JOIN clients k ON k.id = w.client_id"
 
 static int window_read(sqlite3_stmt *st, struct gl_cal_window *w)
@@ -64,7 +43,8 @@ static int window_read(sqlite3_stmt *st, struct gl_cal_window *w)
 static int window_load(struct sq_conn *c, int64_t id, struct gl_cal_window *out,
                        struct gl_error *err)
 {
-    sqlite3_stmt *st = prep(c, "SELECT " WINDOW_COLS " WHERE w.id = ?", err);
+    sqlite3_stmt *st =
+        sq_stmt(c, SQ_CALREC_WINDOW_GET, "SELECT " WINDOW_COLS " WHERE w.id = ?", err);
     if (!st)
         return GL_E_INTERNAL;
     sqlite3_bind_int64(st, 1, id);
@@ -75,7 +55,7 @@ static int window_load(struct sq_conn *c, int64_t id, struct gl_cal_window *out,
         rc = gl_error_set(err, GL_E_NOT_FOUND, NULL, "no window %lld", (long long)id);
     else
         rc = sq_error(c, src, NULL, "read window", err);
-    sqlite3_finalize(st);
+    sqlite3_reset(st);
     return rc;
 }
 
@@ -89,11 +69,11 @@ static int window_create_tx(struct sq_conn *c, void *arg, struct gl_error *err)
 {
     struct window_write *ww = arg;
     struct gl_cal_window *w = ww->w;
-    sqlite3_stmt *st = prep(c,
-                            "INSERT INTO cal_windows (client_id, ci_id, name, rrule, dtstart, "
-                            "duration, created_by, created_at, updated_at, version) "
-                            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1)",
-                            err);
+    sqlite3_stmt *st = sq_stmt(c, SQ_CALREC_WINDOW_ADD,
+                               "INSERT INTO cal_windows (client_id, ci_id, name, rrule, dtstart, "
+                               "duration, created_by, created_at, updated_at, version) "
+                               "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1)",
+                               err);
     if (!st)
         return GL_E_INTERNAL;
     sqlite3_bind_int64(st, 1, w->client_id);
@@ -105,7 +85,7 @@ static int window_create_tx(struct sq_conn *c, void *arg, struct gl_error *err)
     sq_bind_text(st, 7, ww->ctx->actor);
     sqlite3_bind_int64(st, 8, ww->ctx->now);
     sqlite3_bind_int64(st, 9, ww->ctx->now);
-    int rc = run(c, st, "ci", "insert window", err);
+    int rc = sq_exec_stmt(c, st, "ci", "insert window", err);
     if (rc)
         return rc;
     int64_t id = sqlite3_last_insert_rowid(c->db);
@@ -154,12 +134,13 @@ static int window_delete_tx(struct sq_conn *c, void *arg, struct gl_error *err)
     struct window_write *ww = arg;
     struct gl_cal_window before = {0};
     int rc = window_load(c, ww->id, &before, err);
-    sqlite3_stmt *st = rc ? NULL : prep(c, "DELETE FROM cal_windows WHERE id = ?", err);
+    sqlite3_stmt *st =
+        rc ? NULL : sq_stmt(c, SQ_CALREC_WINDOW_DEL, "DELETE FROM cal_windows WHERE id = ?", err);
     if (!rc && !st)
         rc = GL_E_INTERNAL;
     if (!rc) {
         sqlite3_bind_int64(st, 1, ww->id);
-        rc = run(c, st, NULL, "delete window", err);
+        rc = sq_exec_stmt(c, st, NULL, "delete window", err);
     }
     if (!rc)
         rc = sq_audit_json(c, ww->ctx, "window.delete", "window", ww->id, before.client_id,
@@ -180,7 +161,8 @@ static int window_list_tx(struct sq_conn *c, void *arg, struct gl_error *err)
     struct get_job *j = arg;
     struct gl_cal_window_list *out = j->out;
     sqlite3_stmt *st =
-        prep(c, "SELECT " WINDOW_COLS " WHERE w.client_id = ? ORDER BY w.ci_id, w.id", err);
+        sq_stmt(c, SQ_CALREC_WINDOW_LIST,
+                "SELECT " WINDOW_COLS " WHERE w.client_id = ? ORDER BY w.ci_id, w.id", err);
     if (!st)
         return GL_E_INTERNAL;
     sqlite3_bind_int64(st, 1, j->id);
@@ -197,7 +179,7 @@ static int window_list_tx(struct sq_conn *c, void *arg, struct gl_error *err)
     }
     if (!rc && src != SQLITE_DONE)
         rc = sq_error(c, src, NULL, "list windows", err);
-    sqlite3_finalize(st);
+    sqlite3_reset(st);
     return rc;
 }
 
@@ -214,9 +196,9 @@ int sq_cal_window_list(struct gl_store *st, int64_t client_id, struct gl_cal_win
 
 /* ---- blackouts ---------------------------------------------------------------------- */
 
-#define BLACKOUT_COLS                                                                          \
-    "b.id, b.version, ifnull(b.client_id, 0), k.key, b.reason, b.starts_at, b.ends_at, "       \
-    "b.rrule, b.timezone, b.created_by, b.created_at, b.updated_at "                           \
+#define BLACKOUT_COLS                                                                              \
+    "b.id, b.version, ifnull(b.client_id, 0), k.key, b.reason, b.starts_at, b.ends_at, "           \
+    "b.rrule, b.timezone, b.created_by, b.created_at, b.updated_at "                               \
     "FROM cal_blackouts b LEFT JOIN clients k ON k.id = b.client_id"
 
 static int blackout_read(sqlite3_stmt *st, struct gl_cal_blackout *b)
@@ -238,7 +220,8 @@ static int blackout_read(sqlite3_stmt *st, struct gl_cal_blackout *b)
 static int blackout_load(struct sq_conn *c, int64_t id, struct gl_cal_blackout *out,
                          struct gl_error *err)
 {
-    sqlite3_stmt *st = prep(c, "SELECT " BLACKOUT_COLS " WHERE b.id = ?", err);
+    sqlite3_stmt *st =
+        sq_stmt(c, SQ_CALREC_BLACKOUT_GET, "SELECT " BLACKOUT_COLS " WHERE b.id = ?", err);
     if (!st)
         return GL_E_INTERNAL;
     sqlite3_bind_int64(st, 1, id);
@@ -249,7 +232,7 @@ static int blackout_load(struct sq_conn *c, int64_t id, struct gl_cal_blackout *
         rc = gl_error_set(err, GL_E_NOT_FOUND, NULL, "no blackout %lld", (long long)id);
     else
         rc = sq_error(c, src, NULL, "read blackout", err);
-    sqlite3_finalize(st);
+    sqlite3_reset(st);
     return rc;
 }
 
@@ -263,11 +246,11 @@ static int blackout_create_tx(struct sq_conn *c, void *arg, struct gl_error *err
 {
     struct blackout_write *bw = arg;
     struct gl_cal_blackout *b = bw->b;
-    sqlite3_stmt *st = prep(c,
-                            "INSERT INTO cal_blackouts (client_id, reason, starts_at, ends_at, "
-                            "rrule, timezone, created_by, created_at, updated_at, version) "
-                            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1)",
-                            err);
+    sqlite3_stmt *st = sq_stmt(c, SQ_CALREC_BLACKOUT_ADD,
+                               "INSERT INTO cal_blackouts (client_id, reason, starts_at, ends_at, "
+                               "rrule, timezone, created_by, created_at, updated_at, version) "
+                               "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1)",
+                               err);
     if (!st)
         return GL_E_INTERNAL;
     sq_bind_optid(st, 1, b->client_id);
@@ -279,7 +262,7 @@ static int blackout_create_tx(struct sq_conn *c, void *arg, struct gl_error *err
     sq_bind_text(st, 7, bw->ctx->actor);
     sqlite3_bind_int64(st, 8, bw->ctx->now);
     sqlite3_bind_int64(st, 9, bw->ctx->now);
-    int rc = run(c, st, "client", "insert blackout", err);
+    int rc = sq_exec_stmt(c, st, "client", "insert blackout", err);
     if (rc)
         return rc;
     int64_t id = sqlite3_last_insert_rowid(c->db);
@@ -323,12 +306,14 @@ static int blackout_delete_tx(struct sq_conn *c, void *arg, struct gl_error *err
     struct blackout_write *bw = arg;
     struct gl_cal_blackout before = {0};
     int rc = blackout_load(c, bw->id, &before, err);
-    sqlite3_stmt *st = rc ? NULL : prep(c, "DELETE FROM cal_blackouts WHERE id = ?", err);
+    sqlite3_stmt *st =
+        rc ? NULL
+           : sq_stmt(c, SQ_CALREC_BLACKOUT_DEL, "DELETE FROM cal_blackouts WHERE id = ?", err);
     if (!rc && !st)
         rc = GL_E_INTERNAL;
     if (!rc) {
         sqlite3_bind_int64(st, 1, bw->id);
-        rc = run(c, st, NULL, "delete blackout", err);
+        rc = sq_exec_stmt(c, st, NULL, "delete blackout", err);
     }
     if (!rc)
         rc = sq_audit_json(c, bw->ctx, "blackout.delete", "blackout", bw->id, before.client_id,
@@ -353,10 +338,10 @@ struct blackout_list_job {
 static int blackout_list_tx(struct sq_conn *c, void *arg, struct gl_error *err)
 {
     struct blackout_list_job *j = arg;
-    sqlite3_stmt *st = prep(c,
-                            "SELECT " BLACKOUT_COLS " WHERE b.client_id IS ?1"
-                            " OR (?2 AND b.client_id IS NULL) ORDER BY b.starts_at, b.id",
-                            err);
+    sqlite3_stmt *st = sq_stmt(c, SQ_CALREC_BLACKOUT_LIST,
+                               "SELECT " BLACKOUT_COLS " WHERE b.client_id IS ?1"
+                               " OR (?2 AND b.client_id IS NULL) ORDER BY b.starts_at, b.id",
+                               err);
     if (!st)
         return GL_E_INTERNAL;
     sq_bind_optid(st, 1, j->client_id);
@@ -374,7 +359,7 @@ static int blackout_list_tx(struct sq_conn *c, void *arg, struct gl_error *err)
     }
     if (!rc && src != SQLITE_DONE)
         rc = sq_error(c, src, NULL, "list blackouts", err);
-    sqlite3_finalize(st);
+    sqlite3_reset(st);
     return rc;
 }
 

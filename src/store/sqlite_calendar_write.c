@@ -19,26 +19,6 @@
 
 #include "util/banned.h"
 
-static sqlite3_stmt *prep(struct sq_conn *c, const char *sql, struct gl_error *err)
-{
-    sqlite3_stmt *st = NULL;
-    int src = sqlite3_prepare_v2(c->db, sql, -1, &st, NULL);
-    if (src != SQLITE_OK) {
-        sq_error(c, src, NULL, "prepare calendar statement", err);
-        sqlite3_finalize(st);
-        return NULL;
-    }
-    return st;
-}
-
-static int run(struct sq_conn *c, sqlite3_stmt *st, const char *what, struct gl_error *err)
-{
-    int src = sqlite3_step(st);
-    int rc = src == SQLITE_DONE ? 0 : sq_error(c, src, NULL, what, err);
-    sqlite3_finalize(st);
-    return rc;
-}
-
 /* ---- scheduling --------------------------------------------------------------------- */
 
 struct schedule_write {
@@ -54,14 +34,14 @@ static int schedule_tx(struct sq_conn *c, void *arg, struct gl_error *err)
     int rc = sq_change_update_conn(c, w->ctx, w->before, w->after, err);
     if (rc)
         return rc;
-    sqlite3_stmt *st = prep(c,
-                            "INSERT INTO change_schedule (change_id, notified_at, justification,"
-                            " flags, findings_json, updated_at) VALUES (?, ?, ?, ?, ?, ?)"
-                            " ON CONFLICT (change_id) DO UPDATE SET notified_at = excluded."
-                            "notified_at, justification = excluded.justification, flags = "
-                            "excluded.flags, findings_json = excluded.findings_json,"
-                            " updated_at = excluded.updated_at",
-                            err);
+    sqlite3_stmt *st = sq_stmt(c, SQ_CALREC_SCHEDULE_PUT,
+                               "INSERT INTO change_schedule (change_id, notified_at, justification,"
+                               " flags, findings_json, updated_at) VALUES (?, ?, ?, ?, ?, ?)"
+                               " ON CONFLICT (change_id) DO UPDATE SET notified_at = excluded."
+                               "notified_at, justification = excluded.justification, flags = "
+                               "excluded.flags, findings_json = excluded.findings_json,"
+                               " updated_at = excluded.updated_at",
+                               err);
     if (!st)
         return GL_E_INTERNAL;
     sqlite3_bind_int64(st, 1, w->after->id);
@@ -70,17 +50,14 @@ static int schedule_tx(struct sq_conn *c, void *arg, struct gl_error *err)
     sq_bind_text(st, 4, w->rec->flags ? w->rec->flags : "");
     sq_bind_text(st, 5, w->rec->findings_json ? w->rec->findings_json : "[]");
     sqlite3_bind_int64(st, 6, w->ctx->now);
-    rc = run(c, st, "write schedule record", err);
+    rc = sq_exec_stmt(c, st, NULL, "write schedule record", err);
     if (rc)
         return rc;
-    json_t *snap = json_pack("{s:I, s:s, s:o, s:o}", "notified_at",
-                             (json_int_t)w->rec->notified_at, "flags",
-                             w->rec->flags ? w->rec->flags : "", "justification",
-                             w->rec->justification ? json_string(w->rec->justification)
-                                                   : json_null(),
-                             "findings",
-                             json_loads(w->rec->findings_json ? w->rec->findings_json : "[]", 0,
-                                        NULL));
+    json_t *snap = json_pack(
+        "{s:I, s:s, s:o, s:o}", "notified_at", (json_int_t)w->rec->notified_at, "flags",
+        w->rec->flags ? w->rec->flags : "", "justification",
+        w->rec->justification ? json_string(w->rec->justification) : json_null(), "findings",
+        json_loads(w->rec->findings_json ? w->rec->findings_json : "[]", 0, NULL));
     char *after = snap ? json_dumps(snap, JSON_COMPACT) : NULL;
     json_decref(snap);
     struct gl_write_ctx ctx = *w->ctx;
@@ -115,15 +92,12 @@ struct cal_changes_job {
 static int cal_changes_tx(struct sq_conn *c, void *arg, struct gl_error *err)
 {
     struct cal_changes_job *j = arg;
+    int64_t wmax = 0;
+    int rc = sq_change_window_max(c, &wmax, err);
+    if (rc)
+        return rc;
     struct gl_buf sql;
     gl_buf_init(&sql, 0);
-    int64_t wmax = 0;
-    sqlite3_stmt *m = prep(c, "SELECT seconds FROM change_window_max WHERE id = 1", err);
-    if (!m)
-        return GL_E_INTERNAL;
-    if (sqlite3_step(m) == SQLITE_ROW)
-        wmax = sqlite3_column_int64(m, 0);
-    sqlite3_finalize(m);
     /* The window plan: a planned_start range bounded by the longest change. */
     gl_buf_puts(&sql, "SELECT c.id, c.version, c.client_id, k.key, c.title, c.type, c.state,"
                       " c.planned_start, c.planned_end, s.flags FROM changes c"
@@ -135,14 +109,20 @@ static int cal_changes_tx(struct sq_conn *c, void *arg, struct gl_error *err)
     if (j->client_id)
         gl_buf_puts(&sql, " AND c.client_id = ?4");
     else if (j->scope && !j->scope->all && sq_scope_sql(&sql, " AND c.client_id IN (", j->scope))
+        rc = -1;
+    if (rc || gl_buf_printf(&sql, " ORDER BY c.planned_start, c.id LIMIT %d",
+                            GL_CAL_CHANGES_MAX + 1) < 0) {
+        gl_buf_release(&sql);
         return sq_oom(err);
-    if (gl_buf_printf(&sql, " ORDER BY c.planned_start, c.id LIMIT %d", GL_CAL_CHANGES_MAX + 1) <
-        0)
-        return sq_oom(err);
-    sqlite3_stmt *st = prep(c, gl_buf_str(&sql), err);
+    }
+    /* Built per call (the scope's client list varies), so prepared here, not cached. */
+    sqlite3_stmt *st = NULL;
+    int prc = sqlite3_prepare_v2(c->db, gl_buf_str(&sql), -1, &st, NULL);
     gl_buf_release(&sql);
-    if (!st)
-        return GL_E_INTERNAL;
+    if (prc != SQLITE_OK) {
+        sqlite3_finalize(st);
+        return sq_error(c, prc, NULL, "prepare the calendar's changes", err);
+    }
     sqlite3_bind_int64(st, 1, j->from - wmax);
     sqlite3_bind_int64(st, 2, j->to);
     sqlite3_bind_int64(st, 3, j->from);
@@ -151,7 +131,7 @@ static int cal_changes_tx(struct sq_conn *c, void *arg, struct gl_error *err)
     else if (j->scope && !j->scope->all)
         sq_bind_scope(st, 4, j->scope);
     size_t cap = 0;
-    int src, rc = 0;
+    int src;
     while (!rc && (src = sqlite3_step(st)) == SQLITE_ROW) {
         if (j->out->len == GL_CAL_CHANGES_MAX) {
             rc = gl_error_set(err, GL_E_TOO_LARGE, "to",
@@ -186,8 +166,7 @@ static int cal_changes_tx(struct sq_conn *c, void *arg, struct gl_error *err)
 }
 
 int sq_cal_changes(struct gl_store *st, const struct gl_scope *scope, int64_t client_id,
-                   int64_t from, int64_t to, struct gl_cal_change_list *out,
-                   struct gl_error *err)
+                   int64_t from, int64_t to, struct gl_cal_change_list *out, struct gl_error *err)
 {
     *out = (struct gl_cal_change_list){0};
     struct cal_changes_job j = {scope, client_id, from, to, out};
@@ -209,17 +188,17 @@ struct feed_write {
 static int feed_create_tx(struct sq_conn *c, void *arg, struct gl_error *err)
 {
     struct feed_write *w = arg;
-    sqlite3_stmt *st = prep(c,
-                            "INSERT INTO cal_feed_tokens (user_id, client_id, token_hash,"
-                            " created_at) VALUES (?, ?, ?, ?)",
-                            err);
+    sqlite3_stmt *st = sq_stmt(c, SQ_CALREC_FEED_ADD,
+                               "INSERT INTO cal_feed_tokens (user_id, client_id, token_hash,"
+                               " created_at) VALUES (?, ?, ?, ?)",
+                               err);
     if (!st)
         return GL_E_INTERNAL;
     sqlite3_bind_int64(st, 1, w->user_id);
     sq_bind_optid(st, 2, w->client_id);
     sqlite3_bind_blob(st, 3, w->hash, 32, SQLITE_TRANSIENT);
     sqlite3_bind_int64(st, 4, w->ctx->now);
-    int rc = run(c, st, "insert feed token", err);
+    int rc = sq_exec_stmt(c, st, NULL, "insert feed token", err);
     if (rc)
         return rc;
     *w->out_id = sqlite3_last_insert_rowid(c->db);
@@ -236,8 +215,8 @@ int sq_feed_token_create(struct gl_store *st, const struct gl_write_ctx *ctx, in
                          int64_t client_id, const unsigned char hash[32], int64_t *id,
                          struct gl_error *err)
 {
-    struct feed_write w = {.ctx = ctx, .user_id = user_id, .client_id = client_id, .hash = hash,
-                           .out_id = id};
+    struct feed_write w = {
+        .ctx = ctx, .user_id = user_id, .client_id = client_id, .hash = hash, .out_id = id};
     return sq_with_tx(st, true, feed_create_tx, &w, err);
 }
 
@@ -249,11 +228,12 @@ struct feed_list_job {
 static int feed_list_tx(struct sq_conn *c, void *arg, struct gl_error *err)
 {
     struct feed_list_job *j = arg;
-    sqlite3_stmt *st = prep(c,
-                            "SELECT t.id, t.user_id, ifnull(t.client_id, 0), k.key, t.created_at,"
-                            " t.revoked_at FROM cal_feed_tokens t LEFT JOIN clients k"
-                            " ON k.id = t.client_id WHERE t.user_id = ? ORDER BY t.id DESC",
-                            err);
+    sqlite3_stmt *st =
+        sq_stmt(c, SQ_CALREC_FEED_LIST,
+                "SELECT t.id, t.user_id, ifnull(t.client_id, 0), k.key, t.created_at,"
+                " t.revoked_at FROM cal_feed_tokens t LEFT JOIN clients k"
+                " ON k.id = t.client_id WHERE t.user_id = ? ORDER BY t.id DESC",
+                err);
     if (!st)
         return GL_E_INTERNAL;
     sqlite3_bind_int64(st, 1, j->user_id);
@@ -275,7 +255,7 @@ static int feed_list_tx(struct sq_conn *c, void *arg, struct gl_error *err)
     }
     if (!rc && src != SQLITE_DONE)
         rc = sq_error(c, src, NULL, "list feed tokens", err);
-    sqlite3_finalize(st);
+    sqlite3_reset(st);
     return rc;
 }
 
@@ -294,31 +274,33 @@ static int feed_revoke_tx(struct sq_conn *c, void *arg, struct gl_error *err)
 {
     struct feed_write *w = arg;
     sqlite3_stmt *st =
-        prep(c, "SELECT user_id, ifnull(client_id, 0) FROM cal_feed_tokens WHERE id = ?", err);
+        sq_stmt(c, SQ_CALREC_FEED_OWNER,
+                "SELECT user_id, ifnull(client_id, 0) FROM cal_feed_tokens WHERE id = ?", err);
     if (!st)
         return GL_E_INTERNAL;
     sqlite3_bind_int64(st, 1, w->id);
     int src = sqlite3_step(st);
     int64_t owner = src == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
     int64_t client = src == SQLITE_ROW ? sqlite3_column_int64(st, 1) : 0;
-    sqlite3_finalize(st);
+    sqlite3_reset(st);
     if (src != SQLITE_ROW || (w->owner_id && owner != w->owner_id))
         return gl_error_set(err, GL_E_NOT_FOUND, NULL, "no feed token %lld", (long long)w->id);
-    st = prep(c, "UPDATE cal_feed_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",
-              err);
+    st = sq_stmt(c, SQ_CALREC_FEED_REVOKE,
+                 "UPDATE cal_feed_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",
+                 err);
     if (!st)
         return GL_E_INTERNAL;
     sqlite3_bind_int64(st, 1, w->ctx->now);
     sqlite3_bind_int64(st, 2, w->id);
-    int rc = run(c, st, "revoke feed token", err);
+    int rc = sq_exec_stmt(c, st, NULL, "revoke feed token", err);
     if (rc)
         return rc;
     json_t *j = json_pack("{s:I, s:I, s:I}", "user_id", (json_int_t)owner, "client_id",
                           (json_int_t)client, "revoked_at", (json_int_t)w->ctx->now);
     char *after = j ? json_dumps(j, JSON_COMPACT) : NULL;
     json_decref(j);
-    return sq_audit_json(c, w->ctx, "feed_token.revoke", "feed_token", w->id, client, NULL,
-                         after, false, err);
+    return sq_audit_json(c, w->ctx, "feed_token.revoke", "feed_token", w->id, client, NULL, after,
+                         false, err);
 }
 
 int sq_feed_token_revoke(struct gl_store *st, const struct gl_write_ctx *ctx, int64_t id,
@@ -337,27 +319,27 @@ struct feed_lookup_job {
 static int feed_lookup_tx(struct sq_conn *c, void *arg, struct gl_error *err)
 {
     struct feed_lookup_job *j = arg;
-    sqlite3_stmt *st = prep(c,
-                            "SELECT user_id, ifnull(client_id, 0) FROM cal_feed_tokens"
-                            " WHERE token_hash = ? AND revoked_at IS NULL",
-                            err);
+    sqlite3_stmt *st = sq_stmt(c, SQ_CALREC_FEED_LOOKUP,
+                               "SELECT user_id, ifnull(client_id, 0) FROM cal_feed_tokens"
+                               " WHERE token_hash = ? AND revoked_at IS NULL",
+                               err);
     if (!st)
         return GL_E_INTERNAL;
     sqlite3_bind_blob(st, 1, j->hash, 32, SQLITE_TRANSIENT);
     int src = sqlite3_step(st);
     int64_t user = src == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
     *j->client_id = src == SQLITE_ROW ? sqlite3_column_int64(st, 1) : 0;
-    sqlite3_finalize(st);
+    sqlite3_reset(st);
     if (src != SQLITE_ROW)
         return gl_error_set(err, GL_E_UNAUTHORIZED, "token",
                             "the feed token is unknown or revoked");
-    st = prep(c, "SELECT id, name, is_admin, created_at FROM users WHERE id = ?", err);
+    st = sq_stmt(c, SQ_CALREC_FEED_USER,
+                 "SELECT id, name, is_admin, created_at FROM users WHERE id = ?", err);
     if (!st)
         return GL_E_INTERNAL;
     sqlite3_bind_int64(st, 1, user);
-    int rc = sq_user_fetch(c, st, GL_E_UNAUTHORIZED, "the feed token's user is gone", j->out,
-                           err);
-    sqlite3_finalize(st);
+    int rc = sq_user_fetch(c, st, GL_E_UNAUTHORIZED, "the feed token's user is gone", j->out, err);
+    sqlite3_reset(st);
     return rc;
 }
 

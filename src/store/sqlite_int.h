@@ -127,6 +127,21 @@ enum sq_stmt_id {
     SQ_CAL_RECORD,
     SQ_CAL_WINDOW_MAX,
     SQ_CAL_CANDIDATES,
+    SQ_CALREC_WINDOW_GET,
+    SQ_CALREC_WINDOW_ADD,
+    SQ_CALREC_WINDOW_DEL,
+    SQ_CALREC_WINDOW_LIST,
+    SQ_CALREC_BLACKOUT_GET,
+    SQ_CALREC_BLACKOUT_ADD,
+    SQ_CALREC_BLACKOUT_DEL,
+    SQ_CALREC_BLACKOUT_LIST,
+    SQ_CALREC_SCHEDULE_PUT,
+    SQ_CALREC_FEED_ADD,
+    SQ_CALREC_FEED_LIST,
+    SQ_CALREC_FEED_OWNER,
+    SQ_CALREC_FEED_REVOKE,
+    SQ_CALREC_FEED_LOOKUP,
+    SQ_CALREC_FEED_USER,
     SQ_CAL_CI_CHANGES,
     SQ_CAL_CHANGE_CIS,
     SQ_CAL_FWD,
@@ -474,6 +489,9 @@ int sq_change_complete_docs(struct gl_store *st, const struct gl_write_ctx *ctx,
  * depth 0..GL_CAL_DEPTH_MAX). */
 int sq_schedule_summary(struct sq_conn *c, const struct gl_change *chg, int64_t now,
                         struct gl_schedule_summary *out, struct gl_error *err);
+/* The longest planned window any change has had (change_window_max): the lower bound of
+ * the planned_start range that can overlap a window. */
+int sq_change_window_max(struct sq_conn *c, int64_t *out, struct gl_error *err);
 int sq_schedule_check(struct sq_conn *c, const struct gl_change *chg, int64_t now,
                       int64_t notified_at, int depth, struct gl_cal_check *out,
                       struct gl_error *err);
