@@ -129,9 +129,9 @@ static int add_calendar(struct gl_store *st, int64_t t0)
                                     .start = t0 + (k % 12) * 30 * 86400,
                                     .end = t0 + (k % 12) * 30 * 86400 + 14 * 86400,
                                     .timezone = strdup("UTC")};
-        if (st->ops->cal_window_create(st, &ctx, &w, &err) ||
-            st->ops->cal_window_create(st, &ctx, &d, &err) ||
-            st->ops->cal_blackout_create(st, &ctx, &b, &err)) {
+        if (st->calendar->window_create(st, &ctx, &w, &err) ||
+            st->calendar->window_create(st, &ctx, &d, &err) ||
+            st->calendar->blackout_create(st, &ctx, &b, &err)) {
             fprintf(stderr, "bench: calendar: %s\n", err.detail);
             return -1;
         }
@@ -142,7 +142,7 @@ static int add_calendar(struct gl_store *st, int64_t t0)
     struct gl_cal_blackout g = {.reason = strdup("year end"), .start = t0 - 40 * 86400,
                                 .end = t0 - 37 * 86400, .rrule = strdup("FREQ=YEARLY"),
                                 .timezone = strdup("UTC")};
-    int rc = st->ops->cal_blackout_create(st, &ctx, &g, &err);
+    int rc = st->calendar->blackout_create(st, &ctx, &g, &err);
     gl_cal_blackout_release(&g);
     return rc;
 }
@@ -154,11 +154,11 @@ static int month_calendar(struct gl_store *st, int64_t client, int64_t from, int
     struct gl_cal_change_list cl = {0};
     struct gl_cal_window_list wl = {0};
     struct gl_cal_blackout_list bl = {0};
-    int rc = st->ops->cal_changes(st, NULL, client, from, to, &cl, &err);
+    int rc = st->calendar->changes(st, NULL, client, from, to, &cl, &err);
     if (!rc)
-        rc = st->ops->cal_window_list(st, client, &wl, &err);
+        rc = st->calendar->window_list(st, client, &wl, &err);
     if (!rc)
-        rc = st->ops->cal_blackout_list(st, client, true, &bl, &err);
+        rc = st->calendar->blackout_list(st, client, true, &bl, &err);
     json_t *doc = json_object(), *changes = json_array(), *windows = json_array(),
            *blackouts = json_array();
     for (size_t i = 0; !rc && i < cl.len; i++)
@@ -262,11 +262,11 @@ int main(int argc, char **argv)
         /* GL_BENCH_SAME=1: the same change every time (everything cached), to tell the
          * cost of the work from the cost of reading pages. */
         int64_t id = getenv("GL_BENCH_SAME") ? 4242 : 1 + (int64_t)(rnd() % 1000000);
-        if (st->ops->change_get(st, id, &chg, &err))
+        if (st->changes->get(st, id, &chg, &err))
             continue;
         struct gl_schedule_summary s;
         double c1 = cpu_us(), t1 = now_us();
-        int rc = st->ops->schedule_summary(st, &chg, chg.planned_start - 86400, &s, &err);
+        int rc = st->calendar->schedule_summary(st, &chg, chg.planned_start - 86400, &s, &err);
         double t2 = now_us();
         cpu[n] = cpu_us() - c1;
         gl_change_release(&chg);

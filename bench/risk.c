@@ -70,7 +70,7 @@ static unsigned long long rng(void)
 static int layout(struct gl_store *st, int64_t *nclients, int64_t *per, struct gl_error *err)
 {
     struct gl_client_list l = {0};
-    int rc = st->ops->client_list(st, NULL, &l, err);
+    int rc = st->clients->list(st, NULL, &l, err);
     if (rc)
         return rc;
     *nclients = (int64_t)l.len;
@@ -81,7 +81,7 @@ static int layout(struct gl_store *st, int64_t *nclients, int64_t *per, struct g
     int64_t lo = 1, hi = 100000;
     while (lo < hi) {
         int64_t mid = (lo + hi) / 2;
-        if ((rc = st->ops->ci_get(st, mid, &ci, err)))
+        if ((rc = st->cis->get(st, mid, &ci, err)))
             return rc;
         if (ci.client_id <= 1)
             lo = mid + 1;
@@ -174,7 +174,7 @@ int main(int argc, char **argv)
             if (!gl_idlist_contains(&ch.ci_ids, ci))
                 gl_idlist_push(&ch.ci_ids, ci);
         }
-        if (st->ops->change_create(st, &ctx, &ch, &err)) {
+        if (st->changes->create(st, &ctx, &ch, &err)) {
             fprintf(stderr, "gl-bench-risk: change_create: %s\n", err.detail);
             return 1;
         }
@@ -187,7 +187,7 @@ int main(int argc, char **argv)
         struct gl_risk_assessment a;
         bool changed;
         double t0 = now_us();
-        if (st->ops->risk_assess(st, &actx, ids[i], start, &a, &changed, &err)) {
+        if (st->policy->risk_assess(st, &actx, ids[i], start, &a, &changed, &err)) {
             fprintf(stderr, "gl-bench-risk: risk_assess: %s\n", err.detail);
             return 1;
         }
@@ -197,17 +197,17 @@ int main(int argc, char **argv)
     /* The in-memory graph is built in the background after the first walks: warm up. */
     for (long i = 0; i < 2 * nchanges; i++) {
         struct gl_risk_assessment a;
-        st->ops->risk_assess(st, &actx, ids[i % nchanges], start, &a, NULL, &err);
+        st->policy->risk_assess(st, &actx, ids[i % nchanges], start, &a, NULL, &err);
     }
     struct gl_graph_reader *r = NULL;
-    bool in_memory = st->ops->graph_begin(st, &r, &err) == 0 && st->ops->graph_in_memory &&
-                     st->ops->graph_in_memory(r);
-    st->ops->graph_end(r);
+    bool in_memory =
+        st->graph->begin(st, &r, &err) == 0 && st->graph->in_memory && st->graph->in_memory(r);
+    st->graph->end(r);
     for (long i = 0; i < iterations; i++) {
         struct gl_risk_assessment a;
         bool changed = false;
         double t0 = now_us(), c0 = cpu_us();
-        if (st->ops->risk_assess(st, &actx, ids[i % nchanges], start, &a, &changed, &err)) {
+        if (st->policy->risk_assess(st, &actx, ids[i % nchanges], start, &a, &changed, &err)) {
             fprintf(stderr, "gl-bench-risk: risk_assess: %s\n", err.detail);
             return 1;
         }

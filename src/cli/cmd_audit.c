@@ -132,7 +132,7 @@ static int export_pages(struct gl_store *st, const struct gl_client *client,
     struct gl_error err = {0};
     do {
         struct gl_audit_page p;
-        if (st->ops->audit_export(st, f, &p, &err))
+        if (st->audit->export(st, f, &p, &err))
             return gl_cli_fail("cannot read the audit log: %s", err.detail);
         int rc = 0;
         for (size_t i = 0; i < p.len && !rc; i++)
@@ -154,7 +154,7 @@ static int export_db(const struct export_args *a)
     if (rc)
         return rc;
     gl_client_init(&client);
-    if (st->ops->client_get(st, a->client, &client, &err)) {
+    if (st->clients->get(st, a->client, &client, &err)) {
         rc = gl_cli_fail("audit export: unknown client %s", a->client);
     } else {
         struct gl_audit_filter f = {.client_id = client.id,

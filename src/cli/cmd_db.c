@@ -66,14 +66,14 @@ static int db_migrate(int argc, char **argv)
         return gl_cli_usage_error("db migrate: unexpected argument '%s'", argv[optind]);
     if ((rc = open_store(db, &st)) != 0)
         return rc;
-    if (st->ops->migrate(st, &applied, &err) != 0) {
+    if (st->admin->migrate(st, &applied, &err) != 0) {
         rc = gl_cli_fail("migration failed: %s", err.detail);
         goto out;
     }
     /* Opening the store already applies pending migrations (store.h), so this counts only
      * what was still pending after that; see the note in the report on store.h. */
     int64_t rendered = 0;
-    if (st->ops->change_rerender(st, &rendered, &err) != 0) {
+    if (st->changes->rerender(st, &rendered, &err) != 0) {
         rc = gl_cli_fail("re-rendering changes failed: %s", err.detail);
         goto out;
     }
@@ -106,7 +106,7 @@ static int db_backup(int argc, char **argv)
         return gl_cli_fail("db backup: cannot read %s: %s", db, strerror(errno));
     if ((rc = open_store(db, &st)) != 0)
         return rc;
-    if (st->ops->backup(st, dest, &err) != 0) {
+    if (st->admin->backup(st, dest, &err) != 0) {
         rc = gl_cli_fail("backup failed: %s", err.detail);
         goto out;
     }

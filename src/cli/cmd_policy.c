@@ -319,7 +319,7 @@ int gl_cli_policy_load(struct gl_store *st, const char *path, int64_t now)
         gl_cli_fail("serve: policy %s is invalid: %s", path, err.detail);
         goto out;
     }
-    if (st->ops->policy_get(st, cur, &err)) {
+    if (st->policy->get(st, cur, &err)) {
         gl_cli_fail("serve: cannot read the policy: %s", err.detail);
         goto out;
     }
@@ -334,7 +334,7 @@ int gl_cli_policy_load(struct gl_store *st, const char *path, int64_t now)
                                .reason = "policy file loaded at start",
                                .now = now};
     file->version = cur->version;
-    if (st->ops->policy_put(st, &ctx, file, &err)) {
+    if (st->policy->put(st, &ctx, file, &err)) {
         gl_cli_fail("serve: cannot store policy %s: %s", path, err.detail);
         goto out;
     }

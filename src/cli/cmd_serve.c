@@ -147,7 +147,7 @@ static int count_clients(struct gl_store *st, size_t *n, struct gl_error *err)
 {
     struct gl_scope all = {.all = true};
     struct gl_client_list list = {0};
-    int rc = st->ops->client_list(st, &all, &list, err);
+    int rc = st->clients->list(st, &all, &list, err);
     *n = list.len;
     gl_client_list_release(&list);
     return rc;

@@ -182,7 +182,7 @@ static int add_grants(struct gl_store *st, const struct user_args *a, struct gl_
     for (size_t i = 0; i < a->nclients; i++) {
         struct gl_client client;
         gl_client_init(&client);
-        int rc = st->ops->client_get(st, a->clients[i], &client, &err);
+        int rc = st->clients->get(st, a->clients[i], &client, &err);
         int64_t id = client.id;
         gl_client_release(&client);
         if (rc == GL_E_NOT_FOUND)
@@ -207,7 +207,7 @@ static int issue_token(struct gl_store *st, int64_t user_id, int64_t expires_day
     gl_secret_new(TOKEN_PREFIX, token, hash);
     struct gl_write_ctx ctx = {.actor = "system", .action = "token.create", .now = now};
     int64_t expires = expires_days ? now + expires_days * 86400 : GL_TIME_UNSET;
-    if (st->ops->token_create(st, &ctx, user_id, hash, expires, &token_id, &err) != 0)
+    if (st->auth->token_create(st, &ctx, user_id, hash, expires, &token_id, &err) != 0)
         rc = gl_cli_fail("cannot store the token: %s", err.detail);
     else
         printf("%s\n", token);
@@ -280,11 +280,11 @@ static int store_password(struct gl_store *st, const struct gl_user *u, const ch
 {
     struct gl_error err = {0};
     struct gl_write_ctx ctx = {.actor = "system", .action = "user.password", .now = now};
-    if (st->ops->user_set_password(st, &ctx, u->id, hash, &err) != 0)
+    if (st->auth->user_set_password(st, &ctx, u->id, hash, &err) != 0)
         return gl_cli_fail("cannot store the password: %s", err.detail);
     char key[96];
     snprintf(key, sizeof key, "user:%s", u->name);
-    st->ops->login_failure_clear(st, key, &err); /* a new password lifts a lockout */
+    st->auth->login_failure_clear(st, key, &err); /* a new password lifts a lockout */
     return GL_EXIT_OK;
 }
 
@@ -309,7 +309,7 @@ static int user_add(int argc, char **argv)
     if (!(st = open_store(a.db)) || add_grants(st, &a, &u) != 0)
         goto out;
     struct gl_write_ctx ctx = {.actor = "system", .action = "user.create", .now = now};
-    int src = st->ops->user_create(st, &ctx, &u, &err);
+    int src = st->auth->user_create(st, &ctx, &u, &err);
     if (src == GL_E_DUPLICATE) {
         gl_cli_fail("user add: user '%s' already exists", a.name);
         goto out;
@@ -346,7 +346,7 @@ static int user_token(int argc, char **argv)
     rc = GL_EXIT_FAIL;
     if (!(st = open_store(a.db)))
         goto out;
-    int src = st->ops->user_get(st, a.name, &u, &err);
+    int src = st->auth->user_get(st, a.name, &u, &err);
     if (src == GL_E_NOT_FOUND) {
         gl_cli_fail("user token: no user '%s'", a.name);
         goto out;
@@ -387,7 +387,7 @@ static int user_passwd(int argc, char **argv)
     rc = GL_EXIT_FAIL;
     if (!(st = open_store(a.db)))
         goto out;
-    if (st->ops->user_get(st, a.name, &u, &err) != 0) {
+    if (st->auth->user_get(st, a.name, &u, &err) != 0) {
         gl_cli_fail("user passwd: %s", err.code == GL_E_NOT_FOUND ? "no such user" : err.detail);
         goto out;
     }
@@ -416,7 +416,7 @@ static int user_revoke_token(int argc, char **argv)
     if (!(st = open_store(a.db)))
         return GL_EXIT_FAIL;
     struct gl_write_ctx ctx = {.actor = "system", .action = "token.revoke", .now = gl_cli_now()};
-    rc = st->ops->token_revoke(st, &ctx, id, &err);
+    rc = st->auth->token_revoke(st, &ctx, id, &err);
     if (rc == GL_E_NOT_FOUND)
         rc = gl_cli_fail("user revoke-token: no token %lld", (long long)id);
     else if (rc)

@@ -502,7 +502,7 @@ static int record_step(struct gl_store *st, const struct gl_write_ctx *ctx,
                        struct gl_change *after, struct gl_error *err)
 {
     if (s->action != GL_ACTION_APPROVE && s->action != GL_ACTION_REJECT)
-        return st->ops->change_update(st, ctx, cur, after, err);
+        return st->changes->update(st, ctx, cur, after, err);
     struct gl_approval_vote v = {
         .round = 1,
         .stage = cur->type == GL_TYPE_EMERGENCY ? GL_STAGE_EMERGENCY : GL_STAGE_CHANGE_MANAGER,
@@ -515,8 +515,8 @@ static int record_step(struct gl_store *st, const struct gl_write_ctx *ctx,
     memcpy(v.user, s->actor, n < sizeof v.user ? n + 1 : sizeof v.user - 1);
     v.user[sizeof v.user - 1] = '\0';
     bool reject = s->action == GL_ACTION_REJECT;
-    return st->ops->approval_write(st, ctx, cur, after, &v, reject,
-                                   reject ? "rejected in the demo" : NULL, err);
+    return st->approvals->write(st, ctx, cur, after, &v, reject,
+                                reject ? "rejected in the demo" : NULL, err);
 }
 
 /* The catalogue's one template, for the standard changes: every client, pre-approved. */
@@ -542,7 +542,7 @@ static int load_template(struct gl_store *st, int64_t base, struct demo_ids *ids
     t.preapproved = true;
     struct gl_write_ctx ctx = demo_ctx("template.create", base - (int64_t)H(400) * 60, NULL);
     if (!rc)
-        rc = st->ops->template_create(st, &ctx, &t, err);
+        rc = st->templates->create(st, &ctx, &t, err);
     ids->template_id = t.id;
     gl_template_release(&t);
     return rc;
@@ -600,7 +600,7 @@ static int create_change(struct gl_store *st, size_t idx, struct gl_change *c, i
         c->planned_end = c->planned_start + len;
     }
     struct gl_write_ctx ctx = demo_ctx("change.create", base + (int64_t)d->created * 60, NULL);
-    int rc = st->ops->change_create(st, &ctx, c, err);
+    int rc = st->changes->create(st, &ctx, c, err);
     ids->change[idx] = c->id;
     return rc;
 }
@@ -646,7 +646,7 @@ static int assess_open(struct gl_store *st, int64_t base, const struct gl_change
     if (!a)
         return gl_error_set(err, GL_E_INTERNAL, NULL, "out of memory");
     struct gl_write_ctx ctx = demo_ctx("risk.assess", base, NULL);
-    int rc = blame(err, st->ops->risk_assess(st, &ctx, c->id, base, a, NULL, err), c->title);
+    int rc = blame(err, st->policy->risk_assess(st, &ctx, c->id, base, a, NULL, err), c->title);
     free(a);
     return rc;
 }

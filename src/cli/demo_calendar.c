@@ -67,7 +67,7 @@ static int client_tz(struct gl_store *st, const char *key, char tz[TZ_MAX], stru
     if (!key)
         return 0;
     gl_client_init(&c);
-    int rc = st->ops->client_get(st, key, &c, err);
+    int rc = st->clients->get(st, key, &c, err);
     if (!rc && c.timezone)
         snprintf(tz, TZ_MAX, "%s", c.timezone);
     gl_client_release(&c);
@@ -116,7 +116,7 @@ static int load_window(struct gl_store *st, int64_t base, const struct demo_wind
                  : 0;
     struct gl_write_ctx ctx = demo_ctx("window.create", base - DEMO_H(24 * 28), NULL);
     if (!rc)
-        rc = st->ops->cal_window_create(st, &ctx, &w, err);
+        rc = st->calendar->window_create(st, &ctx, &w, err);
     gl_cal_window_release(&w);
     return rc;
 }
@@ -143,7 +143,7 @@ static int load_blackout(struct gl_store *st, int64_t base, const struct demo_bl
                  : 0;
     struct gl_write_ctx ctx = demo_ctx("blackout.create", base - DEMO_H(24 * 28), NULL);
     if (!rc)
-        rc = st->ops->cal_blackout_create(st, &ctx, &b, err);
+        rc = st->calendar->blackout_create(st, &ctx, &b, err);
     gl_cal_blackout_release(&b);
     return rc;
 }
@@ -169,11 +169,11 @@ static int expand(struct gl_store *st, int64_t client_id, int64_t from, int64_t 
     struct gl_cal_window_list wl = {0};
     struct gl_cal_blackout_list bl = {0};
     struct gl_cal_change_list cl = {0};
-    int rc = st->ops->cal_window_list(st, client_id, &wl, err);
+    int rc = st->calendar->window_list(st, client_id, &wl, err);
     if (!rc)
-        rc = st->ops->cal_blackout_list(st, client_id, true, &bl, err);
+        rc = st->calendar->blackout_list(st, client_id, true, &bl, err);
     if (!rc)
-        rc = st->ops->cal_changes(st, NULL, client_id, from, to, &cl, err);
+        rc = st->calendar->changes(st, NULL, client_id, from, to, &cl, err);
     for (size_t i = 0; !rc && i < wl.len; i++)
         if (wl.items[i].ci_id == 0)
             rc = gl_cal_window_expand(&wl.items[i], from, to, win, err);

@@ -138,7 +138,7 @@ int demo_load_clients(struct gl_store *st, int64_t base, struct demo_ids *ids,
             gl_change_set_str(&c.timezone, clients[i].timezone) < 0)
             rc = gl_error_set(err, GL_E_INTERNAL, NULL, "out of memory");
         if (rc == 0)
-            rc = st->ops->client_create(st, &ctx, &c, err);
+            rc = st->clients->create(st, &ctx, &c, err);
         ids->client[i] = c.id;
         gl_client_release(&c);
     }
@@ -160,7 +160,7 @@ int demo_load_cis(struct gl_store *st, int64_t base, struct demo_ids *ids, struc
             gl_change_set_str(&ci.owner, cis[i].owner) < 0 || ci_attrs(&ci) < 0)
             rc = gl_error_set(err, GL_E_INTERNAL, NULL, "out of memory");
         if (rc == 0)
-            rc = st->ops->ci_create(st, &ctx, &ci, err);
+            rc = st->cis->create(st, &ctx, &ci, err);
         ids->ci[i] = ci.id;
         gl_ci_release(&ci);
     }
@@ -202,7 +202,7 @@ int demo_load_relations(struct gl_store *st, int64_t base, const struct demo_ids
                                    .to_ci = demo_ci_id(ids, relations[i].to),
                                    .kind = relations[i].kind};
         struct gl_write_ctx ctx = demo_ctx("ci.relate", base - DEMO_H(24 * 29), NULL);
-        rc = st->ops->ci_relation_add(st, &ctx, &r, err);
+        rc = st->cis->relation_add(st, &ctx, &r, err);
     }
     return rc;
 }
@@ -302,7 +302,7 @@ static int find_doc(struct gl_store *st, const char *title, struct gl_document *
 {
     struct gl_doc_filter f = {.limit = GL_LIST_MAX};
     struct gl_document_page p = {0};
-    int rc = st->ops->doc_list(st, &f, &p, err);
+    int rc = st->docs->list(st, &f, &p, err);
     int64_t id = 0;
     for (size_t i = 0; !rc && i < p.len; i++)
         if (p.items[i].title && !strcmp(p.items[i].title, title))
@@ -310,7 +310,7 @@ static int find_doc(struct gl_store *st, const char *title, struct gl_document *
     gl_document_page_release(&p);
     if (!rc && !id)
         rc = gl_error_set(err, GL_E_NOT_FOUND, "document", "no demo document %s", title);
-    return rc ? rc : st->ops->doc_get(st, id, out, err);
+    return rc ? rc : st->docs->get(st, id, out, err);
 }
 
 /* Appends a version with body by author at `at` to the stored document called title. */
@@ -324,12 +324,12 @@ static int add_version(struct gl_store *st, const char *title, const char *autho
     gl_doc_version_init(&v);
     int rc = find_doc(st, title, &before, err);
     if (!rc)
-        rc = st->ops->doc_get(st, before.id, &after, err);
+        rc = st->docs->get(st, before.id, &after, err);
     if (!rc && (!(v.body = strdup(body)) || !(v.author = strdup(author))))
         rc = oom(err);
     struct gl_write_ctx ctx = demo_ctx("document.update", at, NULL);
     if (!rc)
-        rc = st->ops->doc_update(st, &ctx, &before, &after, &v, err);
+        rc = st->docs->update(st, &ctx, &before, &after, &v, err);
     gl_document_release(&before);
     gl_document_release(&after);
     gl_doc_version_release(&v);
@@ -353,7 +353,7 @@ static int create_doc(struct gl_store *st, int64_t base, const struct demo_doc *
                  : 0;
     struct gl_write_ctx ctx = demo_ctx("document.create", base + DEMO_H(x->created_h), NULL);
     if (!rc)
-        rc = st->ops->doc_create(st, &ctx, &d, &v, err);
+        rc = st->docs->create(st, &ctx, &d, &v, err);
     gl_document_release(&d);
     gl_doc_version_release(&v);
     if (!rc && x->edit)
@@ -381,7 +381,7 @@ int demo_doc_link(struct gl_store *st, const struct gl_write_ctx *ctx, const str
     link.reason = NULL;
     int rc = find_doc(st, title, &d, err);
     if (!rc)
-        rc = st->ops->change_doc_link(st, &link, c, d.id, &base_version, err);
+        rc = st->docs->link_change(st, &link, c, d.id, &base_version, err);
     gl_document_release(&d);
     return rc;
 }
@@ -401,12 +401,12 @@ int demo_doc_complete(struct gl_store *st, const struct gl_write_ctx *ctx,
     if (!rc)
         rc = find_doc(st, title, &d, err);
     if (!rc)
-        rc = st->ops->change_doc_refs(st, before, &refs, err);
+        rc = st->docs->change_refs(st, before, &refs, err);
     struct gl_doc_result res = {.id = d.id, .version = d.current_version};
     if (!rc)
         rc = gl_docs_check_completion(refs.items, refs.len, &res, 1, false, err);
     if (!rc)
-        rc = st->ops->change_complete_docs(st, ctx, before, after, &res, 1, &refs, false, err);
+        rc = st->docs->complete_change(st, ctx, before, after, &res, 1, &refs, false, err);
     gl_doc_ref_list_release(&refs);
     gl_document_release(&d);
     return rc;

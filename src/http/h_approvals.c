@@ -39,7 +39,7 @@ static int load_standing(struct gl_request *req, const struct gl_change *c, stru
     *standing = GL_TEMPLATE_NONE;
     if (!c->template_id)
         return 0;
-    int rc = STORE(req, template_get, c->template_id, &r->tpl, err);
+    int rc = req->store->templates->get(req->store, c->template_id, &r->tpl, err);
     if (rc == GL_E_NOT_FOUND) {
         *standing = GL_TEMPLATE_NOT_PREAPPROVED;
         return 0;
@@ -62,9 +62,9 @@ int gl_h_route_load(struct gl_request *req, const struct gl_change *c, struct gl
     struct gl_client client;
     gl_client_init(&client);
     enum gl_template_standing standing;
-    int rc = STORE(req, policy_get, &r->policy, err);
+    int rc = req->store->policy->get(req->store, &r->policy, err);
     if (!rc) {
-        rc = STORE(req, risk_current, c->id, &r->risk, err);
+        rc = req->store->policy->risk_current(req->store, c->id, &r->risk, err);
         r->assessed = rc == 0;
         if (rc == GL_E_NOT_FOUND)
             rc = 0;
@@ -72,9 +72,9 @@ int gl_h_route_load(struct gl_request *req, const struct gl_change *c, struct gl
     if (!rc)
         rc = load_standing(req, c, r, &standing, err);
     if (!rc)
-        rc = STORE(req, client_get_by_id, c->client_id, &client, err);
+        rc = req->store->clients->get_by_id(req->store, c->client_id, &client, err);
     if (!rc)
-        rc = STORE(req, approval_get, c->id, &r->record, err);
+        rc = req->store->approvals->get(req->store, c->id, &r->record, err);
     if (rc) {
         gl_client_release(&client);
         gl_h_route_free(r);
@@ -284,8 +284,8 @@ int gl_h_change_vote(struct gl_request *req, struct gl_response *res, enum gl_ac
     struct gl_write_ctx ctx = gl_req_write_ctx(req, d == GL_VOTE_REJECT ? "change.reject"
                                                                          : "change.approve",
                                                d == GL_VOTE_REJECT ? vb.reason : vb.comment);
-    if (STORE(req, approval_write, &ctx, &before, &after, &v, d == GL_VOTE_REJECT,
-              d == GL_VOTE_REJECT ? reason : NULL, &err))
+    if (req->store->approvals->write(req->store, &ctx, &before, &after, &v, d == GL_VOTE_REJECT,
+                                     d == GL_VOTE_REJECT ? reason : NULL, &err))
         goto fail;
     answer_vote(req, res, &after);
     goto out;
@@ -337,7 +337,7 @@ int gl_h_approvals_after_assess(struct gl_request *req, int64_t change_id, bool 
     struct gl_h_route *r = NULL;
     gl_change_init(&before);
     gl_change_init(&after);
-    int rc = STORE(req, change_get, change_id, &before, err);
+    int rc = req->store->changes->get(req->store, change_id, &before, err);
     if (!rc)
         rc = gl_h_route_load(req, &before, &r, err);
     bool holds = !rc && gl_approval_holds(&before) && before.type != GL_TYPE_STANDARD;
@@ -353,7 +353,8 @@ int gl_h_approvals_after_assess(struct gl_request *req, int64_t change_id, bool 
             rc = gl_approval_reopen(&after, why, err);
         struct gl_write_ctx ctx = gl_req_write_ctx(req, "change.reapproval", why);
         if (!rc)
-            rc = STORE(req, approval_write, &ctx, &before, &after, NULL, true, why, err);
+            rc = req->store->approvals->write(req->store, &ctx, &before, &after, NULL, true, why,
+                                              err);
     }
     gl_h_route_free(r);
     gl_change_release(&before);
@@ -370,7 +371,8 @@ int gl_h_approvals_edit(struct gl_request *req, const struct gl_write_ctx *ctx,
         return 0;
     int rc = gl_approval_reopen(after, why, err);
     if (!rc)
-        rc = STORE(req, approval_write, ctx, before, after, NULL, true, after->state_reason, err);
+        rc = req->store->approvals->write(req->store, ctx, before, after, NULL, true,
+                                          after->state_reason, err);
     return rc ? -1 : 1;
 }
 
@@ -388,17 +390,17 @@ int gl_h_changes_overdue(struct gl_request *req, struct gl_response *res)
         return gl_res_fail(res, req, GL_E_INVALID, "at",
                            "at must be an RFC 3339 time such as 2026-12-05T22:00:00Z");
     if ((key && gl_h_resolve_client(req, key, "client", &client_id, &err)) ||
-        STORE(req, policy_get, &p, &err))
+        req->store->policy->get(req->store, &p, &err))
         return gl_res_problem(res, req, &err);
     /* Overdue at `now` (default the request's time; ?at= asks "what will be overdue by
      * then?"): approved before now minus the review period. */
     int64_t cutoff = now - (int64_t)p.emergency_review_hours * 3600;
-    if (STORE(req, approval_reviews_due, &req->scope, client_id, cutoff, &due, &err))
+    if (req->store->approvals->reviews_due(req->store, &req->scope, client_id, cutoff, &due, &err))
         return gl_res_problem(res, req, &err);
     json_t *items = json_array();
     for (size_t i = 0; i < due.len; i++) {
         struct gl_change c;
-        if (STORE(req, change_get, due.items[i].change_id, &c, &err))
+        if (req->store->changes->get(req->store, due.items[i].change_id, &c, &err))
             continue; /* deleted meanwhile: nothing to flag */
         json_t *o = gl_json_change(&c);
         int64_t approved = due.items[i].approved_at;

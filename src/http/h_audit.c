@@ -76,7 +76,7 @@ static const char *client_key(struct gl_request *req, struct key_cache *kc, int6
         gl_client_release(&kc->client);
         gl_client_init(&kc->client);
         kc->id = id;
-        if (STORE(req, client_get_by_id, id, &kc->client, &err))
+        if (req->store->clients->get_by_id(req->store, id, &kc->client, &err))
             return NULL;
     }
     return kc->client.key;
@@ -105,7 +105,7 @@ int gl_h_audit_export(struct gl_request *req, struct gl_response *res)
     struct gl_audit_filter f = {.from = GL_TIME_UNSET, .to = GL_TIME_UNSET};
     struct gl_audit_page page = {0};
     gl_error_clear(&err);
-    if (parse_export(req, &f, &err) || STORE(req, audit_export, &f, &page, &err))
+    if (parse_export(req, &f, &err) || req->store->audit->export(req->store, &f, &page, &err))
         return gl_res_problem(res, req, &err);
     json_t *items = export_items(req, &page);
     if (!items)

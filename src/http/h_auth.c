@@ -86,7 +86,8 @@ static int locked_for(struct gl_request *req, const char *key, int max, int64_t 
 {
     int n = 0;
     int64_t earliest = GL_TIME_UNSET;
-    int rc = STORE(req, login_failure_count, key, req->now - GL_LOGIN_WINDOW, &n, &earliest, err);
+    int rc = req->store->auth->login_failure_count(req->store, key, req->now - GL_LOGIN_WINDOW, &n,
+                                                   &earliest, err);
     if (rc)
         return rc;
     int64_t w = n >= max && earliest != GL_TIME_UNSET ? earliest + GL_LOGIN_WINDOW - req->now : 0;
@@ -113,9 +114,9 @@ static int check_rate(struct gl_request *req, struct gl_response *res, const str
 
 static int record_failure(struct gl_request *req, const struct login *l, struct gl_error *err)
 {
-    int rc = STORE(req, login_failure_add, l->user_key, req->now, err);
+    int rc = req->store->auth->login_failure_add(req->store, l->user_key, req->now, err);
     if (!rc)
-        rc = STORE(req, login_failure_add, l->addr_key, req->now, err);
+        rc = req->store->auth->login_failure_add(req->store, l->addr_key, req->now, err);
     if (rc)
         return rc;
     return gl_error_set(err, GL_E_UNAUTHORIZED, NULL, "the user name or password is wrong");
@@ -125,7 +126,7 @@ static int record_failure(struct gl_request *req, const struct login *l, struct 
 static int check_password(struct gl_request *req, const struct login *l, struct gl_error *err)
 {
     char *hash = NULL;
-    int rc = STORE(req, user_credentials, l->user, &req->user, &hash, err);
+    int rc = req->store->auth->user_credentials(req->store, l->user, &req->user, &hash, err);
     if (rc && rc != GL_E_NOT_FOUND)
         return rc;
     bool ok = gl_password_verify(rc ? NULL : hash, l->password);
@@ -148,7 +149,8 @@ static int start_session(struct gl_request *req, struct gl_response *res, struct
     gl_secret_new("", csrf, NULL);
     int64_t expires = req->now + GL_SESSION_TTL;
     struct gl_write_ctx ctx = gl_req_write_ctx(req, "session.create", NULL);
-    int rc = STORE(req, session_create, &ctx, req->user.id, hash, csrf, expires, NULL, err);
+    int rc = req->store->auth->session_create(req->store, &ctx, req->user.id, hash, csrf, expires,
+                                              NULL, err);
     if (!rc) {
         set_session_cookie(req, res, cookie);
         gl_res_json(res, 201,
@@ -178,7 +180,7 @@ int gl_h_session_create(struct gl_request *req, struct gl_response *res)
     if (!rc)
         rc = check_password(req, &l, &err);
     if (!rc)
-        STORE(req, login_failure_clear, l.user_key, NULL); /* best effort */
+        req->store->auth->login_failure_clear(req->store, l.user_key, NULL); /* best effort */
     if (!rc)
         rc = start_session(req, res, &err);
     json_decref(body); /* holds the password: jansson frees it (no wipe available) */
@@ -205,7 +207,7 @@ int gl_h_session_delete(struct gl_request *req, struct gl_response *res)
         unsigned char hash[GL_SECRET_HASH_LEN];
         gl_secret_hash(cookie, hash);
         struct gl_write_ctx ctx = gl_req_write_ctx(req, "session.revoke", NULL);
-        int rc = STORE(req, session_revoke, &ctx, hash, &err);
+        int rc = req->store->auth->session_revoke(req->store, &ctx, hash, &err);
         if (rc && rc != GL_E_NOT_FOUND)
             return gl_res_problem(res, req, &err);
     }
@@ -227,7 +229,7 @@ int gl_h_tokens_list(struct gl_request *req, struct gl_response *res)
 {
     struct gl_error err;
     struct gl_token_list list;
-    if (STORE(req, token_list, req->user.id, &list, &err))
+    if (req->store->auth->token_list(req->store, req->user.id, &list, &err))
         return gl_res_problem(res, req, &err);
     json_t *items = json_array();
     for (size_t i = 0; i < list.len; i++) {
@@ -278,7 +280,8 @@ int gl_h_tokens_create(struct gl_request *req, struct gl_response *res)
     unsigned char hash[GL_SECRET_HASH_LEN];
     gl_secret_new("glt_", token, hash);
     struct gl_write_ctx ctx = gl_req_write_ctx(req, "token.create", NULL);
-    if (STORE(req, token_create, &ctx, req->user.id, hash, expires, &id, &err) == 0) {
+    if (req->store->auth->token_create(req->store, &ctx, req->user.id, hash, expires, &id, &err) ==
+        0) {
         struct gl_token_info t = {id, req->user.id, req->now, expires, GL_TIME_UNSET};
         json_t *o = token_json(&t);
         json_object_set_new(o, "token", json_string(token));
@@ -301,8 +304,8 @@ int gl_h_token_delete(struct gl_request *req, struct gl_response *res)
         return gl_res_fail(res, req, GL_E_NOT_FOUND, NULL, "no token %s", s);
     int64_t owner = 0;
     struct gl_write_ctx ctx = gl_req_write_ctx(req, "token.revoke", NULL);
-    int rc =
-        STORE(req, token_revoke_owned, &ctx, id, req->user.admin ? 0 : req->user.id, &owner, &err);
+    int rc = req->store->auth->token_revoke_owned(req->store, &ctx, id,
+                                                  req->user.admin ? 0 : req->user.id, &owner, &err);
     if (rc == GL_E_NOT_FOUND)
         return gl_res_fail(res, req, GL_E_NOT_FOUND, NULL, "no token %lld", id);
     if (rc)

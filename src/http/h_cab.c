@@ -75,7 +75,7 @@ static json_t *conflicts(struct gl_request *req, const struct gl_change *c,
     struct gl_schedule_summary s;
     struct gl_error err;
     memset(&s, 0, sizeof s);
-    if (STORE(req, schedule_summary, c, req->now, &s, &err) != 0) {
+    if (req->store->calendar->schedule_summary(req->store, c, req->now, &s, &err) != 0) {
         if (!r->assessed)
             return json_null();
         s = r->risk.inputs.schedule; /* the calendar failed: what the score saw */
@@ -112,7 +112,7 @@ int gl_h_cab_agenda(struct gl_request *req, struct gl_response *res)
     f.state_mask = 1u << GL_STATE_ASSESSED;
     if (parse_range(req, &f.from, &f.to, &err) ||
         (key && gl_h_resolve_client(req, key, "client", &f.client_id, &err)) ||
-        STORE(req, change_list, &f, &page, &err))
+        req->store->changes->list(req->store, &f, &page, &err))
         return gl_res_problem(res, req, &err);
     struct agenda_item *items = calloc(page.len + 1, sizeof *items);
     size_t n = 0;

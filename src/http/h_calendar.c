@@ -39,7 +39,7 @@ static int parse_id(const char *s, const char *what, int64_t *id, struct gl_erro
 static int path_client(struct gl_request *req, const char *key, struct gl_client *out,
                        struct gl_error *err)
 {
-    int rc = STORE(req, client_get, key, out, err);
+    int rc = req->store->clients->get(req->store, key, out, err);
     if (rc == GL_E_NOT_FOUND || (!rc && !gl_scope_contains(&req->scope, out->id)))
         return gl_error_set(err, GL_E_NOT_FOUND, NULL, "no client %.60s", key);
     return rc;
@@ -123,8 +123,8 @@ static int window_from_body(struct gl_request *req, json_t *body, const struct g
     if (ci) {
         struct gl_ci c;
         gl_ci_init(&c);
-        if (gl_ci_ident_parse(ci, &w->ci_id) < 0 || STORE(req, ci_get, w->ci_id, &c, err) ||
-            c.client_id != cl->id) {
+        if (gl_ci_ident_parse(ci, &w->ci_id) < 0 ||
+            req->store->cis->get(req->store, w->ci_id, &c, err) || c.client_id != cl->id) {
             gl_ci_release(&c);
             return gl_error_set(err, GL_E_INVALID, "ci", "%.40s is not a CI of client %s", ci,
                                 cl->key);
@@ -166,7 +166,7 @@ int gl_h_windows_create(struct gl_request *req, struct gl_response *res)
         gl_req_json(req, false, &body, &err) || window_from_body(req, body, &cl, &w, &err))
         goto fail;
     struct gl_write_ctx ctx = gl_req_write_ctx(req, "window.create", NULL);
-    if (STORE(req, cal_window_create, &ctx, &w, &err))
+    if (req->store->calendar->window_create(req->store, &ctx, &w, &err))
         goto fail;
     snprintf(res->location, sizeof res->location, "/api/v1/windows/%lld", (long long)w.id);
     gl_res_json(res, 201, gl_json_cal_window(&w));
@@ -188,7 +188,7 @@ int gl_h_windows_list(struct gl_request *req, struct gl_response *res)
     gl_client_init(&cl);
     if (path_client(req, req->captures[0], &cl, &err) ||
         gl_authz_check(&req->user, GL_PERM_CLIENT_READ, cl.id, &err) ||
-        STORE(req, cal_window_list, cl.id, &wl, &err)) {
+        req->store->calendar->window_list(req->store, cl.id, &wl, &err)) {
         gl_client_release(&cl);
         return gl_res_problem(res, req, &err);
     }
@@ -206,7 +206,7 @@ static int load_window(struct gl_request *req, struct gl_cal_window *w, struct g
     int64_t id;
     int rc = parse_id(req->captures[0], "window", &id, err);
     if (!rc)
-        rc = STORE(req, cal_window_get, id, w, err);
+        rc = req->store->calendar->window_get(req->store, id, w, err);
     if (rc == GL_E_NOT_FOUND || (!rc && !gl_scope_contains(&req->scope, w->client_id)))
         return gl_error_set(err, GL_E_NOT_FOUND, NULL, "no window %.40s", req->captures[0]);
     return rc;
@@ -233,7 +233,7 @@ int gl_h_window_delete(struct gl_request *req, struct gl_response *res)
     struct gl_write_ctx ctx = gl_req_write_ctx(req, "window.delete", NULL);
     if (load_window(req, &w, &err) ||
         gl_authz_check(&req->user, GL_PERM_CALENDAR_WRITE, w.client_id, &err) ||
-        STORE(req, cal_window_delete, &ctx, w.id, &err)) {
+        req->store->calendar->window_delete(req->store, &ctx, w.id, &err)) {
         gl_cal_window_release(&w);
         return gl_res_problem(res, req, &err);
     }
@@ -264,7 +264,7 @@ static int blackout_from_body(struct gl_request *req, json_t *body, struct gl_ca
         return rc;
     if (client && (rc = gl_h_resolve_client(req, client, "client", &b->client_id, err)))
         return rc;
-    if (client && (rc = STORE(req, client_get_by_id, b->client_id, cl, err)))
+    if (client && (rc = req->store->clients->get_by_id(req->store, b->client_id, cl, err)))
         return rc;
     if (gl_time_parse(start, &b->start) < 0)
         return gl_error_set(err, GL_E_INVALID, "start", "start must be an RFC 3339 time");
@@ -303,7 +303,7 @@ int gl_h_blackouts_create(struct gl_request *req, struct gl_response *res)
         gl_authz_check(&req->user, GL_PERM_CALENDAR_WRITE, b.client_id, &err))
         goto fail;
     struct gl_write_ctx ctx = gl_req_write_ctx(req, "blackout.create", NULL);
-    if (STORE(req, cal_blackout_create, &ctx, &b, &err))
+    if (req->store->calendar->blackout_create(req->store, &ctx, &b, &err))
         goto fail;
     snprintf(res->location, sizeof res->location, "/api/v1/blackouts/%lld", (long long)b.id);
     gl_res_json(res, 201, gl_json_cal_blackout(&b));
@@ -324,7 +324,7 @@ int gl_h_blackouts_list(struct gl_request *req, struct gl_response *res)
     int64_t client_id = 0;
     const char *key = gl_req_query(req, "client");
     if ((key && gl_h_resolve_client(req, key, "client", &client_id, &err)) ||
-        STORE(req, cal_blackout_list, client_id, true, &bl, &err))
+        req->store->calendar->blackout_list(req->store, client_id, true, &bl, &err))
         return gl_res_problem(res, req, &err);
     json_t *items = json_array();
     for (size_t i = 0; i < bl.len; i++)
@@ -339,7 +339,7 @@ static int load_blackout(struct gl_request *req, struct gl_cal_blackout *b, stru
     int64_t id;
     int rc = parse_id(req->captures[0], "blackout", &id, err);
     if (!rc)
-        rc = STORE(req, cal_blackout_get, id, b, err);
+        rc = req->store->calendar->blackout_get(req->store, id, b, err);
     if (rc == GL_E_NOT_FOUND ||
         (!rc && b->client_id && !gl_scope_contains(&req->scope, b->client_id)))
         return gl_error_set(err, GL_E_NOT_FOUND, NULL, "no blackout %.40s", req->captures[0]);
@@ -366,7 +366,7 @@ int gl_h_blackout_delete(struct gl_request *req, struct gl_response *res)
     struct gl_write_ctx ctx = gl_req_write_ctx(req, "blackout.delete", NULL);
     if (load_blackout(req, &b, &err) ||
         gl_authz_check(&req->user, GL_PERM_CALENDAR_WRITE, b.client_id, &err) ||
-        STORE(req, cal_blackout_delete, &ctx, b.id, &err)) {
+        req->store->calendar->blackout_delete(req->store, &ctx, b.id, &err)) {
         gl_cal_blackout_release(&b);
         return gl_res_problem(res, req, &err);
     }
@@ -461,10 +461,11 @@ int gl_h_calendar(struct gl_request *req, struct gl_response *res)
     if (gl_h_resolve_client(req, key, "client", &client_id, &err) ||
         gl_authz_check(&req->user, GL_PERM_CHANGE_READ, client_id, &err) ||
         parse_range(req, &from, &to, &err) ||
-        STORE(req, client_get_by_id, client_id, &cl, &err) ||
-        STORE(req, cal_window_list, client_id, &wl, &err) ||
-        STORE(req, cal_blackout_list, client_id, true, &bl, &err) ||
-        STORE(req, cal_changes, &req->scope, client_id, from, to, &cl_changes, &err) ||
+        req->store->clients->get_by_id(req->store, client_id, &cl, &err) ||
+        req->store->calendar->window_list(req->store, client_id, &wl, &err) ||
+        req->store->calendar->blackout_list(req->store, client_id, true, &bl, &err) ||
+        req->store->calendar->changes(req->store, &req->scope, client_id, from, to, &cl_changes,
+                                      &err) ||
         expand_windows(&wl, from, to, windows, &err) ||
         expand_blackouts(&bl, from, to, blackouts, &err))
         goto fail;

@@ -79,7 +79,8 @@ int gl_h_feeds_create(struct gl_request *req, struct gl_response *res)
     unsigned char hash[GL_SECRET_HASH_LEN];
     gl_secret_new("glf_", token, hash);
     struct gl_write_ctx ctx = gl_req_write_ctx(req, "feed_token.create", NULL);
-    if (STORE(req, feed_token_create, &ctx, req->user.id, client_id, hash, &id, &err)) {
+    if (req->store->auth->feed_token_create(req->store, &ctx, req->user.id, client_id, hash, &id,
+                                            &err)) {
         sodium_memzero(token, sizeof token);
         json_decref(body);
         return gl_res_problem(res, req, &err);
@@ -105,7 +106,7 @@ int gl_h_feeds_list(struct gl_request *req, struct gl_response *res)
 {
     struct gl_error err;
     struct gl_feed_token_list l = {0};
-    if (STORE(req, feed_token_list, req->user.id, &l, &err))
+    if (req->store->auth->feed_token_list(req->store, req->user.id, &l, &err))
         return gl_res_problem(res, req, &err);
     json_t *items = json_array();
     for (size_t i = 0; i < l.len; i++)
@@ -124,7 +125,8 @@ int gl_h_feed_delete(struct gl_request *req, struct gl_response *res)
     if (!*s || *end || id <= 0)
         return gl_res_fail(res, req, GL_E_NOT_FOUND, NULL, "no feed %.40s", s);
     struct gl_write_ctx ctx = gl_req_write_ctx(req, "feed_token.revoke", NULL);
-    if (STORE(req, feed_token_revoke, &ctx, id, req->user.admin ? 0 : req->user.id, &err))
+    if (req->store->auth->feed_token_revoke(req->store, &ctx, id,
+                                            req->user.admin ? 0 : req->user.id, &err))
         return gl_res_problem(res, req, &err);
     res->status = 204;
     return 0;
@@ -217,7 +219,7 @@ static int add_changes(struct gl_request *req, struct feed *f, const struct gl_s
                        int64_t client_id, int64_t from, int64_t to, struct gl_error *err)
 {
     struct gl_cal_change_list l = {0};
-    int rc = STORE(req, cal_changes, scope, client_id, from, to, &l, err);
+    int rc = req->store->calendar->changes(req->store, scope, client_id, from, to, &l, err);
     for (size_t i = 0; !rc && i < l.len; i++) {
         const struct gl_cal_change *c = &l.items[i];
         char ident[GL_IDENT_MAX];
@@ -246,7 +248,7 @@ static int add_blackouts(struct gl_request *req, struct feed *f, int64_t client_
                          int64_t from, int64_t to, struct gl_error *err)
 {
     struct gl_cal_blackout_list l = {0};
-    int rc = STORE(req, cal_blackout_list, client_id, global, &l, err);
+    int rc = req->store->calendar->blackout_list(req->store, client_id, global, &l, err);
     for (size_t i = 0; !rc && i < l.len; i++) {
         const struct gl_cal_blackout *b = &l.items[i];
         struct gl_ivlist iv = {0};
@@ -277,7 +279,7 @@ static int add_windows(struct gl_request *req, struct feed *f, int64_t client_id
                        int64_t to, struct gl_error *err)
 {
     struct gl_cal_window_list l = {0};
-    int rc = STORE(req, cal_window_list, client_id, &l, err);
+    int rc = req->store->calendar->window_list(req->store, client_id, &l, err);
     for (size_t i = 0; !rc && i < l.len; i++) {
         const struct gl_cal_window *w = &l.items[i];
         struct gl_ivlist iv = {0};
@@ -315,7 +317,7 @@ static int feed_auth(struct gl_request *req, struct gl_user *u, struct gl_scope 
                             "a calendar feed needs ?token= (POST /api/v1/calendar/feeds)");
     unsigned char hash[GL_SECRET_HASH_LEN];
     gl_secret_hash(token, hash);
-    int rc = STORE(req, feed_token_lookup, hash, u, client_id, err);
+    int rc = req->store->auth->feed_token_lookup(req->store, hash, u, client_id, err);
     if (!rc && gl_user_scope(u, scope) != 0)
         rc = gl_error_set(err, GL_E_INTERNAL, NULL, "out of memory");
     return rc;
@@ -361,7 +363,7 @@ int gl_h_feed_client(struct gl_request *req, struct gl_response *res)
     }
     if (feed_auth(req, &u, &scope, &token_client, &err))
         goto fail;
-    int rc = STORE(req, client_get, key, &cl, &err);
+    int rc = req->store->clients->get(req->store, key, &cl, &err);
     if (rc == GL_E_NOT_FOUND || (!rc && (cl.id != token_client ||
                                          !gl_scope_contains(&scope, cl.id) ||
                                          gl_authz_check(&u, GL_PERM_CHANGE_READ, cl.id, NULL)))) {
@@ -411,7 +413,7 @@ int gl_h_feed_user(struct gl_request *req, struct gl_response *res)
         goto fail;
     }
     int64_t from = req->now - FEED_BACK, to = req->now + FEED_AHEAD;
-    if (STORE(req, client_list, &scope, &clients, &err) ||
+    if (req->store->clients->list(req->store, &scope, &clients, &err) ||
         add_changes(req, &f, &scope, 0, from, to, &err) ||
         add_blackouts(req, &f, 0, true, from, to, &err))
         goto fail;

@@ -109,7 +109,8 @@ int gl_h_schedule_gate(struct gl_request *req, const struct gl_change *c,
                             "justification must be 1 to %d characters", JUSTIFICATION_MAX);
     g->active = true;
     /* The client is notified now, when the change enters its calendar. */
-    rc = STORE(req, schedule_check, c, req->now, req->now, depth, &g->check, err);
+    rc = req->store->calendar->schedule_check(req->store, c, req->now, req->now, depth, &g->check,
+                                              err);
     if (rc)
         return rc;
     struct gl_cal_check *k = &g->check;
@@ -167,7 +168,8 @@ int gl_h_change_schedule(struct gl_request *req, struct gl_response *res)
     if (gl_h_load_change(req, req->captures[0], &c, &err) ||
         gl_authz_check(&req->user, GL_PERM_CHANGE_READ, c.client_id, &err) ||
         query_depth(req, &depth, &err) ||
-        STORE(req, schedule_check, &c, req->now, GL_TIME_UNSET, depth, &k, &err)) {
+        req->store->calendar->schedule_check(req->store, &c, req->now, GL_TIME_UNSET, depth, &k,
+                                             &err)) {
         gl_change_release(&c);
         return gl_res_problem(res, req, &err);
     }
@@ -193,7 +195,7 @@ static int applicable_windows(struct gl_request *req, const struct gl_change *c,
                               struct gl_error *err)
 {
     struct gl_cal_window_list wl = {0};
-    int rc = STORE(req, cal_window_list, c->client_id, &wl, err);
+    int rc = req->store->calendar->window_list(req->store, c->client_id, &wl, err);
     *have = false;
     size_t nsets = c->ci_ids.len + 1;
     for (size_t s = 0; !rc && s < nsets; s++) {
@@ -275,7 +277,8 @@ static int busy_intervals(struct gl_request *req, const struct gl_change *c, int
     probe.planned_start = from;
     probe.planned_end = to;
     struct gl_cal_check k = {0};
-    int rc = STORE(req, schedule_check, &probe, req->now, req->now, depth, &k, err);
+    int rc = req->store->calendar->schedule_check(req->store, &probe, req->now, req->now, depth, &k,
+                                                  err);
     for (size_t i = 0; !rc && i < k.nblackouts; i++)
         if (gl_ivlist_push(busy, k.blackouts[i].start, k.blackouts[i].end, 0) < 0)
             rc = gl_error_set(err, GL_E_INTERNAL, NULL, "out of memory");
@@ -304,7 +307,7 @@ int gl_h_change_slots(struct gl_request *req, struct gl_response *res)
     if (gl_h_load_change(req, req->captures[0], &c, &err) ||
         gl_authz_check(&req->user, GL_PERM_CHANGE_READ, c.client_id, &err) ||
         slot_params(req, &c, &count, &duration, &err) || query_depth(req, &depth, &err) ||
-        STORE(req, client_get_by_id, c.client_id, &client, &err))
+        req->store->clients->get_by_id(req->store, c.client_id, &client, &err))
         goto fail;
     const char *tz = client.timezone ? client.timezone : "UTC";
     int64_t earliest = req->now + (int64_t)client.notice_hours * 3600;

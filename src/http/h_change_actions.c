@@ -134,19 +134,19 @@ static int write_move(struct gl_request *req, enum gl_action action, const struc
                       struct gl_change *after, struct gl_error *err)
 {
     if (action != GL_ACTION_COMPLETE)
-        return STORE(req, change_update, ctx, before, after, err);
+        return req->store->changes->update(req->store, ctx, before, after, err);
     struct gl_doc_ref_list refs = {0};
     struct gl_doc_result *results = NULL;
     size_t nresults = 0;
     int rc = parse_results(ab->documents, &results, &nresults, err);
     if (!rc)
-        rc = STORE(req, change_doc_refs, before, &refs, err);
+        rc = req->store->docs->change_refs(req->store, before, &refs, err);
     if (!rc && refs.len == 0 && !ab->doc_info)
-        rc = STORE(req, change_update, ctx, before, after, err);
+        rc = req->store->changes->update(req->store, ctx, before, after, err);
     else if (!rc && !(rc = gl_docs_check_completion(refs.items, refs.len, results, nresults,
                                                    ab->no_doc_affected, err)))
-        rc = STORE(req, change_complete_docs, ctx, before, after, results, nresults, &refs,
-                   ab->no_doc_affected, err);
+        rc = req->store->docs->complete_change(req->store, ctx, before, after, results, nresults,
+                                               &refs, ab->no_doc_affected, err);
     free(results);
     gl_doc_ref_list_release(&refs);
     return rc;
@@ -212,7 +212,8 @@ int gl_h_change_action(struct gl_request *req, struct gl_response *res)
     snprintf(audit_action, sizeof audit_action, "change.%s", gl_action_name(action));
     struct gl_write_ctx ctx =
         gl_req_write_ctx(req, audit_action, ab.reason ? ab.reason : ab.comment);
-    if (gate.active ? STORE(req, change_schedule_write, &ctx, &before, &after, &gate.rec, &err)
+    if (gate.active ? req->store->calendar->schedule_write(req->store, &ctx, &before, &after,
+                                                           &gate.rec, &err)
                     : write_move(req, action, &ab, &ctx, &before, &after, &err))
         goto fail;
     if (action == GL_ACTION_ASSESS || action == GL_ACTION_SCHEDULE) /* the score (h_risk.h) */
@@ -246,7 +247,7 @@ int gl_h_change_timeline(struct gl_request *req, struct gl_response *res)
     gl_change_init(&c);
     if (gl_h_load_change(req, req->captures[0], &c, &err) ||
         gl_authz_check(&req->user, GL_PERM_CHANGE_READ, c.client_id, &err) ||
-        STORE(req, change_timeline, c.id, &events, &err)) {
+        req->store->changes->timeline(req->store, c.id, &events, &err)) {
         gl_change_release(&c);
         return gl_res_problem(res, req, &err);
     }

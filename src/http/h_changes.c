@@ -27,7 +27,7 @@ int gl_h_load_change(struct gl_request *req, const char *ident, struct gl_change
     int64_t id;
     if (gl_change_ident_parse(ident, &id) < 0)
         return gl_error_set(err, GL_E_NOT_FOUND, NULL, "no change %s", ident);
-    int rc = STORE(req, change_get, id, c, err);
+    int rc = req->store->changes->get(req->store, id, c, err);
     if (rc == GL_E_NOT_FOUND)
         return gl_error_set(err, GL_E_NOT_FOUND, NULL, "no change %s", ident);
     if (rc)
@@ -44,7 +44,7 @@ int gl_h_resolve_client(struct gl_request *req, const char *key, const char *fie
 {
     struct gl_client client;
     gl_client_init(&client);
-    int rc = STORE(req, client_get, key, &client, err);
+    int rc = req->store->clients->get(req->store, key, &client, err);
     if (rc == GL_E_NOT_FOUND || (rc == 0 && !gl_scope_contains(&req->scope, client.id)))
         rc = gl_error_set(err, GL_E_INVALID, field, "unknown client %s", key);
     if (rc == 0)
@@ -64,7 +64,7 @@ static int ci_visible(struct gl_request *req, int64_t id, bool *visible, struct 
 {
     struct gl_ci ci;
     gl_ci_init(&ci);
-    int rc = STORE(req, ci_get, id, &ci, err);
+    int rc = req->store->cis->get(req->store, id, &ci, err);
     *visible = rc == 0 && (ci.client_id == 0 || gl_scope_contains(&req->scope, ci.client_id));
     gl_ci_release(&ci);
     return rc == GL_E_NOT_FOUND ? 0 : rc;
@@ -75,7 +75,7 @@ static int change_visible(struct gl_request *req, int64_t id, bool *visible,
 {
     struct gl_change c;
     gl_change_init(&c);
-    int rc = STORE(req, change_get, id, &c, err);
+    int rc = req->store->changes->get(req->store, id, &c, err);
     *visible = rc == 0 && gl_scope_contains(&req->scope, c.client_id);
     gl_change_release(&c);
     return rc == GL_E_NOT_FOUND ? 0 : rc;
@@ -156,7 +156,7 @@ int gl_h_changes_create(struct gl_request *req, struct gl_response *res)
     if (gl_change_validate(&c, &err) || check_change_refs(req, NULL, &c, &err))
         goto fail;
     struct gl_write_ctx ctx = gl_req_write_ctx(req, "change.create", NULL);
-    if (STORE(req, change_create, &ctx, &c, &err))
+    if (req->store->changes->create(req->store, &ctx, &c, &err))
         goto fail;
     char ident[GL_IDENT_MAX];
     gl_change_ident_format(c.id, ident);
@@ -180,8 +180,9 @@ int gl_h_change_get(struct gl_request *req, struct gl_response *res)
     struct gl_change_doc doc = {0};
     const char *ident = req->captures[0];
     int64_t id;
-    int rc = gl_change_ident_parse(ident, &id) < 0 ? GL_E_NOT_FOUND
-                                                   : STORE(req, change_get_doc, id, &doc, &err);
+    int rc = gl_change_ident_parse(ident, &id) < 0
+                 ? GL_E_NOT_FOUND
+                 : req->store->changes->get_doc(req->store, id, &doc, &err);
     if (rc == 0 && !gl_scope_contains(&req->scope, doc.client_id))
         rc = GL_E_NOT_FOUND;
     if (rc == GL_E_NOT_FOUND)
@@ -262,8 +263,9 @@ int gl_h_change_patch(struct gl_request *req, struct gl_response *res)
     int reapproved = gl_h_approvals_edit(req, &ctx, &before, &after, &err);
     if (reapproved < 0 ||
         (!reapproved &&
-         (gate.active ? STORE(req, change_schedule_write, &ctx, &before, &after, &gate.rec, &err)
-                      : STORE(req, change_update, &ctx, &before, &after, &err))))
+         (gate.active ? req->store->calendar->schedule_write(req->store, &ctx, &before, &after,
+                                                             &gate.rec, &err)
+                      : req->store->changes->update(req->store, &ctx, &before, &after, &err))))
         goto fail;
     gl_h_risk_after_write(req, &after, true); /* past draft or assessed: re-scored (h_risk.h) */
     gl_h_answer_change(res, 200, &after);
@@ -386,7 +388,7 @@ static int answer_records(struct gl_request *req, struct gl_response *res,
 {
     struct gl_error err;
     struct gl_change_page page = {0};
-    if (STORE(req, change_list, f, &page, &err))
+    if (req->store->changes->list(req->store, f, &page, &err))
         return gl_res_problem(res, req, &err);
     json_t *items = json_array();
     for (size_t i = 0; i < page.len; i++)
@@ -409,7 +411,8 @@ int gl_h_changes_list(struct gl_request *req, struct gl_response *res)
     if (overdue && strcmp(overdue, "false") != 0)
         return gl_res_fail(res, req, GL_E_INVALID, "overdue_review",
                            "overdue_review must be true or false");
-    if (parse_change_filter(req, &f, &err) || STORE(req, change_list_docs, &f, &page, &err))
+    if (parse_change_filter(req, &f, &err) ||
+        req->store->changes->list_docs(req->store, &f, &page, &err))
         return gl_res_problem(res, req, &err);
     int rc = docs_current(&page) ? answer_docs(res, &page) : answer_records(req, res, &f);
     gl_change_doc_page_release(&page);

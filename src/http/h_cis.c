@@ -22,7 +22,8 @@ static int load_ci(struct gl_request *req, struct gl_ci *ci, struct gl_error *er
 {
     const char *ident = req->captures[0];
     int64_t id;
-    int rc = gl_ci_ident_parse(ident, &id) < 0 ? GL_E_NOT_FOUND : STORE(req, ci_get, id, ci, err);
+    int rc = gl_ci_ident_parse(ident, &id) < 0 ? GL_E_NOT_FOUND
+                                               : req->store->cis->get(req->store, id, ci, err);
     if (rc == 0 && !ci_visible(req, ci)) {
         gl_ci_release(ci);
         rc = GL_E_NOT_FOUND;
@@ -50,7 +51,8 @@ int gl_h_cis_list(struct gl_request *req, struct gl_response *res)
     f.type = gl_req_query(req, "type");
     if ((s = gl_req_query(req, "q")) && *s)
         f.text = s;
-    if (gl_req_page(req, &f.limit, &f.before_id, &err) || STORE(req, ci_list, &f, &page, &err))
+    if (gl_req_page(req, &f.limit, &f.before_id, &err) ||
+        req->store->cis->list(req->store, &f, &page, &err))
         return gl_res_problem(res, req, &err);
     json_t *items = json_array();
     for (size_t i = 0; i < page.len; i++)
@@ -84,7 +86,7 @@ int gl_h_cis_create(struct gl_request *req, struct gl_response *res)
         gl_ci_validate(&ci, &err))
         goto fail;
     struct gl_write_ctx ctx = gl_req_write_ctx(req, "ci.create", NULL);
-    if (STORE(req, ci_create, &ctx, &ci, &err))
+    if (req->store->cis->create(req->store, &ctx, &ci, &err))
         goto fail;
     char ident[GL_IDENT_MAX];
     gl_ci_ident_format(ci.id, ident);
@@ -134,7 +136,7 @@ int gl_h_ci_patch(struct gl_request *req, struct gl_response *res)
     if (gl_json_ci_apply(body, &after, false, &err) || gl_ci_validate(&after, &err))
         goto fail;
     struct gl_write_ctx ctx = gl_req_write_ctx(req, "ci.update", NULL);
-    if (STORE(req, ci_update, &ctx, &before, &after, &err))
+    if (req->store->cis->update(req->store, &ctx, &before, &after, &err))
         goto fail;
     if (after.criticality != before.criticality || after.users_affected != before.users_affected)
         gl_h_risk_after_ci(req, after.id); /* open changes on it are re-scored (h_risk.h) */

@@ -25,7 +25,7 @@ static int client_copy(struct gl_client *dst, const struct gl_client *src)
 static int load_client(struct gl_request *req, struct gl_client *c, struct gl_error *err)
 {
     const char *key = req->captures[0];
-    int rc = STORE(req, client_get, key, c, err);
+    int rc = req->store->clients->get(req->store, key, c, err);
     if (rc == 0 && !gl_scope_contains(&req->scope, c->id)) {
         gl_client_release(c);
         rc = GL_E_NOT_FOUND;
@@ -45,7 +45,7 @@ int gl_h_clients_list(struct gl_request *req, struct gl_response *res)
 {
     struct gl_error err;
     struct gl_client_list list = {0};
-    if (STORE(req, client_list, &req->scope, &list, &err))
+    if (req->store->clients->list(req->store, &req->scope, &list, &err))
         return gl_res_problem(res, req, &err);
     json_t *items = json_array();
     for (size_t i = 0; i < list.len; i++)
@@ -73,7 +73,7 @@ int gl_h_clients_create(struct gl_request *req, struct gl_response *res)
     if (gl_client_validate(&c, &err))
         goto fail;
     struct gl_write_ctx ctx = gl_req_write_ctx(req, "client.create", NULL);
-    if (STORE(req, client_create, &ctx, &c, &err))
+    if (req->store->clients->create(req->store, &ctx, &c, &err))
         goto fail;
     snprintf(res->location, sizeof res->location, "/api/v1/clients/%s", c.key);
     answer_client(res, 201, &c);
@@ -121,7 +121,7 @@ int gl_h_client_patch(struct gl_request *req, struct gl_response *res)
     if (gl_json_client_apply(body, &after, false, &err) || gl_client_validate(&after, &err))
         goto fail;
     struct gl_write_ctx ctx = gl_req_write_ctx(req, "client.update", NULL);
-    if (STORE(req, client_update, &ctx, &before, &after, &err))
+    if (req->store->clients->update(req->store, &ctx, &before, &after, &err))
         goto fail;
     answer_client(res, 200, &after);
     goto out;

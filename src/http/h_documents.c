@@ -39,7 +39,8 @@ static int load_doc(struct gl_request *req, const char *ident, struct gl_documen
                     struct gl_error *err)
 {
     int64_t id;
-    int rc = gl_doc_ident_parse(ident, &id) < 0 ? GL_E_NOT_FOUND : STORE(req, doc_get, id, d, err);
+    int rc = gl_doc_ident_parse(ident, &id) < 0 ? GL_E_NOT_FOUND
+                                                : req->store->docs->get(req->store, id, d, err);
     if (rc == 0 && !gl_scope_contains(&req->scope, d->client_id)) {
         gl_document_release(d);
         rc = GL_E_NOT_FOUND;
@@ -116,7 +117,8 @@ static int resolve_ci(struct gl_request *req, const char *ident, int64_t client_
     struct gl_ci ci;
     int64_t id;
     gl_ci_init(&ci);
-    int rc = gl_ci_ident_parse(ident, &id) < 0 ? GL_E_NOT_FOUND : STORE(req, ci_get, id, &ci, err);
+    int rc = gl_ci_ident_parse(ident, &id) < 0 ? GL_E_NOT_FOUND
+                                               : req->store->cis->get(req->store, id, &ci, err);
     if (rc == 0 && ci.client_id != 0 && ci.client_id != client_id)
         rc = GL_E_NOT_FOUND;
     gl_ci_release(&ci);
@@ -142,7 +144,7 @@ int gl_h_documents_list(struct gl_request *req, struct gl_response *res)
     if ((s = gl_req_query(req, "ci")) && gl_ci_ident_parse(s, &f.ci_id) < 0)
         return gl_res_fail(res, req, GL_E_INVALID, "ci", "unknown CI %s", s);
     if (gl_req_page(req, &f.limit, &f.before_id, &err) ||
-        STORE(req, doc_list, &f, &page, &err))
+        req->store->docs->list(req->store, &f, &page, &err))
         return gl_res_problem(res, req, &err);
     json_t *items = json_array();
     for (size_t i = 0; i < page.len; i++)
@@ -185,7 +187,7 @@ int gl_h_documents_create(struct gl_request *req, struct gl_response *res)
     if (gl_document_validate(&d, &err) || gl_doc_version_validate(&v, &err))
         goto fail;
     struct gl_write_ctx ctx = gl_req_write_ctx(req, "document.create", NULL);
-    if (STORE(req, doc_create, &ctx, &d, &v, &err))
+    if (req->store->docs->create(req->store, &ctx, &d, &v, &err))
         goto fail;
     char ident[GL_DOC_IDENT_MAX];
     gl_doc_ident_format(d.id, ident);
@@ -210,7 +212,7 @@ int gl_h_document_get(struct gl_request *req, struct gl_response *res)
     gl_doc_version_init(&v);
     if (load_doc(req, req->captures[0], &d, &err) ||
         gl_authz_check(&req->user, GL_PERM_DOC_READ, d.client_id, &err) ||
-        STORE(req, doc_version_get, d.id, d.current_version, &v, &err))
+        req->store->docs->version_get(req->store, d.id, d.current_version, &v, &err))
         gl_res_problem(res, req, &err);
     else
         answer_doc(res, 200, &d, &v);
@@ -257,7 +259,8 @@ int gl_h_document_patch(struct gl_request *req, struct gl_response *res)
         goto fail;
     bool new_version = text || format;
     if (new_version) {
-        if (STORE(req, doc_version_get, before.id, before.current_version, &cur, &err))
+        if (req->store->docs->version_get(req->store, before.id, before.current_version, &cur,
+                                          &err))
             goto fail;
         v.format = cur.format;
         if (parse_format(format, &v.format, &err))
@@ -271,13 +274,13 @@ int gl_h_document_patch(struct gl_request *req, struct gl_response *res)
             goto fail;
     }
     struct gl_write_ctx ctx = gl_req_write_ctx(req, "document.update", NULL);
-    if (STORE(req, doc_update, &ctx, &before, &after, new_version ? &v : NULL, &err))
+    if (req->store->docs->update(req->store, &ctx, &before, &after, new_version ? &v : NULL, &err))
         goto fail;
     if (new_version) {
         answer_doc(res, 200, &after, &v);
     } else {
         gl_doc_version_release(&cur);
-        if (STORE(req, doc_version_get, after.id, after.current_version, &cur, &err))
+        if (req->store->docs->version_get(req->store, after.id, after.current_version, &cur, &err))
             goto fail;
         answer_doc(res, 200, &after, &cur);
     }
@@ -301,7 +304,7 @@ int gl_h_document_versions(struct gl_request *req, struct gl_response *res)
     gl_document_init(&d);
     if (load_doc(req, req->captures[0], &d, &err) ||
         gl_authz_check(&req->user, GL_PERM_DOC_READ, d.client_id, &err) ||
-        STORE(req, doc_versions, d.id, &list, &err)) {
+        req->store->docs->versions(req->store, d.id, &list, &err)) {
         gl_document_release(&d);
         return gl_res_problem(res, req, &err);
     }
@@ -344,7 +347,7 @@ int gl_h_document_version_get(struct gl_request *req, struct gl_response *res)
     if (!rc && parse_version(req->captures[1], "version", &n, &err))
         rc = gl_error_set(&err, GL_E_NOT_FOUND, NULL, "no version %s of this document",
                           req->captures[1]);
-    if (rc || STORE(req, doc_version_get, d.id, n, &v, &err))
+    if (rc || req->store->docs->version_get(req->store, d.id, n, &v, &err))
         gl_res_problem(res, req, &err);
     else
         gl_res_json(res, 200, gl_json_doc_version(&v, true));
@@ -360,7 +363,7 @@ static int diff_side(struct gl_request *req, const struct gl_document *d, const 
     int rc = parse_version(gl_req_query(req, field), field, n, err);
     if (rc)
         return rc;
-    rc = STORE(req, doc_version_get, d->id, *n, v, err);
+    rc = req->store->docs->version_get(req->store, d->id, *n, v, err);
     if (rc == GL_E_NOT_FOUND)
         return gl_error_set(err, GL_E_INVALID, field,
                             "%s: the document has versions 1..%lld", field,
@@ -425,12 +428,12 @@ int gl_h_document_review(struct gl_request *req, struct gl_response *res)
     }
     after.reviewed_at = req->now;
     struct gl_write_ctx ctx = gl_req_write_ctx(req, "document.review", NULL);
-    if (STORE(req, doc_update, &ctx, &before, &after, NULL, &err))
+    if (req->store->docs->update(req->store, &ctx, &before, &after, NULL, &err))
         goto fail;
     gl_document_release(&before); /* re-read: the staleness facts as of the review */
-    if (STORE(req, doc_get, after.id, &before, &err))
+    if (req->store->docs->get(req->store, after.id, &before, &err))
         goto fail;
-    if (STORE(req, doc_version_get, before.id, before.current_version, &cur, &err))
+    if (req->store->docs->version_get(req->store, before.id, before.current_version, &cur, &err))
         goto fail;
     answer_doc(res, 200, &before, &cur);
     goto out;
@@ -493,7 +496,7 @@ int gl_h_change_documents_link(struct gl_request *req, struct gl_response *res)
     if (rc)
         goto fail;
     struct gl_write_ctx ctx = gl_req_write_ctx(req, "change.link_document", NULL);
-    if (STORE(req, change_doc_link, &ctx, &c, d.id, &base, &err))
+    if (req->store->docs->link_change(req->store, &ctx, &c, d.id, &base, &err))
         goto fail;
     char cid[GL_IDENT_MAX], did[GL_DOC_IDENT_MAX];
     gl_change_ident_format(c.id, cid);

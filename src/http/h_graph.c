@@ -44,7 +44,8 @@ static int load_visible_ci(struct gl_request *req, const char *ident, const char
                            enum gl_errcode missing, struct gl_ci *ci, struct gl_error *err)
 {
     int64_t id;
-    int rc = gl_ci_ident_parse(ident, &id) < 0 ? GL_E_NOT_FOUND : STORE(req, ci_get, id, ci, err);
+    int rc = gl_ci_ident_parse(ident, &id) < 0 ? GL_E_NOT_FOUND
+                                               : req->store->cis->get(req->store, id, ci, err);
     if (rc == 0 && !client_visible(req, ci->client_id)) {
         gl_ci_release(ci);
         gl_ci_init(ci);
@@ -76,7 +77,7 @@ int gl_h_ci_relations_list(struct gl_request *req, struct gl_response *res)
     gl_ci_init(&ci);
     if (load_visible_ci(req, req->captures[0], NULL, GL_E_NOT_FOUND, &ci, &err) ||
         gl_authz_check(&req->user, GL_PERM_CI_READ, ci.client_id, &err) ||
-        STORE(req, ci_relations, ci.id, &l, &err)) {
+        req->store->cis->relations(req->store, ci.id, &l, &err)) {
         gl_ci_release(&ci);
         return gl_res_problem(res, req, &err);
     }
@@ -157,7 +158,8 @@ int gl_h_ci_relations_create(struct gl_request *req, struct gl_response *res)
         goto fail;
     }
     struct gl_write_ctx ctx = gl_req_write_ctx(req, "ci.relate", NULL);
-    if (relation_authz(req, &from, &to, &err) || STORE(req, ci_relation_add, &ctx, &r, &err))
+    if (relation_authz(req, &from, &to, &err) ||
+        req->store->cis->relation_add(req->store, &ctx, &r, &err))
         goto fail;
     gl_h_risk_after_ci(req, r.to_ci); /* its blast radius grew (h_risk.h) */
     gl_res_json(res, 201, relation_json(&r, NULL));
@@ -188,7 +190,8 @@ int gl_h_ci_relation_delete(struct gl_request *req, struct gl_response *res)
     r.from_ci = from.id;
     r.to_ci = to.id;
     struct gl_write_ctx ctx = gl_req_write_ctx(req, "ci.unrelate", NULL);
-    if (relation_authz(req, &from, &to, &err) || STORE(req, ci_relation_delete, &ctx, &r, &err))
+    if (relation_authz(req, &from, &to, &err) ||
+        req->store->cis->relation_delete(req->store, &ctx, &r, &err))
         goto fail;
     gl_h_risk_after_ci(req, r.to_ci); /* its blast radius shrank (h_risk.h) */
     res->status = 204;
@@ -215,7 +218,7 @@ struct walk_ctx {
 static int walk_adjacent(void *ctx, int64_t ci_id, struct gl_graph_edges *out, struct gl_error *err)
 {
     struct walk_ctx *w = ctx;
-    int rc = w->req->store->ops->graph_adjacent(w->reader, ci_id, w->forward, out, err);
+    int rc = w->req->store->graph->adjacent(w->reader, ci_id, w->forward, out, err);
     if (rc || !w->prune_hidden)
         return rc;
     size_t kept = 0;
@@ -273,7 +276,7 @@ static const char *view_client_key(void *ctx, int64_t client_id)
     struct gl_client cl;
     struct gl_error err;
     gl_client_init(&cl);
-    if (STORE(v->req, client_get_by_id, client_id, &cl, &err) == 0) {
+    if (v->req->store->clients->get_by_id(v->req->store, client_id, &cl, &err) == 0) {
         v->ids[v->n] = client_id;
         v->keys[v->n++] = cl.key;
         cl.key = NULL;
@@ -321,11 +324,11 @@ int gl_h_ci_impact(struct gl_request *req, struct gl_response *res)
     if (load_visible_ci(req, req->captures[0], NULL, GL_E_NOT_FOUND, &ci, &err) ||
         gl_authz_check(&req->user, GL_PERM_CI_READ, ci.client_id, &err) ||
         parse_int_param(req, "depth", 0, GL_IMPACT_DEPTH_MAX, GL_IMPACT_DEPTH_MAX, &depth, &err) ||
-        STORE(req, graph_begin, &w.reader, &err))
+        req->store->graph->begin(req->store, &w.reader, &err))
         goto fail;
     struct gl_graph_node root = node_of(&ci);
     int rc = gl_impact_walk(&root, depth, walk_adjacent, &w, &im, &err);
-    req->store->ops->graph_end(w.reader);
+    req->store->graph->end(w.reader);
     if (rc)
         goto fail;
     answer_impact(req, res, &im, depth);
@@ -449,7 +452,7 @@ static int wc_nodes(const struct gl_impact *im, int64_t **ids, struct node_key *
 
 /* Ranks the hits and reads the documentation of the changes that will be answered: one
  * query for all of them, in the walk's snapshot. */
-static int wc_rank_docs(struct gl_graph_reader *reader, const struct gl_store_ops *ops,
+static int wc_rank_docs(struct gl_graph_reader *reader, const struct gl_graph_store *graph,
                         const struct wc_query *q, struct wc_result *r, struct gl_error *err)
 {
     r->nhits = gl_wc_rank(r->hits, r->nhits);
@@ -461,7 +464,7 @@ static int wc_rank_docs(struct gl_graph_reader *reader, const struct gl_store_op
         return gl_error_set(err, GL_E_INTERNAL, NULL, "out of memory");
     for (size_t i = 0; i < n; i++)
         ids[i] = r->hits[i].change_id;
-    int rc = ops->graph_change_docs(reader, ids, n, &r->docs, err);
+    int rc = graph->change_docs(reader, ids, n, &r->docs, err);
     free(ids);
     return rc;
 }
@@ -472,16 +475,16 @@ static int wc_run(struct gl_request *req, const struct wc_query *q, const struct
     struct walk_ctx w = {.req = req, .forward = true, .prune_hidden = true};
     int64_t *ids = NULL;
     struct node_key *keys = NULL;
-    int rc = STORE(req, graph_begin, &w.reader, err);
+    int rc = req->store->graph->begin(req->store, &w.reader, err);
     if (rc)
         return rc;
-    const struct gl_store_ops *ops = req->store->ops;
+    const struct gl_graph_store *graph = req->store->graph;
     if (!q->ci_id) {
-        rc = ops->graph_changes(w.reader, NULL, 0, q->client_id, q->since, q->until, &r->rows, err);
+        rc = graph->changes(w.reader, NULL, 0, q->client_id, q->since, q->until, &r->rows, err);
         if (!rc)
             rc = wc_collect(req, q, NULL, 0, r, err);
         if (!rc)
-            rc = wc_rank_docs(w.reader, ops, q, r, err);
+            rc = wc_rank_docs(w.reader, graph, q, r, err);
         goto out;
     }
     struct gl_graph_node root = node_of(ci);
@@ -489,13 +492,13 @@ static int wc_run(struct gl_request *req, const struct wc_query *q, const struct
     if (!rc)
         rc = wc_nodes(&r->im, &ids, &keys, err);
     if (!rc)
-        rc = ops->graph_changes(w.reader, ids, r->im.len, 0, q->since, q->until, &r->rows, err);
+        rc = graph->changes(w.reader, ids, r->im.len, 0, q->since, q->until, &r->rows, err);
     if (!rc)
         rc = wc_collect(req, q, keys, r->im.len, r, err);
     if (!rc)
-        rc = wc_rank_docs(w.reader, ops, q, r, err);
+        rc = wc_rank_docs(w.reader, graph, q, r, err);
 out:
-    ops->graph_end(w.reader);
+    graph->end(w.reader);
     free(ids);
     free(keys);
     return rc;
@@ -558,7 +561,7 @@ int gl_h_what_changed(struct gl_request *req, struct gl_response *res)
     if (q.client_id) {
         struct gl_client cl;
         gl_client_init(&cl);
-        if (STORE(req, client_get_by_id, q.client_id, &cl, &err) == 0) {
+        if (req->store->clients->get_by_id(req->store, q.client_id, &cl, &err) == 0) {
             key = cl.key;
             cl.key = NULL;
         }

@@ -160,7 +160,8 @@ int gl_h_cis_import(struct gl_request *req, struct gl_response *res)
             items[i].outcome = GL_IMPORT_REJECTED;
     }
     struct gl_write_ctx ctx = gl_req_write_ctx(req, NULL, "bulk import");
-    if (STORE(req, ci_import, &ctx, items, rows.len, dry_run, check_stored, req, &err))
+    if (req->store->cis->import(req->store, &ctx, items, rows.len, dry_run, check_stored, req,
+                                &err))
         goto fail;
     gl_res_json(res, 200, report(&rows, items, dry_run));
     goto out;
@@ -221,7 +222,7 @@ static int take_page(struct gl_request *req, struct export_set *x, struct gl_ci_
     for (size_t i = 0; i < n; i++)
         ids[i] = page->items[i].id;
     struct gl_ci_named_links more = {0};
-    int rc = STORE(req, ci_named_links, ids, n, &more, err);
+    int rc = req->store->cis->named_links(req->store, ids, n, &more, err);
     for (size_t i = 0; !rc && i < more.len; i++) {
         struct gl_ci_named_link *l = &more.items[i];
         int64_t from_client = 0;
@@ -254,7 +255,7 @@ static int collect(struct gl_request *req, struct gl_ci_filter *f, struct export
     f->limit = GL_LIST_MAX;
     do {
         struct gl_ci_page page = {0};
-        int rc = STORE(req, ci_list, f, &page, err);
+        int rc = req->store->cis->list(req->store, f, &page, err);
         if (!rc)
             rc = take_page(req, x, &page, err);
         f->before_id = page.next_cursor;

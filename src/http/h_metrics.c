@@ -62,8 +62,10 @@ int gl_h_metrics_emergency(struct gl_request *req, struct gl_response *res)
     if (from != GL_TIME_UNSET && to != GL_TIME_UNSET && to <= from)
         return gl_res_fail(res, req, GL_E_INVALID, "to", "to must be later than from");
     if ((key && gl_h_resolve_client(req, key, "client", &client_id, &err)) ||
-        STORE(req, emergency_ratio, &req->scope, client_id, from, to, false, &people, &err) ||
-        STORE(req, emergency_ratio, &req->scope, client_id, from, to, true, &clients, &err)) {
+        req->store->changes->emergency_ratio(req->store, &req->scope, client_id, from, to, false,
+                                             &people, &err) ||
+        req->store->changes->emergency_ratio(req->store, &req->scope, client_id, from, to, true,
+                                             &clients, &err)) {
         gl_emergency_rows_release(&people);
         return gl_res_problem(res, req, &err);
     }

@@ -35,7 +35,7 @@ int gl_h_policy_get(struct gl_request *req, struct gl_response *res)
     struct gl_policy *p = malloc(sizeof *p);
     if (!p)
         return gl_res_fail(res, req, GL_E_INTERNAL, NULL, "out of memory");
-    if (STORE(req, policy_get, p, &err)) {
+    if (req->store->policy->get(req->store, p, &err)) {
         free(p);
         return gl_res_problem(res, req, &err);
     }
@@ -83,7 +83,7 @@ int gl_h_policy_put(struct gl_request *req, struct gl_response *res)
         goto fail;
     p->version = expected;
     struct gl_write_ctx ctx = gl_req_write_ctx(req, "policy.update", NULL);
-    if (STORE(req, policy_put, &ctx, p, &err))
+    if (req->store->policy->put(req->store, &ctx, p, &err))
         goto fail;
     res->etag_version = p->version;
     answer(req, res, 200, gl_json_policy(p));
@@ -100,7 +100,7 @@ int gl_h_policy_versions(struct gl_request *req, struct gl_response *res)
 {
     struct gl_error err;
     struct gl_policy_version_list l;
-    if (STORE(req, policy_versions, &l, &err))
+    if (req->store->policy->versions(req->store, &l, &err))
         return gl_res_problem(res, req, &err);
     json_t *items = json_array();
     for (size_t i = 0; i < l.len; i++) {

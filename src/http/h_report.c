@@ -85,7 +85,7 @@ static int wants_html(const struct gl_request *req, bool *html, struct gl_error 
 static int load_client(struct gl_request *req, struct gl_client *c, struct gl_error *err)
 {
     const char *key = req->captures[0];
-    int rc = STORE(req, client_get, key, c, err);
+    int rc = req->store->clients->get(req->store, key, c, err);
     if (rc == 0 && !gl_scope_contains(&req->scope, c->id)) {
         gl_client_release(c);
         rc = GL_E_NOT_FOUND;
@@ -106,7 +106,7 @@ static int refresh_renderings(struct gl_request *req, struct gl_report_data *d,
             continue;
         struct gl_change c;
         gl_change_init(&c);
-        int rc = STORE(req, change_get, cd->id, &c, err);
+        int rc = req->store->changes->get(req->store, cd->id, &c, err);
         if (!rc) {
             free(cd->json);
             cd->json = gl_json_change_dump(&c);
@@ -149,7 +149,7 @@ int gl_h_client_report(struct gl_request *req, struct gl_response *res)
         gl_authz_check(&req->user, GL_PERM_CHANGE_READ, client.id, &err) ||
         parse_period(req, &from, &to, &err) || wants_html(req, &html, &err))
         goto fail;
-    int rc = STORE(req, client_report, client.id, from, to, &data, &err);
+    int rc = req->store->clients->report(req->store, client.id, from, to, &data, &err);
     if (rc == GL_E_TOO_LARGE) /* the caller's period is what is too large: a 400 */
         err.code = GL_E_INVALID;
     if (rc || refresh_renderings(req, &data, &err))

@@ -43,7 +43,8 @@ static int assess(struct gl_request *req, int64_t change_id, bool reapprove,
 {
     bool changed = false;
     struct gl_write_ctx ctx = gl_req_write_ctx(req, "risk.assess", NULL);
-    int rc = STORE(req, risk_assess, &ctx, change_id, req->now, a, &changed, err);
+    int rc =
+        req->store->policy->risk_assess(req->store, &ctx, change_id, req->now, a, &changed, err);
     if (moved)
         *moved = !rc && changed && reapprove;
     if (!rc && changed && reapprove)
@@ -60,8 +61,8 @@ void gl_h_risk_after_write(struct gl_request *req, struct gl_change *c, bool rea
     bool moved = false;
     if (!a)
         return;
-    bool wanted =
-        c->state != GL_STATE_DRAFT || STORE(req, risk_current, c->id, a, &err) != GL_E_NOT_FOUND;
+    bool wanted = c->state != GL_STATE_DRAFT ||
+                  req->store->policy->risk_current(req->store, c->id, a, &err) != GL_E_NOT_FOUND;
     if (wanted && assess(req, c->id, reapprove, a, &moved, &err))
         fprintf(stderr, "greenlight: %s: re-assessing the risk of change %lld failed: %s\n",
                 req->request_id, (long long)c->id, err.detail);
@@ -69,7 +70,7 @@ void gl_h_risk_after_write(struct gl_request *req, struct gl_change *c, bool rea
     if (moved) {
         struct gl_change now;
         gl_change_init(&now);
-        if (STORE(req, change_get, c->id, &now, &err) == 0) {
+        if (req->store->changes->get(req->store, c->id, &now, &err) == 0) {
             gl_change_release(c);
             *c = now;
         }
@@ -87,7 +88,7 @@ void gl_h_risk_after_ci(struct gl_request *req, int64_t ci_id)
     };
     struct gl_change_page page = {0};
     struct gl_error err;
-    if (STORE(req, change_list, &f, &page, &err)) {
+    if (req->store->changes->list(req->store, &f, &page, &err)) {
         fprintf(stderr, "greenlight: %s: listing the changes on CI %lld failed: %s\n",
                 req->request_id, (long long)ci_id, err.detail);
         return;
@@ -118,7 +119,8 @@ int gl_h_change_risk(struct gl_request *req, struct gl_response *res)
         /* Re-assessing writes (when something changed): those who may assess. */
         if (!(rc = gl_authz_check(&req->user, GL_PERM_CHANGE_ASSESS, c.client_id, &err)))
             rc = assess(req, c.id, true, a, NULL, &err);
-    } else if ((rc = STORE(req, risk_current, c.id, a, &err)) == GL_E_NOT_FOUND) {
+    } else if ((rc = req->store->policy->risk_current(req->store, c.id, a, &err)) ==
+               GL_E_NOT_FOUND) {
         char ident[GL_IDENT_MAX];
         gl_change_ident_format(c.id, ident);
         gl_error_set(&err, GL_E_NOT_FOUND, NULL,

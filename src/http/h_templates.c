@@ -28,8 +28,9 @@ static int load_template(struct gl_request *req, const char *ident, struct gl_te
                          struct gl_error *err)
 {
     int64_t id;
-    int rc = gl_template_ident_parse(ident, &id) < 0 ? GL_E_NOT_FOUND
-                                                     : STORE(req, template_get, id, t, err);
+    int rc = gl_template_ident_parse(ident, &id) < 0
+                 ? GL_E_NOT_FOUND
+                 : req->store->templates->get(req->store, id, t, err);
     if (rc == 0 && t->client_id && !gl_scope_contains(&req->scope, t->client_id)) {
         gl_template_release(t);
         rc = GL_E_NOT_FOUND;
@@ -62,7 +63,7 @@ int gl_h_templates_list(struct gl_request *req, struct gl_response *res)
     gl_error_clear(&err);
     if ((key && gl_h_resolve_client(req, key, "client", &f.client_id, &err)) ||
         gl_req_page(req, &f.limit, &f.before_id, &err) ||
-        STORE(req, template_list, &f, &page, &err))
+        req->store->templates->list(req->store, &f, &page, &err))
         return gl_res_problem(res, req, &err);
     json_t *items = json_array();
     for (size_t i = 0; i < page.len; i++)
@@ -92,7 +93,7 @@ int gl_h_templates_create(struct gl_request *req, struct gl_response *res)
         gl_template_validate(&t, &err))
         goto fail;
     struct gl_write_ctx ctx = gl_req_write_ctx(req, "template.create", NULL);
-    if (STORE(req, template_create, &ctx, &t, &err))
+    if (req->store->templates->create(req->store, &ctx, &t, &err))
         goto fail;
     char ident[GL_IDENT_MAX];
     gl_template_ident_format(t.id, ident);
@@ -129,7 +130,7 @@ int gl_h_template_versions(struct gl_request *req, struct gl_response *res)
     struct gl_template_version_list l = {0};
     gl_template_init(&t);
     if (load_template(req, req->captures[0], &t, &err) ||
-        STORE(req, template_versions, t.id, &l, &err)) {
+        req->store->templates->versions(req->store, t.id, &l, &err)) {
         gl_template_release(&t);
         return gl_res_problem(res, req, &err);
     }
@@ -177,7 +178,7 @@ int gl_h_template_patch(struct gl_request *req, struct gl_response *res)
         gl_json_template_apply(body, &after, false, &err) || gl_template_validate(&after, &err))
         goto fail;
     struct gl_write_ctx ctx = gl_req_write_ctx(req, "template.update", NULL);
-    if (STORE(req, template_update, &ctx, &before, &after, &err))
+    if (req->store->templates->update(req->store, &ctx, &before, &after, &err))
         goto fail;
     answer_template(res, 200, &after);
     goto out;
@@ -223,7 +224,7 @@ int gl_h_template_reapprove(struct gl_request *req, struct gl_response *res)
     gl_change_set_str(&after.revoked_reason, NULL);
     struct gl_write_ctx ctx =
         gl_req_write_ctx(req, "template.reapprove", comment ? json_string_value(comment) : NULL);
-    if (STORE(req, template_update, &ctx, &before, &after, &err))
+    if (req->store->templates->update(req->store, &ctx, &before, &after, &err))
         goto fail;
     answer_template(res, 200, &after);
     goto out;
@@ -246,7 +247,7 @@ static int check_cis(struct gl_request *req, const struct gl_template *t,
     for (size_t i = 0; !rc && i < c->ci_ids.len; i++) {
         struct gl_ci ci;
         gl_ci_init(&ci);
-        rc = STORE(req, ci_get, c->ci_ids.items[i], &ci, err);
+        rc = req->store->cis->get(req->store, c->ci_ids.items[i], &ci, err);
         if (rc == GL_E_NOT_FOUND || (!rc && ci.client_id && ci.client_id != c->client_id)) {
             char ident[GL_IDENT_MAX];
             gl_ci_ident_format(c->ci_ids.items[i], ident);
@@ -346,7 +347,7 @@ int gl_h_change_from_template(struct gl_request *req, struct gl_response *res, j
     char ident[GL_IDENT_MAX];
     gl_template_ident_format(t.id, ident);
     struct gl_write_ctx ctx = gl_req_write_ctx(req, "change.create", ident);
-    if (gl_change_validate(&c, &err) || STORE(req, change_create, &ctx, &c, &err))
+    if (gl_change_validate(&c, &err) || req->store->changes->create(req->store, &ctx, &c, &err))
         goto fail;
     gl_change_ident_format(c.id, ident);
     snprintf(res->location, sizeof res->location, "/api/v1/changes/%s", ident);
@@ -378,7 +379,7 @@ static int check_fit(struct gl_request *req, const struct gl_change *c, struct g
                             "%s is a standard change without a template: make it from one, or "
                             "raise it as a normal change",
                             ident);
-    int rc = STORE(req, template_get, c->template_id, t, err);
+    int rc = req->store->templates->get(req->store, c->template_id, t, err);
     if (rc == GL_E_NOT_FOUND)
         return gl_error_set(err, GL_E_PRECONDITION, "template", "the template of %s is gone",
                             ident);
@@ -389,7 +390,7 @@ static int check_fit(struct gl_request *req, const struct gl_change *c, struct g
     struct gl_risk_assessment a;
     bool changed = false;
     struct gl_write_ctx ctx = gl_req_write_ctx(req, "change.risk", NULL);
-    rc = STORE(req, risk_assess, &ctx, c->id, req->now, &a, &changed, err);
+    rc = req->store->policy->risk_assess(req->store, &ctx, c->id, req->now, &a, &changed, err);
     return rc ? rc : gl_template_check_risk(t, a.level, err);
 }
 
@@ -409,8 +410,9 @@ static int move(struct gl_request *req, struct gl_change *cur, enum gl_action a,
     snprintf(audit, sizeof audit, "change.%s", gl_action_name(a));
     struct gl_write_ctx ctx = gl_req_write_ctx(req, audit, why);
     if (!rc)
-        rc = gate.active ? STORE(req, change_schedule_write, &ctx, cur, &next, &gate.rec, err)
-                         : STORE(req, change_update, &ctx, cur, &next, err);
+        rc = gate.active ? req->store->calendar->schedule_write(req->store, &ctx, cur, &next,
+                                                                &gate.rec, err)
+                         : req->store->changes->update(req->store, &ctx, cur, &next, err);
     gl_h_schedule_gate_release(&gate);
     if (!rc) {
         gl_change_release(cur);
@@ -478,10 +480,10 @@ int gl_h_template_after_outcome(struct gl_request *req, const struct gl_change *
     int64_t n = 0, failed = 0;
     gl_template_init(&before);
     gl_template_init(&after);
-    int rc = STORE(req, template_get, c->template_id, &before, err);
+    int rc = req->store->templates->get(req->store, c->template_id, &before, err);
     if (!rc && gl_template_standing(&before) == GL_TEMPLATE_GOOD &&
-        !(rc = STORE(req, policy_get, &p, err)) &&
-        !(rc = STORE(req, template_stats, c->template_id, &n, &failed, err))) {
+        !(rc = req->store->policy->get(req->store, &p, err)) &&
+        !(rc = req->store->templates->stats(req->store, c->template_id, &n, &failed, err))) {
         double rate;
         if (gl_template_should_revoke(n, failed, &p, &rate) && !gl_template_copy(&after, &before)) {
             char why[200];
@@ -492,7 +494,7 @@ int gl_h_template_after_outcome(struct gl_request *req, const struct gl_change *
             after.revoked_at = req->now;
             gl_change_set_str(&after.revoked_reason, why);
             struct gl_write_ctx ctx = gl_req_write_ctx(req, "template.revoke", why);
-            rc = STORE(req, template_update, &ctx, &before, &after, err);
+            rc = req->store->templates->update(req->store, &ctx, &before, &after, err);
         }
     }
     gl_template_release(&before);

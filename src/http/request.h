@@ -100,9 +100,6 @@ int gl_req_page(const struct gl_request *req, int *limit, int64_t *before_id,
 /* The cursor string for the next page, or JSON null when there is none. */
 json_t *gl_json_cursor(int64_t next_cursor);
 
-/* Calls a store operation: STORE(req, change_get, id, &c, &err). */
-#define STORE(req, op, ...) ((req)->store->ops->op((req)->store, __VA_ARGS__))
-
 /* Handlers, grouped by resource (h_*.c). */
 int gl_h_health(struct gl_request *req, struct gl_response *res);
 int gl_h_clients_list(struct gl_request *req, struct gl_response *res);

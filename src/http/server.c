@@ -148,7 +148,7 @@ static int auth_bearer(struct gl_server *srv, struct gl_request *req, const char
     unsigned char hash[GL_SECRET_HASH_LEN];
     gl_secret_hash(auth + sizeof prefix - 1, hash);
     if (gl_auth_cache_get(srv->auth_cache, hash, req->now, &req->user) != 0) {
-        if (STORE(req, token_lookup, hash, req->now, &req->user, err) != 0)
+        if (req->store->auth->token_lookup(req->store, hash, req->now, &req->user, err) != 0)
             return gl_error_set(err, GL_E_UNAUTHORIZED, NULL,
                                 "the token is unknown, expired or revoked");
         gl_auth_cache_put(srv->auth_cache, hash, &req->user, req->now);
@@ -163,7 +163,8 @@ static int auth_session(struct gl_request *req, const char *cookie, struct gl_er
 {
     unsigned char hash[GL_SECRET_HASH_LEN];
     gl_secret_hash(cookie, hash);
-    if (STORE(req, session_lookup, hash, req->now, &req->user, &req->session, err) != 0)
+    if (req->store->auth->session_lookup(req->store, hash, req->now, &req->user, &req->session,
+                                         err) != 0)
         return gl_error_set(err, GL_E_UNAUTHORIZED, NULL,
                             "the session is unknown, expired or ended; log in again");
     req->auth = GL_AUTH_SESSION;

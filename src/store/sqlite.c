@@ -26,28 +26,81 @@
 static void sq_close(struct gl_store *st);
 static int conn_open(const char *path, struct sq_conn **out, struct gl_error *err);
 
-static const struct gl_store_ops sq_ops = {
+static const struct gl_store_admin sq_admin = {
     .name = "sqlite",
     .close = sq_close,
     .migrate = sq_migrate,
-    .change_rerender = sq_change_rerender,
     .backup = sq_backup,
-    .client_create = sq_client_create,
-    .client_update = sq_client_update,
-    .client_get = sq_client_get,
-    .client_get_by_id = sq_client_get_by_id,
-    .client_list = sq_client_list,
-    .ci_create = sq_ci_create,
-    .ci_update = sq_ci_update,
-    .ci_get = sq_ci_get,
-    .ci_list = sq_ci_list,
-    .change_create = sq_change_create,
-    .change_update = sq_change_update,
-    .change_get = sq_change_get,
-    .change_list = sq_change_list,
-    .change_get_doc = sq_change_get_doc,
-    .change_list_docs = sq_change_list_docs,
-    .change_timeline = sq_change_timeline,
+};
+static const struct gl_client_store sq_clients = {
+    .create = sq_client_create,
+    .update = sq_client_update,
+    .get = sq_client_get,
+    .get_by_id = sq_client_get_by_id,
+    .list = sq_client_list,
+    .report = sq_client_report,
+};
+static const struct gl_ci_store sq_cis = {
+    .create = sq_ci_create,
+    .update = sq_ci_update,
+    .get = sq_ci_get,
+    .list = sq_ci_list,
+    .relation_add = sq_ci_relation_add,
+    .relation_delete = sq_ci_relation_delete,
+    .relations = sq_ci_relations,
+    .import = sq_ci_import,
+    .named_links = sq_ci_named_links,
+};
+static const struct gl_graph_store sq_graph = {
+    .begin = sq_graph_begin,
+    .end = sq_graph_end,
+    .in_memory = sq_graph_in_memory,
+    .adjacent = sq_graph_adjacent,
+    .changes = sq_graph_changes,
+    .change_docs = sq_graph_change_docs,
+};
+static const struct gl_change_store sq_changes = {
+    .create = sq_change_create,
+    .update = sq_change_update,
+    .get = sq_change_get,
+    .list = sq_change_list,
+    .get_doc = sq_change_get_doc,
+    .list_docs = sq_change_list_docs,
+    .timeline = sq_change_timeline,
+    .rerender = sq_change_rerender,
+    .emergency_ratio = sq_emergency_ratio,
+};
+static const struct gl_approval_store sq_approvals = {
+    .get = sq_approval_get,
+    .write = sq_approval_write,
+    .reviews_due = sq_approval_reviews_due,
+};
+static const struct gl_calendar_store sq_calendar = {
+    .window_create = sq_cal_window_create,
+    .window_get = sq_cal_window_get,
+    .window_delete = sq_cal_window_delete,
+    .window_list = sq_cal_window_list,
+    .blackout_create = sq_cal_blackout_create,
+    .blackout_get = sq_cal_blackout_get,
+    .blackout_delete = sq_cal_blackout_delete,
+    .blackout_list = sq_cal_blackout_list,
+    .schedule_summary = sq_schedule_summary_op,
+    .schedule_check = sq_schedule_check_op,
+    .schedule_write = sq_change_schedule_write,
+    .changes = sq_cal_changes,
+};
+static const struct gl_doc_store sq_docs = {
+    .create = sq_doc_create,
+    .update = sq_doc_update,
+    .get = sq_doc_get,
+    .list = sq_doc_list,
+    .version_get = sq_doc_version_get,
+    .versions = sq_doc_versions,
+    .link_change = sq_change_doc_link,
+    .change_refs = sq_change_doc_refs,
+    .complete_change = sq_change_complete_docs,
+};
+static const struct gl_auth_store sq_auth = {
     .user_create = sq_user_create,
     .user_get = sq_user_get,
     .token_create = sq_token_create,
@@ -63,60 +116,29 @@ static const struct gl_store_ops sq_ops = {
     .login_failure_add = sq_login_failure_add,
     .login_failure_count = sq_login_failure_count,
     .login_failure_clear = sq_login_failure_clear,
-    .audit_list = sq_audit_list,
-    .audit_export = sq_audit_export,
-    .doc_create = sq_doc_create,
-    .doc_update = sq_doc_update,
-    .doc_get = sq_doc_get,
-    .doc_list = sq_doc_list,
-    .doc_version_get = sq_doc_version_get,
-    .doc_versions = sq_doc_versions,
-    .change_doc_link = sq_change_doc_link,
-    .change_doc_refs = sq_change_doc_refs,
-    .change_complete_docs = sq_change_complete_docs,
-    .policy_get = sq_policy_get,
-    .policy_put = sq_policy_put,
-    .policy_versions = sq_policy_versions,
-    .risk_assess = sq_risk_assess,
-    .risk_current = sq_risk_current,
-    .cal_window_create = sq_cal_window_create,
-    .cal_window_get = sq_cal_window_get,
-    .cal_window_delete = sq_cal_window_delete,
-    .cal_window_list = sq_cal_window_list,
-    .cal_blackout_create = sq_cal_blackout_create,
-    .cal_blackout_get = sq_cal_blackout_get,
-    .cal_blackout_delete = sq_cal_blackout_delete,
-    .cal_blackout_list = sq_cal_blackout_list,
-    .schedule_summary = sq_schedule_summary_op,
-    .schedule_check = sq_schedule_check_op,
-    .change_schedule_write = sq_change_schedule_write,
-    .cal_changes = sq_cal_changes,
     .feed_token_create = sq_feed_token_create,
     .feed_token_list = sq_feed_token_list,
     .feed_token_revoke = sq_feed_token_revoke,
     .feed_token_lookup = sq_feed_token_lookup,
-    .ci_import = sq_ci_import,
-    .ci_named_links = sq_ci_named_links,
-    .graph_change_docs = sq_graph_change_docs,
-    .client_report = sq_client_report,
-    .ci_relation_add = sq_ci_relation_add,
-    .ci_relation_delete = sq_ci_relation_delete,
-    .ci_relations = sq_ci_relations,
-    .graph_begin = sq_graph_begin,
-    .graph_end = sq_graph_end,
-    .graph_in_memory = sq_graph_in_memory,
-    .graph_adjacent = sq_graph_adjacent,
-    .graph_changes = sq_graph_changes,
-    .approval_get = sq_approval_get,
-    .approval_write = sq_approval_write,
-    .approval_reviews_due = sq_approval_reviews_due,
-    .emergency_ratio = sq_emergency_ratio,
-    .template_create = sq_template_create,
-    .template_update = sq_template_update,
-    .template_get = sq_template_get,
-    .template_list = sq_template_list,
-    .template_stats = sq_template_stats,
-    .template_versions = sq_template_versions,
+};
+static const struct gl_audit_store sq_audit = {
+    .list = sq_audit_list,
+    .export = sq_audit_export,
+};
+static const struct gl_policy_store sq_policy = {
+    .get = sq_policy_get,
+    .put = sq_policy_put,
+    .versions = sq_policy_versions,
+    .risk_assess = sq_risk_assess,
+    .risk_current = sq_risk_current,
+};
+static const struct gl_template_store sq_templates = {
+    .create = sq_template_create,
+    .update = sq_template_update,
+    .get = sq_template_get,
+    .list = sq_template_list,
+    .stats = sq_template_stats,
+    .versions = sq_template_versions,
 };
 
 /* Applied to every new connection. busy_timeout comes first: switching to WAL may have to
@@ -545,7 +567,20 @@ struct gl_store *gl_store_open_sqlite(const char *path, struct gl_error *err)
         gl_error_set(err, GL_E_INTERNAL, NULL, "out of memory");
         return NULL;
     }
-    s->base.ops = &sq_ops;
+    s->base = (struct gl_store){
+        .admin = &sq_admin,
+        .clients = &sq_clients,
+        .cis = &sq_cis,
+        .graph = &sq_graph,
+        .changes = &sq_changes,
+        .approvals = &sq_approvals,
+        .calendar = &sq_calendar,
+        .docs = &sq_docs,
+        .auth = &sq_auth,
+        .audit = &sq_audit,
+        .policy = &sq_policy,
+        .templates = &sq_templates,
+    };
     pthread_mutex_init(&s->mu, NULL);
     pthread_cond_init(&s->cv, NULL);
     pthread_mutex_init(&s->write_mu, NULL);

@@ -334,7 +334,7 @@ int sq_scope_sql(struct gl_buf *sql, const char *prefix, const struct gl_scope *
 /* Binds a restricted scope's client ids from position at; returns the next position. */
 int sq_bind_scope(sqlite3_stmt *st, int at, const struct gl_scope *scope);
 
-/* Operations, wired into the ops table in sqlite.c. */
+/* Operations, wired into the subject tables in sqlite.c. */
 int sq_migrate(struct gl_store *st, int *applied, struct gl_error *err);
 int sq_backup(struct gl_store *st, const char *dest_path, struct gl_error *err);
 

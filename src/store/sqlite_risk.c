@@ -497,8 +497,8 @@ int sq_risk_assess(struct gl_store *st, const struct gl_write_ctx *ctx, int64_t 
     x.in.type = ch.type;
     x.in.has_rollback_plan = ch.rollback_plan != NULL && ch.rollback_plan[0] != '\0';
     x.in.rollback_tested = x.in.has_rollback_plan && ch.rollback_tested;
-    if (st->ops->schedule_summary &&
-        (rc = st->ops->schedule_summary(st, &ch, now, &x.in.schedule, err)))
+    if (st->calendar->schedule_summary &&
+        (rc = st->calendar->schedule_summary(st, &ch, now, &x.in.schedule, err)))
         goto out;
     if ((rc = gather_graph(st, &ch, &x.in, err)))
         goto out;

@@ -1,6 +1,6 @@
 /*
  * store.c - backend-independent parts of the storage interface (see store.h): closing a
- * store through its ops table, releasing the pages and lists the store hands out, and
+ * store through its admin table, releasing the pages and lists the store hands out, and
  * verifying the audit chain through any backend's audit_list.
  *
  * Invariant: every release function accepts NULL and leaves the struct empty, so a
@@ -14,8 +14,8 @@
 
 void gl_store_close(struct gl_store *st)
 {
-    if (st && st->ops && st->ops->close)
-        st->ops->close(st);
+    if (st && st->admin && st->admin->close)
+        st->admin->close(st);
 }
 
 void gl_change_page_release(struct gl_change_page *p)
@@ -104,7 +104,7 @@ int gl_store_audit_verify(struct gl_store *st, struct gl_audit_verifier *v,
     int64_t after = 0;
     for (;;) {
         struct gl_audit_list l;
-        int rc = st->ops->audit_list(st, after, VERIFY_PAGE, &l, err);
+        int rc = st->audit->list(st, after, VERIFY_PAGE, &l, err);
         if (rc)
             return rc;
         size_t n = l.len;

@@ -1,12 +1,13 @@
 /*
  * store.h - the one storage interface.
  *
- * A backend (SQLite in sqlite.c; PostgreSQL later) fills a struct gl_store_ops with
- * designated initialisers; everything above the store calls the gl_store_* wrappers
- * below and never sees SQL. The store persists and fetches; it never decides. Every write
- * is one transaction together with its audit event (hash-chained, see core/audit.h),
- * which the store builds from the gl_write_ctx and JSON snapshots of the record before
- * and after.
+ * A backend (SQLite in sqlite.c; PostgreSQL later) fills one method table per subject
+ * (clients, CIs, graph, changes, approvals, calendar, documents, auth, audit, policy,
+ * templates) with designated initialisers; everything above the store calls them by
+ * subject (st->changes->get(st, ...)) and never sees SQL. The store persists and fetches; it never
+ * decides. Every write is one transaction together with its audit event (hash-chained, see
+ * core/audit.h), which the store builds from the gl_write_ctx and JSON snapshots of the record
+ * before and after.
  *
  * Threading: a gl_store may be used from many threads at once; each call takes a
  * connection from the backend's pool for its duration.
@@ -401,61 +402,218 @@ struct gl_template_version_list {
     size_t len;
 };
 
-struct gl_store_ops {
+struct gl_store_admin {
     const char *name;
     void (*close)(struct gl_store *st);
     /* Applies pending migrations; *applied receives how many ran (may be NULL). Opening a
      * store already migrates it: the first call also counts the migrations the open ran. */
     int (*migrate)(struct gl_store *st, int *applied, struct gl_error *err);
+    /* Consistent online copy of the whole database to a new file. */
+    int (*backup)(struct gl_store *st, const char *dest_path, struct gl_error *err);
+};
+
+struct gl_client_store {
+    int (*create)(struct gl_store *st, const struct gl_write_ctx *ctx, struct gl_client *c,
+                  struct gl_error *err);
+    int (*update)(struct gl_store *st, const struct gl_write_ctx *ctx,
+                  const struct gl_client *before, struct gl_client *after, struct gl_error *err);
+    int (*get)(struct gl_store *st, const char *key, struct gl_client *out, struct gl_error *err);
+    int (*get_by_id)(struct gl_store *st, int64_t id, struct gl_client *out, struct gl_error *err);
+    int (*list)(struct gl_store *st, const struct gl_scope *scope, struct gl_client_list *out,
+                struct gl_error *err);
+    /* The client report's data (struct gl_report_data) in one read transaction;
+     * GL_E_TOO_LARGE beyond GL_REPORT_CHANGES_MAX changes. */
+    int (*report)(struct gl_store *st, int64_t client_id, int64_t from, int64_t to,
+                  struct gl_report_data *out, struct gl_error *err);
+};
+
+struct gl_ci_store {
+    int (*create)(struct gl_store *st, const struct gl_write_ctx *ctx, struct gl_ci *ci,
+                  struct gl_error *err);
+    int (*update)(struct gl_store *st, const struct gl_write_ctx *ctx, const struct gl_ci *before,
+                  struct gl_ci *after, struct gl_error *err);
+    int (*get)(struct gl_store *st, int64_t id, struct gl_ci *out, struct gl_error *err);
+    int (*list)(struct gl_store *st, const struct gl_ci_filter *f, struct gl_ci_page *out,
+                struct gl_error *err);
+    /* Relationships. add: GL_E_DUPLICATE when present, GL_E_INVALID when a CI does not
+     * exist; delete: GL_E_NOT_FOUND when absent. Both audited on the from CI. */
+    int (*relation_add)(struct gl_store *st, const struct gl_write_ctx *ctx,
+                        const struct gl_ci_relation *r, struct gl_error *err);
+    int (*relation_delete)(struct gl_store *st, const struct gl_write_ctx *ctx,
+                           const struct gl_ci_relation *r, struct gl_error *err);
+    /* Every edge from or to ci_id (out edges first), with both ends' clients. */
+    int (*relations)(struct gl_store *st, int64_t ci_id, struct gl_ci_relation_list *out,
+                     struct gl_error *err);
+    /* Writes the PENDING items in file order, many per transaction, each atomic with its
+     * audit event (ci.create / ci.update) in a savepoint of its own: a row that fails is
+     * rolled back alone and marked REJECTED. An item with match_id, or whose (client, name)
+     * matches a stored CI, updates that CI after check() allows it; others are created.
+     * dry_run rolls every row back after doing all of it. Returns non-zero only when the
+     * database fails as a whole (rows of transactions already committed stay written). */
+    int (*import)(struct gl_store *st, const struct gl_write_ctx *ctx, struct gl_ci_import *items,
+                  size_t n, bool dry_run, gl_ci_import_check check, void *ud, struct gl_error *err);
+    /* The relations out of the n CIs ci_ids, with their targets' names and clients, ordered
+     * by from_ci, kind, name. One query. */
+    int (*named_links)(struct gl_store *st, const int64_t *ci_ids, size_t n,
+                       struct gl_ci_named_links *out, struct gl_error *err);
+};
+
+struct gl_graph_store {
+    int (*begin)(struct gl_store *st, struct gl_graph_reader **out, struct gl_error *err);
+    /* Accepts NULL. */
+    void (*end)(struct gl_graph_reader *r);
+    /* Whether this reader walks the backend's in-memory copy of the graph rather than
+     * querying (diagnostics and tests: both must answer alike). */
+    bool (*in_memory)(const struct gl_graph_reader *r);
+    /* Appends the neighbours of ci_id to out: forward = the CIs it depends on (edges
+     * out of it), else the CIs that depend on it (edges into it). */
+    int (*adjacent)(struct gl_graph_reader *r, int64_t ci_id, bool forward,
+                    struct gl_graph_edges *out, struct gl_error *err);
+    /* Appends what-changed rows on the nci CIs ci_ids (one row per change and CI), or,
+     * with nci 0, of client client_id; at most GL_WC_ROWS_MAX in all (GL_E_TOO_LARGE
+     * beyond). One query, whatever nci. */
+    int (*changes)(struct gl_graph_reader *r, const int64_t *ci_ids, size_t nci, int64_t client_id,
+                   int64_t since, int64_t until, struct gl_wc_rows *out, struct gl_error *err);
+    /* Appends the documentation links of the n changes change_ids (one query). */
+    int (*change_docs)(struct gl_graph_reader *r, const int64_t *change_ids, size_t n,
+                       struct gl_change_doc_links *out, struct gl_error *err);
+};
+
+struct gl_change_store {
     /* Re-renders every stored change rendering of an older codec format (an upgrade that
      * bumped GL_JSON_CHANGE_FORMAT) or missing, many per transaction; *done counts them. Reads are
      * right meanwhile (they re-encode the record), only slower. */
-    int (*change_rerender)(struct gl_store *st, int64_t *done, struct gl_error *err);
-    /* Consistent online copy of the whole database to a new file. */
-    int (*backup)(struct gl_store *st, const char *dest_path, struct gl_error *err);
-
-    int (*client_create)(struct gl_store *st, const struct gl_write_ctx *ctx, struct gl_client *c,
-                         struct gl_error *err);
-    int (*client_update)(struct gl_store *st, const struct gl_write_ctx *ctx,
-                         const struct gl_client *before, struct gl_client *after,
-                         struct gl_error *err);
-    int (*client_get)(struct gl_store *st, const char *key, struct gl_client *out,
-                      struct gl_error *err);
-    int (*client_get_by_id)(struct gl_store *st, int64_t id, struct gl_client *out,
-                            struct gl_error *err);
-    int (*client_list)(struct gl_store *st, const struct gl_scope *scope,
-                       struct gl_client_list *out, struct gl_error *err);
-
-    int (*ci_create)(struct gl_store *st, const struct gl_write_ctx *ctx, struct gl_ci *ci,
-                     struct gl_error *err);
-    int (*ci_update)(struct gl_store *st, const struct gl_write_ctx *ctx,
-                     const struct gl_ci *before, struct gl_ci *after, struct gl_error *err);
-    int (*ci_get)(struct gl_store *st, int64_t id, struct gl_ci *out, struct gl_error *err);
-    int (*ci_list)(struct gl_store *st, const struct gl_ci_filter *f, struct gl_ci_page *out,
-                   struct gl_error *err);
-
+    int (*rerender)(struct gl_store *st, int64_t *done, struct gl_error *err);
     /* Assigns id, version 1, created_at = updated_at = ctx->now. Fails GL_E_INVALID when a
      * CI or related change does not exist or a CI belongs to another client. */
-    int (*change_create)(struct gl_store *st, const struct gl_write_ctx *ctx, struct gl_change *c,
-                         struct gl_error *err);
+    int (*create)(struct gl_store *st, const struct gl_write_ctx *ctx, struct gl_change *c,
+                  struct gl_error *err);
     /* Writes `after` if the stored version still equals before->version (else GL_E_STALE);
      * sets after->version = before->version + 1 and after->updated_at = ctx->now. */
-    int (*change_update)(struct gl_store *st, const struct gl_write_ctx *ctx,
-                         const struct gl_change *before, struct gl_change *after,
-                         struct gl_error *err);
-    int (*change_get)(struct gl_store *st, int64_t id, struct gl_change *out,
-                      struct gl_error *err);
-    int (*change_list)(struct gl_store *st, const struct gl_change_filter *f,
-                       struct gl_change_page *out, struct gl_error *err);
+    int (*update)(struct gl_store *st, const struct gl_write_ctx *ctx,
+                  const struct gl_change *before, struct gl_change *after, struct gl_error *err);
+    int (*get)(struct gl_store *st, int64_t id, struct gl_change *out, struct gl_error *err);
+    int (*list)(struct gl_store *st, const struct gl_change_filter *f, struct gl_change_page *out,
+                struct gl_error *err);
     /* The same reads, returning the stored wire form (see struct gl_change_doc). */
-    int (*change_get_doc)(struct gl_store *st, int64_t id, struct gl_change_doc *out,
-                          struct gl_error *err);
-    int (*change_list_docs)(struct gl_store *st, const struct gl_change_filter *f,
-                            struct gl_change_doc_page *out, struct gl_error *err);
+    int (*get_doc)(struct gl_store *st, int64_t id, struct gl_change_doc *out,
+                   struct gl_error *err);
+    int (*list_docs)(struct gl_store *st, const struct gl_change_filter *f,
+                     struct gl_change_doc_page *out, struct gl_error *err);
     /* Audit events of one change, oldest first. */
-    int (*change_timeline)(struct gl_store *st, int64_t change_id, struct gl_audit_list *out,
+    int (*timeline)(struct gl_store *st, int64_t change_id, struct gl_audit_list *out,
+                    struct gl_error *err);
+    /* Changes that left draft, created in [from, to) (GL_TIME_UNSET = open), of the scope
+     * (client_id 0 = any), counted per requester (by_client false) or per client, with how
+     * many of them are emergencies; most emergencies first. */
+    int (*emergency_ratio)(struct gl_store *st, const struct gl_scope *scope, int64_t client_id,
+                           int64_t from, int64_t to, bool by_client, struct gl_emergency_rows *out,
                            struct gl_error *err);
+};
 
+struct gl_approval_store {
+    /* Approvals. approval_get: the change's rounds and votes (round 1 and no votes for a
+     * change never voted on). approval_write: the change's move before -> after (always
+     * written, so concurrent votes on one change serialise on its version: GL_E_STALE)
+     * with, in the same transaction and audit event, the vote v (may be NULL; its round
+     * must be the current one, else GL_E_STALE), the round's approved_at = ctx->now when
+     * `after` enters approved, and, with new_round, a new round started for round_reason.
+     * approval_reviews_due: emergency changes of the scope (client_id 0 = any) approved
+     * in their current round before `approved_before` and neither reviewed, closed nor
+     * cancelled, oldest approval first, at most GL_LIST_MAX. */
+    int (*get)(struct gl_store *st, int64_t change_id, struct gl_approval_record *out,
+               struct gl_error *err);
+    int (*write)(struct gl_store *st, const struct gl_write_ctx *ctx,
+                 const struct gl_change *before, struct gl_change *after,
+                 const struct gl_approval_vote *v, bool new_round, const char *round_reason,
+                 struct gl_error *err);
+    int (*reviews_due)(struct gl_store *st, const struct gl_scope *scope, int64_t client_id,
+                       int64_t approved_before, struct gl_review_due_list *out,
+                       struct gl_error *err);
+};
+
+struct gl_calendar_store {
+    /* The change calendar (sqlite_calendar*.c). Window and blackout writes are audited
+     * under their client (global blackouts under client 0); delete answers GL_E_NOT_FOUND
+     * when absent. window_list gives a client's windows (its own and its CIs');
+     * blackout_list a client's and, with include_global, the global ones (client_id 0 and
+     * include_global: global ones only). */
+    int (*window_create)(struct gl_store *st, const struct gl_write_ctx *ctx,
+                         struct gl_cal_window *w, struct gl_error *err);
+    int (*window_get)(struct gl_store *st, int64_t id, struct gl_cal_window *out,
+                      struct gl_error *err);
+    int (*window_delete)(struct gl_store *st, const struct gl_write_ctx *ctx, int64_t id,
+                         struct gl_error *err);
+    int (*window_list)(struct gl_store *st, int64_t client_id, struct gl_cal_window_list *out,
+                       struct gl_error *err);
+    int (*blackout_create)(struct gl_store *st, const struct gl_write_ctx *ctx,
+                           struct gl_cal_blackout *b, struct gl_error *err);
+    int (*blackout_get)(struct gl_store *st, int64_t id, struct gl_cal_blackout *out,
+                        struct gl_error *err);
+    int (*blackout_delete)(struct gl_store *st, const struct gl_write_ctx *ctx, int64_t id,
+                           struct gl_error *err);
+    int (*blackout_list)(struct gl_store *st, int64_t client_id, bool include_global,
+                         struct gl_cal_blackout_list *out, struct gl_error *err);
+    /* The numbers the risk score needs about c's planned time (core/schedule.h): windows
+     * (CI windows override the client's), blackouts, notice counted from the recorded
+     * notification (else `now`), conflicts at GL_CAL_DEPTH_DEFAULT. */
+    int (*schedule_summary)(struct gl_store *st, const struct gl_change *c, int64_t now,
+                            struct gl_schedule_summary *out, struct gl_error *err);
+    /* The same, explained: which blackouts, which changes on which CIs by which path.
+     * notified_at GL_TIME_UNSET = the recorded one, else now. out is released by
+     * gl_cal_check_release. */
+    int (*schedule_check)(struct gl_store *st, const struct gl_change *c, int64_t now,
+                          int64_t notified_at, int depth, struct gl_cal_check *out,
+                          struct gl_error *err);
+    /* change_update together with the change's schedule record, in one transaction with
+     * the change's audit event and a "change.schedule_findings" event (entity
+     * "change_schedule", id = the change's) carrying rec. */
+    int (*schedule_write)(struct gl_store *st, const struct gl_write_ctx *ctx,
+                          const struct gl_change *before, struct gl_change *after,
+                          const struct gl_schedule_record *rec, struct gl_error *err);
+    /* Changes of client_id (0 = every client in scope) in flight or done whose planned
+     * time overlaps [from, to), by planned start; GL_E_TOO_LARGE over GL_CAL_CHANGES_MAX. */
+    int (*changes)(struct gl_store *st, const struct gl_scope *scope, int64_t client_id,
+                   int64_t from, int64_t to, struct gl_cal_change_list *out, struct gl_error *err);
+};
+
+struct gl_doc_store {
+    /* Documentation. doc_create stores d (id, version 1, current_version 1, times
+     * assigned) with v as its version 1 (author and format given; created_at = now).
+     * doc_update writes `after` if the stored version is before->version (else
+     * GL_E_STALE), and with v not NULL appends it as version current_version + 1.
+     * Reads fill last_version_at and the facts of core/docs.h (gl_doc_possibly_stale). */
+    int (*create)(struct gl_store *st, const struct gl_write_ctx *ctx, struct gl_document *d,
+                  struct gl_doc_version *v, struct gl_error *err);
+    int (*update)(struct gl_store *st, const struct gl_write_ctx *ctx,
+                  const struct gl_document *before, struct gl_document *after,
+                  struct gl_doc_version *v, struct gl_error *err);
+    int (*get)(struct gl_store *st, int64_t id, struct gl_document *out, struct gl_error *err);
+    int (*list)(struct gl_store *st, const struct gl_doc_filter *f, struct gl_document_page *out,
+                struct gl_error *err);
+    /* One version with its body; GL_E_NOT_FOUND when absent. */
+    int (*version_get)(struct gl_store *st, int64_t doc_id, int64_t version,
+                       struct gl_doc_version *out, struct gl_error *err);
+    int (*versions)(struct gl_store *st, int64_t doc_id, struct gl_doc_version_list *out,
+                    struct gl_error *err);
+    /* Links doc_id's current version to change c as its baseline (audited on the change;
+     * linking again moves the baseline to the current version). */
+    int (*link_change)(struct gl_store *st, const struct gl_write_ctx *ctx,
+                       const struct gl_change *c, int64_t doc_id, int64_t *base_version,
+                       struct gl_error *err);
+    /* The documents a change touches: those of its CIs and those linked to it. */
+    int (*change_refs)(struct gl_store *st, const struct gl_change *c, struct gl_doc_ref_list *out,
+                       struct gl_error *err);
+    /* change_update of a completion together with its documentation: the resulting
+     * versions, or (no_doc_affected) a "none affected" mark on every document in refs. */
+    int (*complete_change)(struct gl_store *st, const struct gl_write_ctx *ctx,
+                           const struct gl_change *before, struct gl_change *after,
+                           const struct gl_doc_result *results, size_t nresults,
+                           const struct gl_doc_ref_list *refs, bool no_doc_affected,
+                           struct gl_error *err);
+};
+
+struct gl_auth_store {
     int (*user_create)(struct gl_store *st, const struct gl_write_ctx *ctx, struct gl_user *u,
                        struct gl_error *err);
     int (*user_get)(struct gl_store *st, const char *name, struct gl_user *out,
@@ -475,10 +633,8 @@ struct gl_store_ops {
                       struct gl_error *err);
     /* token_revoke limited to the tokens of owner_id (0 = any owner): another user's token
      * is GL_E_NOT_FOUND. *user_id (may be NULL) receives the token's owner. */
-    int (*token_revoke_owned)(struct gl_store *st, const struct gl_write_ctx *ctx,
-                              int64_t token_id, int64_t owner_id, int64_t *user_id,
-                              struct gl_error *err);
-
+    int (*token_revoke_owned)(struct gl_store *st, const struct gl_write_ctx *ctx, int64_t token_id,
+                              int64_t owner_id, int64_t *user_id, struct gl_error *err);
     /* Sets (hash = crypto_pwhash_str output) or clears (NULL) a user's password and ends
      * the user's open sessions at ctx->now. GL_E_NOT_FOUND for an unknown id. */
     int (*user_set_password)(struct gl_store *st, const struct gl_write_ctx *ctx,
@@ -507,108 +663,41 @@ struct gl_store_ops {
     int (*login_failure_count)(struct gl_store *st, const char *key, int64_t since, int *count,
                                int64_t *earliest, struct gl_error *err);
     int (*login_failure_clear)(struct gl_store *st, const char *key, struct gl_error *err);
+    /* Calendar feed tokens (hash only). lookup: the owner of an unrevoked token and the
+     * feed's client (0 = per-user), else GL_E_UNAUTHORIZED. revoke: GL_E_NOT_FOUND for
+     * another owner's (owner_id 0 = any) or an unknown token. */
+    int (*feed_token_create)(struct gl_store *st, const struct gl_write_ctx *ctx, int64_t user_id,
+                             int64_t client_id, const unsigned char hash[32], int64_t *id,
+                             struct gl_error *err);
+    int (*feed_token_list)(struct gl_store *st, int64_t user_id, struct gl_feed_token_list *out,
+                           struct gl_error *err);
+    int (*feed_token_revoke)(struct gl_store *st, const struct gl_write_ctx *ctx, int64_t id,
+                             int64_t owner_id, struct gl_error *err);
+    int (*feed_token_lookup)(struct gl_store *st, const unsigned char hash[32], struct gl_user *out,
+                             int64_t *client_id, struct gl_error *err);
+};
 
-    /* Relationships. add: GL_E_DUPLICATE when present, GL_E_INVALID when a CI does not
-     * exist; delete: GL_E_NOT_FOUND when absent. Both audited on the from CI. */
-    int (*ci_relation_add)(struct gl_store *st, const struct gl_write_ctx *ctx,
-                           const struct gl_ci_relation *r, struct gl_error *err);
-    int (*ci_relation_delete)(struct gl_store *st, const struct gl_write_ctx *ctx,
-                              const struct gl_ci_relation *r, struct gl_error *err);
-    /* Every edge from or to ci_id (out edges first), with both ends' clients. */
-    int (*ci_relations)(struct gl_store *st, int64_t ci_id, struct gl_ci_relation_list *out,
-                        struct gl_error *err);
-    int (*graph_begin)(struct gl_store *st, struct gl_graph_reader **out, struct gl_error *err);
-    /* Accepts NULL. */
-    void (*graph_end)(struct gl_graph_reader *r);
-    /* Whether this reader walks the backend's in-memory copy of the graph rather than
-     * querying (diagnostics and tests: both must answer alike). */
-    bool (*graph_in_memory)(const struct gl_graph_reader *r);
-    /* Appends the neighbours of ci_id to out: forward = the CIs it depends on (edges
-     * out of it), else the CIs that depend on it (edges into it). */
-    int (*graph_adjacent)(struct gl_graph_reader *r, int64_t ci_id, bool forward,
-                          struct gl_graph_edges *out, struct gl_error *err);
-    /* Appends what-changed rows on the nci CIs ci_ids (one row per change and CI), or,
-     * with nci 0, of client client_id; at most GL_WC_ROWS_MAX in all (GL_E_TOO_LARGE
-     * beyond). One query, whatever nci. */
-    int (*graph_changes)(struct gl_graph_reader *r, const int64_t *ci_ids, size_t nci,
-                         int64_t client_id, int64_t since, int64_t until,
-                         struct gl_wc_rows *out, struct gl_error *err);
-
-    /* Writes the PENDING items in file order, many per transaction, each atomic with its
-     * audit event (ci.create / ci.update) in a savepoint of its own: a row that fails is
-     * rolled back alone and marked REJECTED. An item with match_id, or whose (client, name)
-     * matches a stored CI, updates that CI after check() allows it; others are created.
-     * dry_run rolls every row back after doing all of it. Returns non-zero only when the
-     * database fails as a whole (rows of transactions already committed stay written). */
-    int (*ci_import)(struct gl_store *st, const struct gl_write_ctx *ctx,
-                     struct gl_ci_import *items, size_t n, bool dry_run, gl_ci_import_check check,
-                     void *ud, struct gl_error *err);
-    /* The relations out of the n CIs ci_ids, with their targets' names and clients, ordered
-     * by from_ci, kind, name. One query. */
-    int (*ci_named_links)(struct gl_store *st, const int64_t *ci_ids, size_t n,
-                          struct gl_ci_named_links *out, struct gl_error *err);
-    /* Appends the documentation links of the n changes change_ids (one query). */
-    int (*graph_change_docs)(struct gl_graph_reader *r, const int64_t *change_ids, size_t n,
-                             struct gl_change_doc_links *out, struct gl_error *err);
-    /* The client report's data (struct gl_report_data) in one read transaction;
-     * GL_E_TOO_LARGE beyond GL_REPORT_CHANGES_MAX changes. */
-    int (*client_report)(struct gl_store *st, int64_t client_id, int64_t from, int64_t to,
-                         struct gl_report_data *out, struct gl_error *err);
-
+struct gl_audit_store {
     /* Audit events with id > after_id, oldest first, at most limit. */
-    int (*audit_list)(struct gl_store *st, int64_t after_id, int limit, struct gl_audit_list *out,
-                      struct gl_error *err);
+    int (*list)(struct gl_store *st, int64_t after_id, int limit, struct gl_audit_list *out,
+                struct gl_error *err);
     /* A page of the audit export (struct gl_audit_filter); GL_E_INVALID for a bad limit
      * or a cursor that names no event. */
-    int (*audit_export)(struct gl_store *st, const struct gl_audit_filter *f,
-                        struct gl_audit_page *out, struct gl_error *err);
+    int (*export)(struct gl_store *st, const struct gl_audit_filter *f, struct gl_audit_page *out,
+                  struct gl_error *err);
+};
 
-    /* Documentation. doc_create stores d (id, version 1, current_version 1, times
-     * assigned) with v as its version 1 (author and format given; created_at = now).
-     * doc_update writes `after` if the stored version is before->version (else
-     * GL_E_STALE), and with v not NULL appends it as version current_version + 1.
-     * Reads fill last_version_at and the facts of core/docs.h (gl_doc_possibly_stale). */
-    int (*doc_create)(struct gl_store *st, const struct gl_write_ctx *ctx, struct gl_document *d,
-                      struct gl_doc_version *v, struct gl_error *err);
-    int (*doc_update)(struct gl_store *st, const struct gl_write_ctx *ctx,
-                      const struct gl_document *before, struct gl_document *after,
-                      struct gl_doc_version *v, struct gl_error *err);
-    int (*doc_get)(struct gl_store *st, int64_t id, struct gl_document *out,
-                   struct gl_error *err);
-    int (*doc_list)(struct gl_store *st, const struct gl_doc_filter *f,
-                    struct gl_document_page *out, struct gl_error *err);
-    /* One version with its body; GL_E_NOT_FOUND when absent. */
-    int (*doc_version_get)(struct gl_store *st, int64_t doc_id, int64_t version,
-                           struct gl_doc_version *out, struct gl_error *err);
-    int (*doc_versions)(struct gl_store *st, int64_t doc_id, struct gl_doc_version_list *out,
-                        struct gl_error *err);
-    /* Links doc_id's current version to change c as its baseline (audited on the change;
-     * linking again moves the baseline to the current version). */
-    int (*change_doc_link)(struct gl_store *st, const struct gl_write_ctx *ctx,
-                           const struct gl_change *c, int64_t doc_id, int64_t *base_version,
-                           struct gl_error *err);
-    /* The documents a change touches: those of its CIs and those linked to it. */
-    int (*change_doc_refs)(struct gl_store *st, const struct gl_change *c,
-                           struct gl_doc_ref_list *out, struct gl_error *err);
-    /* change_update of a completion together with its documentation: the resulting
-     * versions, or (no_doc_affected) a "none affected" mark on every document in refs. */
-    int (*change_complete_docs)(struct gl_store *st, const struct gl_write_ctx *ctx,
-                                const struct gl_change *before, struct gl_change *after,
-                                const struct gl_doc_result *results, size_t nresults,
-                                const struct gl_doc_ref_list *refs, bool no_doc_affected,
-                                struct gl_error *err);
-
+struct gl_policy_store {
     /* Policy (core/policy.h). policy_get: the stored policy in force, or gl_policy_default
      * (version 0) when none is stored. policy_put: validates p (GL_E_INVALID with the
      * field), stores it as the next version with a "policy.update" audit event and sets
      * p->version. On input p->version is the version it replaces (GL_E_STALE when the
      * one in force differs; 0 = the built-in default), or -1 to replace whatever is in
      * force. policy_versions: every stored version, newest first. */
-    int (*policy_get)(struct gl_store *st, struct gl_policy *out, struct gl_error *err);
-    int (*policy_put)(struct gl_store *st, const struct gl_write_ctx *ctx, struct gl_policy *p,
-                      struct gl_error *err);
-    int (*policy_versions)(struct gl_store *st, struct gl_policy_version_list *out,
-                           struct gl_error *err);
+    int (*get)(struct gl_store *st, struct gl_policy *out, struct gl_error *err);
+    int (*put)(struct gl_store *st, const struct gl_write_ctx *ctx, struct gl_policy *p,
+               struct gl_error *err);
+    int (*versions)(struct gl_store *st, struct gl_policy_version_list *out, struct gl_error *err);
     /* Risk (core/risk.h). risk_assess gathers the change's inputs (CMDB walk, calendar,
      * history), scores them under the policy in force and, when the inputs or the policy
      * version differ from the latest stored assessment, stores a new one with an audit
@@ -624,112 +713,45 @@ struct gl_store_ops {
                        struct gl_error *err);
     int (*risk_current)(struct gl_store *st, int64_t change_id, struct gl_risk_assessment *out,
                         struct gl_error *err);
+};
 
-    /* The change calendar (sqlite_calendar*.c). Window and blackout writes are audited
-     * under their client (global blackouts under client 0); delete answers GL_E_NOT_FOUND
-     * when absent. window_list gives a client's windows (its own and its CIs');
-     * blackout_list a client's and, with include_global, the global ones (client_id 0 and
-     * include_global: global ones only). */
-    int (*cal_window_create)(struct gl_store *st, const struct gl_write_ctx *ctx,
-                             struct gl_cal_window *w, struct gl_error *err);
-    int (*cal_window_get)(struct gl_store *st, int64_t id, struct gl_cal_window *out,
-                          struct gl_error *err);
-    int (*cal_window_delete)(struct gl_store *st, const struct gl_write_ctx *ctx, int64_t id,
-                             struct gl_error *err);
-    int (*cal_window_list)(struct gl_store *st, int64_t client_id,
-                           struct gl_cal_window_list *out, struct gl_error *err);
-    int (*cal_blackout_create)(struct gl_store *st, const struct gl_write_ctx *ctx,
-                               struct gl_cal_blackout *b, struct gl_error *err);
-    int (*cal_blackout_get)(struct gl_store *st, int64_t id, struct gl_cal_blackout *out,
-                            struct gl_error *err);
-    int (*cal_blackout_delete)(struct gl_store *st, const struct gl_write_ctx *ctx, int64_t id,
-                               struct gl_error *err);
-    int (*cal_blackout_list)(struct gl_store *st, int64_t client_id, bool include_global,
-                             struct gl_cal_blackout_list *out, struct gl_error *err);
-    /* The numbers the risk score needs about c's planned time (core/schedule.h): windows
-     * (CI windows override the client's), blackouts, notice counted from the recorded
-     * notification (else `now`), conflicts at GL_CAL_DEPTH_DEFAULT. */
-    int (*schedule_summary)(struct gl_store *st, const struct gl_change *c, int64_t now,
-                            struct gl_schedule_summary *out, struct gl_error *err);
-    /* The same, explained: which blackouts, which changes on which CIs by which path.
-     * notified_at GL_TIME_UNSET = the recorded one, else now. out is released by
-     * gl_cal_check_release. */
-    int (*schedule_check)(struct gl_store *st, const struct gl_change *c, int64_t now,
-                          int64_t notified_at, int depth, struct gl_cal_check *out,
-                          struct gl_error *err);
-    /* change_update together with the change's schedule record, in one transaction with
-     * the change's audit event and a "change.schedule_findings" event (entity
-     * "change_schedule", id = the change's) carrying rec. */
-    int (*change_schedule_write)(struct gl_store *st, const struct gl_write_ctx *ctx,
-                                 const struct gl_change *before, struct gl_change *after,
-                                 const struct gl_schedule_record *rec, struct gl_error *err);
-    /* Changes of client_id (0 = every client in scope) in flight or done whose planned
-     * time overlaps [from, to), by planned start; GL_E_TOO_LARGE over GL_CAL_CHANGES_MAX. */
-    int (*cal_changes)(struct gl_store *st, const struct gl_scope *scope, int64_t client_id,
-                       int64_t from, int64_t to, struct gl_cal_change_list *out,
-                       struct gl_error *err);
-    /* Calendar feed tokens (hash only). lookup: the owner of an unrevoked token and the
-     * feed's client (0 = per-user), else GL_E_UNAUTHORIZED. revoke: GL_E_NOT_FOUND for
-     * another owner's (owner_id 0 = any) or an unknown token. */
-    int (*feed_token_create)(struct gl_store *st, const struct gl_write_ctx *ctx,
-                             int64_t user_id, int64_t client_id, const unsigned char hash[32],
-                             int64_t *id, struct gl_error *err);
-    int (*feed_token_list)(struct gl_store *st, int64_t user_id, struct gl_feed_token_list *out,
-                           struct gl_error *err);
-    int (*feed_token_revoke)(struct gl_store *st, const struct gl_write_ctx *ctx, int64_t id,
-                             int64_t owner_id, struct gl_error *err);
-    int (*feed_token_lookup)(struct gl_store *st, const unsigned char hash[32],
-                             struct gl_user *out, int64_t *client_id, struct gl_error *err);
-
-    /* Approvals. approval_get: the change's rounds and votes (round 1 and no votes for a
-     * change never voted on). approval_write: the change's move before -> after (always
-     * written, so concurrent votes on one change serialise on its version: GL_E_STALE)
-     * with, in the same transaction and audit event, the vote v (may be NULL; its round
-     * must be the current one, else GL_E_STALE), the round's approved_at = ctx->now when
-     * `after` enters approved, and, with new_round, a new round started for round_reason.
-     * approval_reviews_due: emergency changes of the scope (client_id 0 = any) approved
-     * in their current round before `approved_before` and neither reviewed, closed nor
-     * cancelled, oldest approval first, at most GL_LIST_MAX. */
-    int (*approval_get)(struct gl_store *st, int64_t change_id, struct gl_approval_record *out,
-                        struct gl_error *err);
-    int (*approval_write)(struct gl_store *st, const struct gl_write_ctx *ctx,
-                          const struct gl_change *before, struct gl_change *after,
-                          const struct gl_approval_vote *v, bool new_round,
-                          const char *round_reason, struct gl_error *err);
-    int (*approval_reviews_due)(struct gl_store *st, const struct gl_scope *scope,
-                                int64_t client_id, int64_t approved_before,
-                                struct gl_review_due_list *out, struct gl_error *err);
-    /* Changes that left draft, created in [from, to) (GL_TIME_UNSET = open), of the scope
-     * (client_id 0 = any), counted per requester (by_client false) or per client, with how
-     * many of them are emergencies; most emergencies first. */
-    int (*emergency_ratio)(struct gl_store *st, const struct gl_scope *scope, int64_t client_id,
-                           int64_t from, int64_t to, bool by_client,
-                           struct gl_emergency_rows *out, struct gl_error *err);
-
+struct gl_template_store {
     /* Templates: create (id, version 1, times), update (optimistic on before->version;
      * ctx->action names the audit action: template.update, template.revoke,
      * template.reapprove), get, list (newest first), and the finished changes made from
      * a template (completed, failed, rolled back, and the reviewed/closed ones among
      * them) with how many failed or were rolled back. Names are unique per client
      * (GL_E_DUPLICATE "name"). */
-    int (*template_create)(struct gl_store *st, const struct gl_write_ctx *ctx,
-                           struct gl_template *t, struct gl_error *err);
-    int (*template_update)(struct gl_store *st, const struct gl_write_ctx *ctx,
-                           const struct gl_template *before, struct gl_template *after,
-                           struct gl_error *err);
-    int (*template_get)(struct gl_store *st, int64_t id, struct gl_template *out,
-                        struct gl_error *err);
-    int (*template_list)(struct gl_store *st, const struct gl_template_filter *f,
-                         struct gl_template_page *out, struct gl_error *err);
-    int (*template_stats)(struct gl_store *st, int64_t template_id, int64_t *changes,
-                          int64_t *failures, struct gl_error *err);
+    int (*create)(struct gl_store *st, const struct gl_write_ctx *ctx, struct gl_template *t,
+                  struct gl_error *err);
+    int (*update)(struct gl_store *st, const struct gl_write_ctx *ctx,
+                  const struct gl_template *before, struct gl_template *after,
+                  struct gl_error *err);
+    int (*get)(struct gl_store *st, int64_t id, struct gl_template *out, struct gl_error *err);
+    int (*list)(struct gl_store *st, const struct gl_template_filter *f,
+                struct gl_template_page *out, struct gl_error *err);
+    int (*stats)(struct gl_store *st, int64_t template_id, int64_t *changes, int64_t *failures,
+                 struct gl_error *err);
     /* Every version of a template, oldest first (GL_E_NOT_FOUND for an unknown id). */
-    int (*template_versions)(struct gl_store *st, int64_t template_id,
-                             struct gl_template_version_list *out, struct gl_error *err);
+    int (*versions)(struct gl_store *st, int64_t template_id, struct gl_template_version_list *out,
+                    struct gl_error *err);
 };
 
+/* A backend's method tables, one per subject, so a second backend can be built and
+ * tested one subject at a time. Call sites name the subject: st->changes->get(st, ...). */
 struct gl_store {
-    const struct gl_store_ops *ops;
+    const struct gl_store_admin *admin;
+    const struct gl_client_store *clients;
+    const struct gl_ci_store *cis;
+    const struct gl_graph_store *graph;
+    const struct gl_change_store *changes;
+    const struct gl_approval_store *approvals;
+    const struct gl_calendar_store *calendar;
+    const struct gl_doc_store *docs;
+    const struct gl_auth_store *auth;
+    const struct gl_audit_store *audit;
+    const struct gl_policy_store *policy;
+    const struct gl_template_store *templates;
 };
 
 /* Opens (creating when absent) the SQLite database at path and migrates it.

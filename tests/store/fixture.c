@@ -110,7 +110,7 @@ int64_t add_client(struct gl_store *st, const char *key)
     c.name = strdup(key);
     c.timezone = strdup("Europe/London");
     c.notice_hours = 48;
-    assert_int_equal(st->ops->client_create(st, &ctx, &c, &err), 0);
+    assert_int_equal(st->clients->create(st, &ctx, &c, &err), 0);
     int64_t id = c.id;
     gl_client_release(&c);
     return id;
@@ -127,7 +127,7 @@ int64_t add_ci(struct gl_store *st, int64_t client_id, const char *name, const c
     ci.type = strdup(type);
     ci.criticality = 3;
     ci.users_affected = 10;
-    assert_int_equal(st->ops->ci_create(st, &ctx, &ci, &err), 0);
+    assert_int_equal(st->cis->create(st, &ctx, &ci, &err), 0);
     int64_t id = ci.id;
     gl_ci_release(&ci);
     return id;
@@ -148,7 +148,7 @@ int64_t add_change(struct gl_store *st, const struct spec *s)
         gl_idlist_push(&c.ci_ids, s->ci);
     c.planned_start = s->start ? s->start : GL_TIME_UNSET;
     c.planned_end = s->end ? s->end : GL_TIME_UNSET;
-    int rc = st->ops->change_create(st, &ctx, &c, &err);
+    int rc = st->changes->create(st, &ctx, &c, &err);
     if (rc)
         print_error("change_create: %s\n", err.detail);
     assert_int_equal(rc, 0);
@@ -257,7 +257,7 @@ size_t audit_count(struct gl_store *st)
 {
     struct gl_audit_list l;
     struct gl_error err;
-    assert_int_equal(st->ops->audit_list(st, 0, 100000, &l, &err), 0);
+    assert_int_equal(st->audit->list(st, 0, 100000, &l, &err), 0);
     size_t n = l.len;
     gl_audit_list_release(&l);
     return n;
@@ -271,7 +271,7 @@ size_t verify_chain(struct gl_store *st)
     size_t n = 0;
     for (;;) {
         struct gl_audit_list l;
-        assert_int_equal(st->ops->audit_list(st, after, 7, &l, &err), 0);
+        assert_int_equal(st->audit->list(st, after, 7, &l, &err), 0);
         if (l.len == 0) {
             gl_audit_list_release(&l);
             return n;

@@ -30,18 +30,18 @@ static void test_migrate_idempotent(void **state)
     struct gl_error err;
     int applied = -1;
     /* the open migrated the new database; the first call reports it, later ones find nothing */
-    assert_int_equal(fx->st->ops->migrate(fx->st, &applied, &err), 0);
+    assert_int_equal(fx->st->admin->migrate(fx->st, &applied, &err), 0);
     assert_true(applied > 0);
-    assert_int_equal(fx->st->ops->migrate(fx->st, &applied, &err), 0);
+    assert_int_equal(fx->st->admin->migrate(fx->st, &applied, &err), 0);
     assert_int_equal(applied, 0);
     add_client(fx->st, "acme");
     gl_store_close(fx->st);
     fx->st = backend_open(fx->dir, "gl.db", &err);
     assert_non_null(fx->st);
-    assert_int_equal(fx->st->ops->migrate(fx->st, &applied, &err), 0);
+    assert_int_equal(fx->st->admin->migrate(fx->st, &applied, &err), 0);
     assert_int_equal(applied, 0);
     struct gl_client c;
-    assert_int_equal(fx->st->ops->client_get(fx->st, "acme", &c, &err), 0);
+    assert_int_equal(fx->st->clients->get(fx->st, "acme", &c, &err), 0);
     gl_client_release(&c);
 
     /* a database from a newer program is refused, not written to */
@@ -67,7 +67,7 @@ static void test_migrate_idempotent(void **state)
                      0);
     fx->st = backend_open(fx->dir, "gl.db", &err);
     assert_non_null(fx->st);
-    assert_int_equal(fx->st->ops->migrate(fx->st, &applied, &err), 0);
+    assert_int_equal(fx->st->admin->migrate(fx->st, &applied, &err), 0);
     assert_int_equal(applied, 1);
     assert_int_equal(backend_raw_exec(fx->dir, "DROP INDEX cis_client_name"), 0); /* it is back */
 }
@@ -85,12 +85,12 @@ static void test_clients(void **state)
     c.timezone = strdup("Europe/London");
     c.notice_hours = 48;
     c.requires_signoff = true;
-    assert_int_equal(st->ops->client_create(st, &ctx, &c, &err), 0);
+    assert_int_equal(st->clients->create(st, &ctx, &c, &err), 0);
     assert_true(c.id > 0);
     assert_int_equal(c.version, 1);
     assert_int_equal(c.created_at, T0);
 
-    assert_int_equal(st->ops->client_get(st, "acme", &got, &err), 0);
+    assert_int_equal(st->clients->get(st, "acme", &got, &err), 0);
     assert_int_equal(got.id, c.id);
     assert_string_equal(got.name, "Acme Ltd");
     assert_string_equal(got.timezone, "Europe/London");
@@ -98,15 +98,15 @@ static void test_clients(void **state)
     assert_true(got.requires_signoff);
     assert_int_equal(got.version, 1);
     gl_client_release(&got);
-    assert_int_equal(st->ops->client_get_by_id(st, c.id, &got, &err), 0);
+    assert_int_equal(st->clients->get_by_id(st, c.id, &got, &err), 0);
     assert_string_equal(got.key, "acme");
     gl_client_release(&got);
-    assert_int_equal(st->ops->client_get(st, "nope", &got, &err), GL_E_NOT_FOUND);
+    assert_int_equal(st->clients->get(st, "nope", &got, &err), GL_E_NOT_FOUND);
 
     gl_client_init(&dup);
     dup.key = strdup("acme");
     dup.name = strdup("Other");
-    assert_int_equal(st->ops->client_create(st, &ctx, &dup, &err), GL_E_DUPLICATE);
+    assert_int_equal(st->clients->create(st, &ctx, &dup, &err), GL_E_DUPLICATE);
     assert_int_equal(err.code, GL_E_DUPLICATE);
     assert_int_equal(dup.id, 0);
     gl_client_release(&dup);
@@ -117,11 +117,11 @@ static void test_clients(void **state)
     after.name = strdup("Acme Group");
     after.timezone = strdup("UTC");
     ctx = wctx(T0 + 60, "client.update");
-    assert_int_equal(st->ops->client_update(st, &ctx, &c, &after, &err), 0);
+    assert_int_equal(st->clients->update(st, &ctx, &c, &after, &err), 0);
     assert_int_equal(after.version, 2);
     assert_int_equal(after.updated_at, T0 + 60);
-    assert_int_equal(st->ops->client_update(st, &ctx, &c, &after, &err), GL_E_STALE);
-    assert_int_equal(st->ops->client_get(st, "acme", &got, &err), 0);
+    assert_int_equal(st->clients->update(st, &ctx, &c, &after, &err), GL_E_STALE);
+    assert_int_equal(st->clients->get(st, "acme", &got, &err), 0);
     assert_string_equal(got.name, "Acme Group");
     assert_int_equal(got.version, 2);
     gl_client_release(&got);
@@ -130,12 +130,12 @@ static void test_clients(void **state)
     /* list, whole and scoped */
     int64_t globex = add_client(st, "globex");
     struct gl_client_list l;
-    assert_int_equal(st->ops->client_list(st, NULL, &l, &err), 0);
+    assert_int_equal(st->clients->list(st, NULL, &l, &err), 0);
     assert_int_equal(l.len, 2);
     assert_string_equal(l.items[0].key, "acme");
     gl_client_list_release(&l);
     struct gl_scope scope = {.all = false, .client_ids = &globex, .n = 1};
-    assert_int_equal(st->ops->client_list(st, &scope, &l, &err), 0);
+    assert_int_equal(st->clients->list(st, &scope, &l, &err), 0);
     assert_int_equal(l.len, 1);
     assert_string_equal(l.items[0].key, "globex");
     gl_client_list_release(&l);
@@ -153,7 +153,7 @@ static void test_cis(void **state)
     int64_t gx = add_ci(st, globex, "web-02", "server");
 
     struct gl_ci ci;
-    assert_int_equal(st->ops->ci_get(st, web, &ci, &err), 0);
+    assert_int_equal(st->cis->get(st, web, &ci, &err), 0);
     assert_int_equal(ci.client_id, acme);
     assert_string_equal(ci.client_key, "acme");
     assert_string_equal(ci.name, "web-01");
@@ -161,11 +161,11 @@ static void test_cis(void **state)
     assert_int_equal(ci.users_affected, 10);
     assert_int_equal(ci.version, 1);
     gl_ci_release(&ci);
-    assert_int_equal(st->ops->ci_get(st, core, &ci, &err), 0);
+    assert_int_equal(st->cis->get(st, core, &ci, &err), 0);
     assert_int_equal(ci.client_id, 0);
     assert_null(ci.client_key);
     gl_ci_release(&ci);
-    assert_int_equal(st->ops->ci_get(st, 999, &ci, &err), GL_E_NOT_FOUND);
+    assert_int_equal(st->cis->get(st, 999, &ci, &err), GL_E_NOT_FOUND);
 
     /* unknown client */
     struct gl_write_ctx ctx = wctx(T0, "ci.create");
@@ -174,19 +174,19 @@ static void test_cis(void **state)
     ci.name = strdup("x");
     ci.type = strdup("server");
     ci.criticality = 1;
-    assert_int_equal(st->ops->ci_create(st, &ctx, &ci, &err), GL_E_INVALID);
+    assert_int_equal(st->cis->create(st, &ctx, &ci, &err), GL_E_INVALID);
     assert_string_equal(err.field, "client");
     gl_ci_release(&ci);
 
     /* update */
     struct gl_ci before, after;
-    assert_int_equal(st->ops->ci_get(st, db, &before, &err), 0);
-    assert_int_equal(st->ops->ci_get(st, db, &after, &err), 0);
+    assert_int_equal(st->cis->get(st, db, &before, &err), 0);
+    assert_int_equal(st->cis->get(st, db, &after, &err), 0);
     after.criticality = 5;
     ctx = wctx(T0 + 5, "ci.update");
-    assert_int_equal(st->ops->ci_update(st, &ctx, &before, &after, &err), 0);
+    assert_int_equal(st->cis->update(st, &ctx, &before, &after, &err), 0);
     assert_int_equal(after.version, 2);
-    assert_int_equal(st->ops->ci_update(st, &ctx, &before, &after, &err), GL_E_STALE);
+    assert_int_equal(st->cis->update(st, &ctx, &before, &after, &err), GL_E_STALE);
     gl_ci_release(&before);
     gl_ci_release(&after);
 
@@ -194,7 +194,7 @@ static void test_cis(void **state)
     struct gl_scope scope = {.all = false, .client_ids = &acme, .n = 1};
     struct gl_ci_filter f = {.scope = &scope, .limit = 50};
     struct gl_ci_page p;
-    assert_int_equal(st->ops->ci_list(st, &f, &p, &err), 0);
+    assert_int_equal(st->cis->list(st, &f, &p, &err), 0);
     assert_int_equal(p.len, 3);
     assert_int_equal(p.items[0].id, core);
     assert_int_equal(p.items[1].id, db);
@@ -203,29 +203,29 @@ static void test_cis(void **state)
     gl_ci_page_release(&p);
 
     f = (struct gl_ci_filter){.type = "server", .limit = 50};
-    assert_int_equal(st->ops->ci_list(st, &f, &p, &err), 0);
+    assert_int_equal(st->cis->list(st, &f, &p, &err), 0);
     assert_int_equal(p.len, 2);
     assert_int_equal(p.items[0].id, gx);
     gl_ci_page_release(&p);
 
     f = (struct gl_ci_filter){.text = "WEB", .client_id = acme, .limit = 50};
-    assert_int_equal(st->ops->ci_list(st, &f, &p, &err), 0);
+    assert_int_equal(st->cis->list(st, &f, &p, &err), 0);
     assert_int_equal(p.len, 1);
     assert_int_equal(p.items[0].id, web);
     gl_ci_page_release(&p);
 
     f = (struct gl_ci_filter){.text = "%", .limit = 50};
-    assert_int_equal(st->ops->ci_list(st, &f, &p, &err), 0);
+    assert_int_equal(st->cis->list(st, &f, &p, &err), 0);
     assert_int_equal(p.len, 0);
     gl_ci_page_release(&p);
 
     f = (struct gl_ci_filter){.limit = 3};
-    assert_int_equal(st->ops->ci_list(st, &f, &p, &err), 0);
+    assert_int_equal(st->cis->list(st, &f, &p, &err), 0);
     assert_int_equal(p.len, 3);
     assert_int_equal(p.next_cursor, db);
     f.before_id = p.next_cursor;
     gl_ci_page_release(&p);
-    assert_int_equal(st->ops->ci_list(st, &f, &p, &err), 0);
+    assert_int_equal(st->cis->list(st, &f, &p, &err), 0);
     assert_int_equal(p.len, 1);
     assert_int_equal(p.items[0].id, web);
     assert_int_equal(p.next_cursor, 0);
@@ -246,7 +246,7 @@ static void test_audit_chain(void **state)
     assert_int_equal(verify_chain(st), 22);
 
     struct gl_audit_list l;
-    assert_int_equal(st->ops->audit_list(st, 0, 1, &l, &err), 0);
+    assert_int_equal(st->audit->list(st, 0, 1, &l, &err), 0);
     assert_int_equal(l.len, 1);
     assert_string_equal(l.items[0].action, "client.create");
     assert_string_equal(l.items[0].entity, "client");
@@ -272,10 +272,10 @@ static void test_users_tokens(void **state)
     u.name = strdup("bob");
     gl_user_add_grant(&u, GL_ROLE_IMPLEMENTER, acme);
     gl_user_add_grant(&u, GL_ROLE_AUDITOR, 0);
-    assert_int_equal(st->ops->user_create(st, &ctx, &u, &err), 0);
+    assert_int_equal(st->auth->user_create(st, &ctx, &u, &err), 0);
     assert_true(u.id > 0);
 
-    assert_int_equal(st->ops->user_get(st, "bob", &got, &err), 0);
+    assert_int_equal(st->auth->user_get(st, "bob", &got, &err), 0);
     assert_int_equal(got.id, u.id);
     assert_false(got.admin);
     assert_int_equal(got.created_at, T0);
@@ -285,18 +285,18 @@ static void test_users_tokens(void **state)
     assert_int_equal(got.grants[1].role, GL_ROLE_AUDITOR);
     assert_int_equal(got.grants[1].client_id, 0);
     gl_user_release(&got);
-    assert_int_equal(st->ops->user_get(st, "nobody", &got, &err), GL_E_NOT_FOUND);
+    assert_int_equal(st->auth->user_get(st, "nobody", &got, &err), GL_E_NOT_FOUND);
 
     struct gl_user dup;
     gl_user_init(&dup);
     dup.name = strdup("bob");
-    assert_int_equal(st->ops->user_create(st, &ctx, &dup, &err), GL_E_DUPLICATE);
+    assert_int_equal(st->auth->user_create(st, &ctx, &dup, &err), GL_E_DUPLICATE);
     gl_user_release(&dup);
     gl_user_init(&dup);
     dup.name = strdup("eve");
     gl_user_add_grant(&dup, GL_ROLE_REQUESTER, 4242);
-    assert_int_equal(st->ops->user_create(st, &ctx, &dup, &err), GL_E_INVALID);
-    assert_int_equal(st->ops->user_get(st, "eve", &got, &err), GL_E_NOT_FOUND);
+    assert_int_equal(st->auth->user_create(st, &ctx, &dup, &err), GL_E_INVALID);
+    assert_int_equal(st->auth->user_get(st, "eve", &got, &err), GL_E_NOT_FOUND);
     gl_user_release(&dup);
 
     unsigned char forever[32], shortlived[32], unknown[32];
@@ -305,32 +305,32 @@ static void test_users_tokens(void **state)
     memset(unknown, 0xcc, sizeof unknown);
     int64_t t1 = 0, t2 = 0;
     ctx.action = "token.create";
-    assert_int_equal(st->ops->token_create(st, &ctx, u.id, forever, GL_TIME_UNSET, &t1, &err), 0);
-    assert_int_equal(st->ops->token_create(st, &ctx, u.id, shortlived, T0 + HOUR, &t2, &err), 0);
+    assert_int_equal(st->auth->token_create(st, &ctx, u.id, forever, GL_TIME_UNSET, &t1, &err), 0);
+    assert_int_equal(st->auth->token_create(st, &ctx, u.id, shortlived, T0 + HOUR, &t2, &err), 0);
     assert_true(t1 > 0 && t2 > t1);
-    assert_int_equal(st->ops->token_create(st, &ctx, 9999, unknown, GL_TIME_UNSET, NULL, &err),
+    assert_int_equal(st->auth->token_create(st, &ctx, 9999, unknown, GL_TIME_UNSET, NULL, &err),
                      GL_E_INVALID);
 
-    assert_int_equal(st->ops->token_lookup(st, forever, T0 + 10, &got, &err), 0);
+    assert_int_equal(st->auth->token_lookup(st, forever, T0 + 10, &got, &err), 0);
     assert_string_equal(got.name, "bob");
     assert_int_equal(got.ngrants, 2);
     gl_user_release(&got);
-    assert_int_equal(st->ops->token_lookup(st, shortlived, T0 + HOUR - 1, &got, &err), 0);
+    assert_int_equal(st->auth->token_lookup(st, shortlived, T0 + HOUR - 1, &got, &err), 0);
     gl_user_release(&got);
-    assert_int_equal(st->ops->token_lookup(st, shortlived, T0 + HOUR, &got, &err),
+    assert_int_equal(st->auth->token_lookup(st, shortlived, T0 + HOUR, &got, &err),
                      GL_E_UNAUTHORIZED);
-    assert_int_equal(st->ops->token_lookup(st, unknown, T0, &got, &err), GL_E_UNAUTHORIZED);
+    assert_int_equal(st->auth->token_lookup(st, unknown, T0, &got, &err), GL_E_UNAUTHORIZED);
 
     ctx.action = "token.revoke";
-    assert_int_equal(st->ops->token_revoke(st, &ctx, t1, &err), 0);
-    assert_int_equal(st->ops->token_revoke(st, &ctx, t1, &err), 0);
-    assert_int_equal(st->ops->token_revoke(st, &ctx, 9999, &err), GL_E_NOT_FOUND);
-    assert_int_equal(st->ops->token_lookup(st, forever, T0 + 10, &got, &err), GL_E_UNAUTHORIZED);
+    assert_int_equal(st->auth->token_revoke(st, &ctx, t1, &err), 0);
+    assert_int_equal(st->auth->token_revoke(st, &ctx, t1, &err), 0);
+    assert_int_equal(st->auth->token_revoke(st, &ctx, 9999, &err), GL_E_NOT_FOUND);
+    assert_int_equal(st->auth->token_lookup(st, forever, T0 + 10, &got, &err), GL_E_UNAUTHORIZED);
     assert_int_equal(err.code, GL_E_UNAUTHORIZED);
 
     /* the token's hash is never in the log */
     struct gl_audit_list l;
-    assert_int_equal(st->ops->audit_list(st, 0, 1000, &l, &err), 0);
+    assert_int_equal(st->audit->list(st, 0, 1000, &l, &err), 0);
     size_t token_events = 0;
     for (size_t i = 0; i < l.len; i++)
         if (strncmp(l.items[i].action, "token.", 6) == 0) {
@@ -355,23 +355,23 @@ static void test_backup(void **state)
     struct gl_change c, orig, copy;
     fill_full_change(&c, acme, ci1, ci2, rel);
     struct gl_write_ctx ctx = wctx(T0, "change.create");
-    assert_int_equal(st->ops->change_create(st, &ctx, &c, &err), 0);
+    assert_int_equal(st->changes->create(st, &ctx, &c, &err), 0);
 
     char dest[512];
     snprintf(dest, sizeof dest, "%s/backup.db", fx->dir);
-    assert_int_equal(st->ops->backup(st, dest, &err), 0);
-    assert_int_not_equal(st->ops->backup(st, dest, &err), 0); /* never overwrites */
+    assert_int_equal(st->admin->backup(st, dest, &err), 0);
+    assert_int_not_equal(st->admin->backup(st, dest, &err), 0); /* never overwrites */
 
     struct gl_store *bk = backend_open(fx->dir, "backup.db", &err);
     assert_non_null(bk);
-    assert_int_equal(st->ops->change_get(st, c.id, &orig, &err), 0);
-    assert_int_equal(bk->ops->change_get(bk, c.id, &copy, &err), 0);
+    assert_int_equal(st->changes->get(st, c.id, &orig, &err), 0);
+    assert_int_equal(bk->changes->get(bk, c.id, &copy, &err), 0);
     assert_change_equal(&copy, &orig);
     assert_string_equal(copy.client_key, "acme");
     struct gl_change_filter f = {
         .text = "postgresql", .from = GL_TIME_UNSET, .to = GL_TIME_UNSET, .limit = 5};
     struct gl_change_page p;
-    assert_int_equal(bk->ops->change_list(bk, &f, &p, &err), 0);
+    assert_int_equal(bk->changes->list(bk, &f, &p, &err), 0);
     assert_int_equal(p.len, 1);
     gl_change_page_release(&p);
     assert_int_equal(verify_chain(bk), verify_chain(st));

@@ -30,7 +30,7 @@ static int64_t ci_at(struct gl_store *st, int64_t client_id, const char *name, i
     ci.name = strdup(name);
     ci.type = strdup("server");
     ci.criticality = 3;
-    assert_int_equal(st->ops->ci_create(st, &ctx, &ci, &err), 0);
+    assert_int_equal(st->cis->create(st, &ctx, &ci, &err), 0);
     int64_t id = ci.id;
     gl_ci_release(&ci);
     return id;
@@ -48,7 +48,7 @@ static size_t export_all(struct gl_store *st, struct gl_audit_filter f, int limi
     for (int pages = 0;; pages++) {
         struct gl_audit_page p;
         assert_true(pages < 1000);
-        assert_int_equal(st->ops->audit_export(st, &f, &p, &err), 0);
+        assert_int_equal(st->audit->export(st, &f, &p, &err), 0);
         assert_true(p.len <= (size_t)limit);
         for (size_t i = 0; i < p.len; i++) {
             assert_true(n < max);
@@ -141,7 +141,7 @@ static void test_export_page_contents(void **state)
     struct gl_audit_filter f = {
         .client_id = acme, .from = T0 + HOUR, .to = GL_TIME_UNSET, .limit = 2};
     struct gl_audit_page p;
-    assert_int_equal(st->ops->audit_export(st, &f, &p, &err), 0);
+    assert_int_equal(st->audit->export(st, &f, &p, &err), 0);
     assert_int_equal(p.len, 2);
     assert_int_equal(p.next_cursor, 6);
     assert_string_equal(p.items[0].action, "ci.create");
@@ -156,19 +156,19 @@ static void test_export_page_contents(void **state)
 
     /* a final page that is exactly full has no next cursor */
     f.after_id = 6;
-    assert_int_equal(st->ops->audit_export(st, &f, &p, &err), 0);
+    assert_int_equal(st->audit->export(st, &f, &p, &err), 0);
     assert_int_equal(p.len, 2);
     assert_int_equal(p.next_cursor, 0);
     gl_audit_page_release(&p);
 
     f.limit = 0;
-    assert_int_equal(st->ops->audit_export(st, &f, &p, &err), GL_E_INVALID);
+    assert_int_equal(st->audit->export(st, &f, &p, &err), GL_E_INVALID);
     assert_string_equal(err.field, "limit");
     f.limit = GL_AUDIT_PAGE_MAX + 1;
-    assert_int_equal(st->ops->audit_export(st, &f, &p, &err), GL_E_INVALID);
+    assert_int_equal(st->audit->export(st, &f, &p, &err), GL_E_INVALID);
     f.limit = 10;
     f.after_id = 12345;
-    assert_int_equal(st->ops->audit_export(st, &f, &p, &err), GL_E_INVALID);
+    assert_int_equal(st->audit->export(st, &f, &p, &err), GL_E_INVALID);
     assert_string_equal(err.field, "cursor");
     assert_int_equal(p.len, 0);
 }
@@ -254,7 +254,7 @@ static void test_tamper_rehash(void **state)
     struct gl_error err;
     struct gl_audit_list l;
     tamperable_log(fx);
-    assert_int_equal(fx->st->ops->audit_list(fx->st, 3, 1, &l, &err), 0);
+    assert_int_equal(fx->st->audit->list(fx->st, 3, 1, &l, &err), 0);
     assert_int_equal(l.len, 1);
     struct gl_audit_event *ev = &l.items[0];
     free(ev->actor);

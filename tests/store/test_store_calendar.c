@@ -36,7 +36,7 @@ static int64_t window(struct gl_store *st, int64_t client, int64_t ci, const cha
     w.rrule = rrule ? strdup(rrule) : NULL;
     w.start = strdup(start);
     struct gl_error err;
-    assert_int_equal(st->ops->cal_window_create(st, &ctx, &w, &err), 0);
+    assert_int_equal(st->calendar->window_create(st, &ctx, &w, &err), 0);
     int64_t id = w.id;
     gl_cal_window_release(&w);
     return id;
@@ -51,7 +51,7 @@ static int64_t blackout(struct gl_store *st, int64_t client, int64_t start, int6
     b.rrule = rrule ? strdup(rrule) : NULL;
     b.timezone = strdup(tz);
     struct gl_error err;
-    assert_int_equal(st->ops->cal_blackout_create(st, &ctx, &b, &err), 0);
+    assert_int_equal(st->calendar->blackout_create(st, &ctx, &b, &err), 0);
     int64_t id = b.id;
     gl_cal_blackout_release(&b);
     return id;
@@ -62,8 +62,8 @@ static struct gl_schedule_summary summary_at(struct gl_store *st, int64_t id, in
     struct gl_change c;
     struct gl_error err;
     struct gl_schedule_summary s;
-    assert_int_equal(st->ops->change_get(st, id, &c, &err), 0);
-    assert_int_equal(st->ops->schedule_summary(st, &c, now, &s, &err), 0);
+    assert_int_equal(st->changes->get(st, id, &c, &err), 0);
+    assert_int_equal(st->calendar->schedule_summary(st, &c, now, &s, &err), 0);
     gl_change_release(&c);
     return s;
 }
@@ -86,20 +86,20 @@ static void test_window_crud(void **state)
     assert_int_equal(audit_count(st), n0 + 1);
     struct gl_cal_window got;
     struct gl_error err;
-    assert_int_equal(st->ops->cal_window_get(st, w, &got, &err), 0);
+    assert_int_equal(st->calendar->window_get(st, w, &got, &err), 0);
     assert_string_equal(got.client_key, "acme");
     assert_string_equal(got.timezone, "Europe/London");
     assert_string_equal(got.rrule, "FREQ=WEEKLY;BYDAY=SA");
     assert_int_equal(got.duration, 240 * 60);
     gl_cal_window_release(&got);
     struct gl_cal_window_list l;
-    assert_int_equal(st->ops->cal_window_list(st, k, &l, &err), 0);
+    assert_int_equal(st->calendar->window_list(st, k, &l, &err), 0);
     assert_int_equal(l.len, 1);
     gl_cal_window_list_release(&l);
     struct gl_write_ctx ctx = wctx(T0, "window.delete");
-    assert_int_equal(st->ops->cal_window_delete(st, &ctx, w, &err), 0);
-    assert_int_equal(st->ops->cal_window_delete(st, &ctx, w, &err), GL_E_NOT_FOUND);
-    assert_int_equal(st->ops->cal_window_get(st, w, &got, &err), GL_E_NOT_FOUND);
+    assert_int_equal(st->calendar->window_delete(st, &ctx, w, &err), 0);
+    assert_int_equal(st->calendar->window_delete(st, &ctx, w, &err), GL_E_NOT_FOUND);
+    assert_int_equal(st->calendar->window_get(st, w, &got, &err), GL_E_NOT_FOUND);
     assert_int_equal(audit_count(st), n0 + 2);
     assert_int_equal(verify_chain(st), audit_count(st));
 }
@@ -159,8 +159,8 @@ static void test_blackouts(void **state)
     struct gl_change c;
     struct gl_error err;
     struct gl_cal_check k2;
-    assert_int_equal(st->ops->change_get(st, a, &c, &err), 0);
-    assert_int_equal(st->ops->schedule_check(st, &c, now, GL_TIME_UNSET, 2, &k2, &err), 0);
+    assert_int_equal(st->changes->get(st, a, &c, &err), 0);
+    assert_int_equal(st->calendar->schedule_check(st, &c, now, GL_TIME_UNSET, 2, &k2, &err), 0);
     assert_true(k2.sum.in_blackout);
     assert_int_equal(k2.nblackouts, 1);
     assert_true(k2.blackouts[0].global);
@@ -169,10 +169,10 @@ static void test_blackouts(void **state)
     gl_cal_check_release(&k2);
     gl_change_release(&c);
     struct gl_cal_blackout_list l;
-    assert_int_equal(st->ops->cal_blackout_list(st, k, true, &l, &err), 0);
+    assert_int_equal(st->calendar->blackout_list(st, k, true, &l, &err), 0);
     assert_int_equal(l.len, 1); /* the global one; not the other client's */
     gl_cal_blackout_list_release(&l);
-    assert_int_equal(st->ops->cal_blackout_list(st, other, false, &l, &err), 0);
+    assert_int_equal(st->calendar->blackout_list(st, other, false, &l, &err), 0);
     assert_int_equal(l.len, 1);
     gl_cal_blackout_list_release(&l);
 }
@@ -192,27 +192,27 @@ static void test_notice_and_record(void **state)
      * `now` is later; the justification is kept. */
     struct gl_change before, after;
     struct gl_error err;
-    assert_int_equal(st->ops->change_get(st, a, &before, &err), 0);
+    assert_int_equal(st->changes->get(st, a, &before, &err), 0);
     gl_change_init(&after);
     assert_int_equal(gl_change_copy(&after, &before), 0);
     after.state = GL_STATE_SCHEDULED;
     size_t n0 = audit_count(st);
     struct gl_write_ctx ctx = wctx(SAT_2200Z - 72 * 3600, "change.schedule");
     struct gl_schedule_record rec = {SAT_2200Z - 72 * 3600, "vendor", "outside_window", "[]"};
-    assert_int_equal(st->ops->change_schedule_write(st, &ctx, &before, &after, &rec, &err), 0);
+    assert_int_equal(st->calendar->schedule_write(st, &ctx, &before, &after, &rec, &err), 0);
     assert_int_equal(audit_count(st), n0 + 2); /* the change's event and the findings */
     assert_int_equal(verify_chain(st), audit_count(st));
     s = summary_at(st, a, SAT_2200Z - 3600);
     assert_false(s.short_notice);
     struct gl_cal_check kc;
-    assert_int_equal(st->ops->schedule_check(st, &after, SAT_2200Z, GL_TIME_UNSET, 2, &kc, &err),
-                     0);
+    assert_int_equal(
+        st->calendar->schedule_check(st, &after, SAT_2200Z, GL_TIME_UNSET, 2, &kc, &err), 0);
     assert_string_equal(kc.justification, "vendor");
     assert_int_equal(kc.notified_at, SAT_2200Z - 72 * 3600);
     gl_cal_check_release(&kc);
     /* A stale write is refused and leaves the record as it was. */
     after.planned_start += 60;
-    assert_int_equal(st->ops->change_schedule_write(st, &ctx, &before, &after, &rec, &err),
+    assert_int_equal(st->calendar->schedule_write(st, &ctx, &before, &after, &rec, &err),
                      GL_E_STALE);
     gl_change_release(&before);
     gl_change_release(&after);
@@ -223,7 +223,7 @@ static int relate(struct gl_store *st, int64_t from, int64_t to)
     struct gl_write_ctx ctx = wctx(T0, "ci.relate");
     struct gl_ci_relation r = {.from_ci = from, .to_ci = to, .kind = GL_REL_DEPENDS_ON};
     struct gl_error err;
-    return st->ops->ci_relation_add(st, &ctx, &r, &err);
+    return st->cis->relation_add(st, &ctx, &r, &err);
 }
 
 static void test_conflicts_through_shared_ci(void **state)
@@ -245,8 +245,8 @@ static void test_conflicts_through_shared_ci(void **state)
     struct gl_change c;
     struct gl_error err;
     struct gl_cal_check k;
-    assert_int_equal(st->ops->change_get(st, mine, &c, &err), 0);
-    assert_int_equal(st->ops->schedule_check(st, &c, now, GL_TIME_UNSET, 2, &k, &err), 0);
+    assert_int_equal(st->changes->get(st, mine, &c, &err), 0);
+    assert_int_equal(st->calendar->schedule_check(st, &c, now, GL_TIME_UNSET, 2, &k, &err), 0);
     assert_int_equal(k.nconflicts, 1);
     assert_int_equal(k.conflicts[0].change_id, theirs);
     assert_int_equal(k.conflicts[0].ci_id, b1);
@@ -257,14 +257,14 @@ static void test_conflicts_through_shared_ci(void **state)
     assert_true(k.conflicts[0].shared);
     gl_cal_check_release(&k);
     /* Depth 1 reaches the SAN but not b1. */
-    assert_int_equal(st->ops->schedule_check(st, &c, now, GL_TIME_UNSET, 1, &k, &err), 0);
+    assert_int_equal(st->calendar->schedule_check(st, &c, now, GL_TIME_UNSET, 1, &k, &err), 0);
     assert_int_equal(k.sum.conflicts, 0);
     gl_cal_check_release(&k);
-    assert_int_equal(st->ops->schedule_check(st, &c, now, GL_TIME_UNSET, 9, &k, &err),
+    assert_int_equal(st->calendar->schedule_check(st, &c, now, GL_TIME_UNSET, 9, &k, &err),
                      GL_E_INVALID);
     /* A change on the SAN itself conflicts at depth 1 (path of two). */
     change_on(st, b, san, SAT_2200Z, SAT_2200Z + 600, GL_STATE_IN_PROGRESS);
-    assert_int_equal(st->ops->schedule_check(st, &c, now, GL_TIME_UNSET, 1, &k, &err), 0);
+    assert_int_equal(st->calendar->schedule_check(st, &c, now, GL_TIME_UNSET, 1, &k, &err), 0);
     assert_int_equal(k.sum.conflicts, 1);
     assert_int_equal(k.conflicts[0].path_len, 2);
     gl_cal_check_release(&k);
@@ -298,8 +298,8 @@ static void test_conflicts_in_a_large_set(void **state)
     struct gl_change c;
     struct gl_error err;
     struct gl_cal_check k;
-    assert_int_equal(st->ops->change_get(st, mine, &c, &err), 0);
-    assert_int_equal(st->ops->schedule_check(st, &c, now, GL_TIME_UNSET, 2, &k, &err), 0);
+    assert_int_equal(st->changes->get(st, mine, &c, &err), 0);
+    assert_int_equal(st->calendar->schedule_check(st, &c, now, GL_TIME_UNSET, 2, &k, &err), 0);
     assert_int_equal(k.nconflicts, 2);
     for (size_t i = 0; i < k.nconflicts; i++) {
         const struct gl_cal_conflict *x = &k.conflicts[i];
@@ -325,16 +325,16 @@ static void test_implementer_double_booking(void **state)
     int64_t mine = change_on(st, a, x, SAT_2200Z, SAT_2200Z + 3600, GL_STATE_APPROVED);
     struct gl_change c, o, o2;
     struct gl_error err;
-    assert_int_equal(st->ops->change_get(st, other, &o, &err), 0);
+    assert_int_equal(st->changes->get(st, other, &o, &err), 0);
     gl_change_init(&o2);
     assert_int_equal(gl_change_copy(&o2, &o), 0);
     assert_int_equal(gl_change_set_str(&o2.implementer, "bob"), 0);
     struct gl_write_ctx ctx = wctx(T0, "change.update");
-    assert_int_equal(st->ops->change_update(st, &ctx, &o, &o2, &err), 0);
-    assert_int_equal(st->ops->change_get(st, mine, &c, &err), 0);
+    assert_int_equal(st->changes->update(st, &ctx, &o, &o2, &err), 0);
+    assert_int_equal(st->changes->get(st, mine, &c, &err), 0);
     assert_int_equal(gl_change_set_str(&c.implementer, "bob"), 0);
     struct gl_cal_check k;
-    assert_int_equal(st->ops->schedule_check(st, &c, T0, GL_TIME_UNSET, 2, &k, &err), 0);
+    assert_int_equal(st->calendar->schedule_check(st, &c, T0, GL_TIME_UNSET, 2, &k, &err), 0);
     assert_int_equal(k.nconflicts, 1);
     assert_true(k.conflicts[0].implementer);
     assert_int_equal(k.conflicts[0].ci_id, 0);
@@ -356,7 +356,7 @@ static void test_cal_changes_and_scope(void **state)
     int64_t theirs = change_on(st, b, 0, SAT_2200Z, SAT_2200Z + 3600, GL_STATE_APPROVED);
     struct gl_cal_change_list l;
     struct gl_error err;
-    assert_int_equal(st->ops->cal_changes(st, NULL, a, SAT_2200Z - DAY, SAT_2200Z + DAY, &l, &err),
+    assert_int_equal(st->calendar->changes(st, NULL, a, SAT_2200Z - DAY, SAT_2200Z + DAY, &l, &err),
                      0);
     assert_int_equal(l.len, 1);
     assert_int_equal(l.items[0].id, in);
@@ -364,9 +364,8 @@ static void test_cal_changes_and_scope(void **state)
     gl_cal_change_list_release(&l);
     int64_t only_b[] = {b};
     struct gl_scope scope = {.all = false, .client_ids = only_b, .n = 1};
-    assert_int_equal(st->ops->cal_changes(st, &scope, 0, SAT_2200Z - DAY, SAT_2200Z + DAY, &l,
-                                          &err),
-                     0);
+    assert_int_equal(
+        st->calendar->changes(st, &scope, 0, SAT_2200Z - DAY, SAT_2200Z + DAY, &l, &err), 0);
     assert_int_equal(l.len, 1);
     assert_int_equal(l.items[0].id, theirs);
     gl_cal_change_list_release(&l);
@@ -384,32 +383,31 @@ static void test_feed_tokens(void **state)
     u.name = strdup("viewer");
     u2.name = strdup("other");
     struct gl_write_ctx ctx = wctx(T0, "user.create");
-    assert_int_equal(st->ops->user_create(st, &ctx, &u, &err), 0);
-    assert_int_equal(st->ops->user_create(st, &ctx, &u2, &err), 0);
+    assert_int_equal(st->auth->user_create(st, &ctx, &u, &err), 0);
+    assert_int_equal(st->auth->user_create(st, &ctx, &u2, &err), 0);
     unsigned char hash[32];
     memset(hash, 7, sizeof hash);
     int64_t id;
     ctx = wctx(T0, "feed_token.create");
-    assert_int_equal(st->ops->feed_token_create(st, &ctx, u.id, k, hash, &id, &err), 0);
+    assert_int_equal(st->auth->feed_token_create(st, &ctx, u.id, k, hash, &id, &err), 0);
     struct gl_user who;
     int64_t client = -1;
     gl_user_init(&who);
-    assert_int_equal(st->ops->feed_token_lookup(st, hash, &who, &client, &err), 0);
+    assert_int_equal(st->auth->feed_token_lookup(st, hash, &who, &client, &err), 0);
     assert_string_equal(who.name, "viewer");
     assert_int_equal(client, k);
     gl_user_release(&who);
     struct gl_feed_token_list l;
-    assert_int_equal(st->ops->feed_token_list(st, u.id, &l, &err), 0);
+    assert_int_equal(st->auth->feed_token_list(st, u.id, &l, &err), 0);
     assert_int_equal(l.len, 1);
     assert_string_equal(l.items[0].client_key, "acme");
     assert_int_equal(l.items[0].revoked_at, GL_TIME_UNSET);
     gl_feed_token_list_release(&l);
     ctx = wctx(T0, "feed_token.revoke");
-    assert_int_equal(st->ops->feed_token_revoke(st, &ctx, id, u2.id, &err), GL_E_NOT_FOUND);
-    assert_int_equal(st->ops->feed_token_revoke(st, &ctx, id, u.id, &err), 0);
+    assert_int_equal(st->auth->feed_token_revoke(st, &ctx, id, u2.id, &err), GL_E_NOT_FOUND);
+    assert_int_equal(st->auth->feed_token_revoke(st, &ctx, id, u.id, &err), 0);
     gl_user_init(&who);
-    assert_int_equal(st->ops->feed_token_lookup(st, hash, &who, &client, &err),
-                     GL_E_UNAUTHORIZED);
+    assert_int_equal(st->auth->feed_token_lookup(st, hash, &who, &client, &err), GL_E_UNAUTHORIZED);
     gl_user_release(&who);
     gl_user_release(&u);
     gl_user_release(&u2);

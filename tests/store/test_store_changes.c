@@ -37,7 +37,7 @@ static void test_change_roundtrip(void **state)
     struct gl_change c, got;
     fill_full_change(&c, acme, ci1, ci2, rel);
     struct gl_write_ctx ctx = wctx(T0 + 5, "change.create");
-    assert_int_equal(st->ops->change_create(st, &ctx, &c, &err), 0);
+    assert_int_equal(st->changes->create(st, &ctx, &c, &err), 0);
     assert_int_equal(c.id, rel + 1);
     assert_int_equal(c.version, 1);
     assert_int_equal(c.created_at, T0 + 5);
@@ -45,7 +45,7 @@ static void test_change_roundtrip(void **state)
     assert_string_equal(c.client_key, "acme");
     assert_int_equal(c.ci_ids.items[0], ci1); /* normalised in place */
 
-    assert_int_equal(st->ops->change_get(st, c.id, &got, &err), 0);
+    assert_int_equal(st->changes->get(st, c.id, &got, &err), 0);
     assert_change_equal(&got, &c);
     assert_string_equal(got.client_key, "acme");
     assert_string_equal(got.incidents.items[0], "INC-9"); /* incident order is kept */
@@ -53,7 +53,7 @@ static void test_change_roundtrip(void **state)
 
     /* a sparse change: unset times and strings stay unset */
     int64_t bare = add_change(st, &(struct spec){.client = acme, .title = "bare"});
-    assert_int_equal(st->ops->change_get(st, bare, &got, &err), 0);
+    assert_int_equal(st->changes->get(st, bare, &got, &err), 0);
     assert_int_equal(got.planned_start, GL_TIME_UNSET);
     assert_int_equal(got.reviewed_at, GL_TIME_UNSET);
     assert_int_equal(got.outcome, GL_OUTCOME_NONE);
@@ -62,7 +62,7 @@ static void test_change_roundtrip(void **state)
     assert_int_equal(got.incidents.len, 0);
     gl_change_release(&got);
 
-    assert_int_equal(st->ops->change_get(st, 12345, &got, &err), GL_E_NOT_FOUND);
+    assert_int_equal(st->changes->get(st, 12345, &got, &err), GL_E_NOT_FOUND);
     gl_change_release(&c);
 }
 
@@ -94,7 +94,7 @@ static void test_change_bad_references(void **state)
             gl_idlist_push(&c.ci_ids, cases[i].ci);
         if (cases[i].related)
             gl_idlist_push(&c.related_changes, cases[i].related);
-        assert_int_equal(st->ops->change_create(st, &ctx, &c, &err), GL_E_INVALID);
+        assert_int_equal(st->changes->create(st, &ctx, &c, &err), GL_E_INVALID);
         assert_string_equal(err.field, cases[i].field);
         assert_int_equal(c.id, 0);
         gl_change_release(&c);
@@ -102,7 +102,7 @@ static void test_change_bad_references(void **state)
     /* nothing was written: no change, no audit event */
     struct gl_change_filter f = {.from = GL_TIME_UNSET, .to = GL_TIME_UNSET, .limit = 10};
     struct gl_change_page p;
-    assert_int_equal(st->ops->change_list(st, &f, &p, &err), 0);
+    assert_int_equal(st->changes->list(st, &f, &p, &err), 0);
     assert_int_equal(p.len, 0);
     gl_change_page_release(&p);
     assert_int_equal(audit_count(st), events);
@@ -122,7 +122,7 @@ static void test_change_update(void **state)
     int64_t id = add_change(st, &(struct spec){.client = acme, .title = "old title", .ci = ci1});
 
     struct gl_change before, after, got;
-    assert_int_equal(st->ops->change_get(st, id, &before, &err), 0);
+    assert_int_equal(st->changes->get(st, id, &before, &err), 0);
     gl_change_init(&after);
     assert_int_equal(gl_change_copy(&after, &before), 0);
     gl_change_set_str(&after.title, "new title");
@@ -130,11 +130,11 @@ static void test_change_update(void **state)
     gl_idlist_push(&after.ci_ids, ci2);
     gl_strlist_push(&after.incidents, "INC-7");
     struct gl_write_ctx ctx = wctx(T0 + 100, "change.submit");
-    assert_int_equal(st->ops->change_update(st, &ctx, &before, &after, &err), 0);
+    assert_int_equal(st->changes->update(st, &ctx, &before, &after, &err), 0);
     assert_int_equal(after.version, 2);
     assert_int_equal(after.updated_at, T0 + 100);
 
-    assert_int_equal(st->ops->change_get(st, id, &got, &err), 0);
+    assert_int_equal(st->changes->get(st, id, &got, &err), 0);
     assert_change_equal(&got, &after);
     assert_int_equal(got.created_at, T0);
     gl_change_release(&got);
@@ -146,10 +146,10 @@ static void test_change_update(void **state)
     gl_change_set_str(&again.title, "lost update");
     again.ci_ids.len = 0;
     size_t events = audit_count(st);
-    assert_int_equal(st->ops->change_update(st, &ctx, &before, &again, &err), GL_E_STALE);
+    assert_int_equal(st->changes->update(st, &ctx, &before, &again, &err), GL_E_STALE);
     assert_int_equal(err.code, GL_E_STALE);
     assert_int_equal(again.version, 1);
-    assert_int_equal(st->ops->change_get(st, id, &got, &err), 0);
+    assert_int_equal(st->changes->get(st, id, &got, &err), 0);
     assert_string_equal(got.title, "new title");
     assert_int_equal(got.version, 2);
     assert_int_equal(got.ci_ids.len, 2);
@@ -158,18 +158,18 @@ static void test_change_update(void **state)
 
     /* a missing change */
     before.id = 9999;
-    assert_int_equal(st->ops->change_update(st, &ctx, &before, &again, &err), GL_E_NOT_FOUND);
+    assert_int_equal(st->changes->update(st, &ctx, &before, &again, &err), GL_E_NOT_FOUND);
 
     /* an update adding an unknown CI fails and changes nothing */
     struct gl_change cur, bad;
-    assert_int_equal(st->ops->change_get(st, id, &cur, &err), 0);
+    assert_int_equal(st->changes->get(st, id, &cur, &err), 0);
     gl_change_init(&bad);
     assert_int_equal(gl_change_copy(&bad, &cur), 0);
     gl_idlist_push(&bad.ci_ids, 31337);
     gl_change_set_str(&bad.title, "should not stick");
-    assert_int_equal(st->ops->change_update(st, &ctx, &cur, &bad, &err), GL_E_INVALID);
+    assert_int_equal(st->changes->update(st, &ctx, &cur, &bad, &err), GL_E_INVALID);
     assert_string_equal(err.field, "cis");
-    assert_int_equal(st->ops->change_get(st, id, &got, &err), 0);
+    assert_int_equal(st->changes->get(st, id, &got, &err), 0);
     assert_change_equal(&got, &cur);
     gl_change_release(&got);
     gl_change_release(&cur);
@@ -185,7 +185,7 @@ static void expect_ids(struct gl_store *st, const struct gl_change_filter *f, co
 {
     struct gl_change_page p;
     struct gl_error err;
-    int rc = st->ops->change_list(st, f, &p, &err);
+    int rc = st->changes->list(st, f, &p, &err);
     if (rc)
         print_error("change_list: %s\n", err.detail);
     assert_int_equal(rc, 0);
@@ -277,7 +277,7 @@ static void test_change_list_filters(void **state)
         struct gl_change_page p;
         struct gl_error err;
         struct gl_change_filter f = {.text = hostile[i], .from = U, .to = U, .limit = 50};
-        assert_int_equal(st->ops->change_list(st, &f, &p, &err), 0);
+        assert_int_equal(st->changes->list(st, &f, &p, &err), 0);
         gl_change_page_release(&p);
     }
 
@@ -349,9 +349,9 @@ static void test_change_list_filters(void **state)
     struct gl_change_page p;
     struct gl_error err;
     struct gl_change_filter bad = {.from = U, .to = U, .limit = 0};
-    assert_int_equal(st->ops->change_list(st, &bad, &p, &err), GL_E_INVALID);
+    assert_int_equal(st->changes->list(st, &bad, &p, &err), GL_E_INVALID);
     bad.limit = GL_LIST_MAX + 1;
-    assert_int_equal(st->ops->change_list(st, &bad, &p, &err), GL_E_INVALID);
+    assert_int_equal(st->changes->list(st, &bad, &p, &err), GL_E_INVALID);
 }
 
 /* Free text covers title, description and all three plans, and follows updates. */
@@ -369,7 +369,7 @@ static void test_change_text_search(void **state)
     gl_change_set_str(&c.implementation_plan, "drain the aardvark pool");
     gl_change_set_str(&c.test_plan, "probe the okapi endpoint");
     gl_change_set_str(&c.rollback_plan, "restore the zebra snapshot");
-    assert_int_equal(st->ops->change_create(st, &ctx, &c, &err), 0);
+    assert_int_equal(st->changes->create(st, &ctx, &c, &err), 0);
     const char *words[] = {"quarterly", "aardvark", "okapi", "zebra"};
     for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
         expect_ids(st, &(struct gl_change_filter){.text = words[i], .from = U, .to = U, .limit = 5},
@@ -379,7 +379,7 @@ static void test_change_text_search(void **state)
     assert_int_equal(gl_change_copy(&next, &c), 0);
     gl_change_set_str(&next.rollback_plan, "restore the gnu snapshot");
     ctx = wctx(T0 + 1, "change.update");
-    assert_int_equal(st->ops->change_update(st, &ctx, &c, &next, &err), 0);
+    assert_int_equal(st->changes->update(st, &ctx, &c, &next, &err), 0);
     expect_ids(st, &(struct gl_change_filter){.text = "zebra", .from = U, .to = U, .limit = 5},
                (int64_t[]){0});
     expect_ids(st, &(struct gl_change_filter){.text = "gnu", .from = U, .to = U, .limit = 5},
@@ -399,7 +399,7 @@ static void walk_pages(struct gl_store *st, struct gl_change_filter f, size_t to
     int64_t expect = first;
     do {
         struct gl_change_page p;
-        assert_int_equal(st->ops->change_list(st, &f, &p, &err), 0);
+        assert_int_equal(st->changes->list(st, &f, &p, &err), 0);
         pages++;
         for (size_t i = 0; i < p.len; i++) {
             assert_int_equal(p.items[i].id, expect);
@@ -451,18 +451,18 @@ static void test_change_timeline(void **state)
     int64_t id = add_change(st, &(struct spec){.client = acme, .title = "v1"});
     struct gl_change cur, next;
     for (int i = 0; i < 2; i++) {
-        assert_int_equal(st->ops->change_get(st, id, &cur, &err), 0);
+        assert_int_equal(st->changes->get(st, id, &cur, &err), 0);
         gl_change_init(&next);
         assert_int_equal(gl_change_copy(&next, &cur), 0);
         gl_change_set_str(&next.title, i ? "v3" : "v2");
         struct gl_write_ctx ctx = wctx(T0 + 10 + i, i ? "change.assess" : "change.submit");
         ctx.reason = "because";
-        assert_int_equal(st->ops->change_update(st, &ctx, &cur, &next, &err), 0);
+        assert_int_equal(st->changes->update(st, &ctx, &cur, &next, &err), 0);
         gl_change_release(&cur);
         gl_change_release(&next);
     }
     struct gl_audit_list tl;
-    assert_int_equal(st->ops->change_timeline(st, id, &tl, &err), 0);
+    assert_int_equal(st->changes->timeline(st, id, &tl, &err), 0);
     assert_int_equal(tl.len, 3);
     assert_string_equal(tl.items[0].action, "change.create");
     assert_string_equal(tl.items[1].action, "change.submit");
@@ -483,10 +483,10 @@ static void test_change_timeline(void **state)
         assert_true(i == 0 || tl.items[i].id > tl.items[i - 1].id);
     }
     gl_audit_list_release(&tl);
-    assert_int_equal(st->ops->change_timeline(st, other, &tl, &err), 0);
+    assert_int_equal(st->changes->timeline(st, other, &tl, &err), 0);
     assert_int_equal(tl.len, 1);
     gl_audit_list_release(&tl);
-    assert_int_equal(st->ops->change_timeline(st, 9999, &tl, &err), GL_E_NOT_FOUND);
+    assert_int_equal(st->changes->timeline(st, 9999, &tl, &err), GL_E_NOT_FOUND);
 }
 
 /* ---- concurrency -------------------------------------------------------------------- */
@@ -507,8 +507,8 @@ static void *worker_main(void *arg)
         gl_change_init(&c);
         c.client_id = w->client;
         gl_change_set_str(&c.title, "parallel");
-        if (w->st->ops->change_create(w->st, &ctx, &c, &err) != 0 ||
-            w->st->ops->change_get(w->st, c.id, &got, &err) != 0)
+        if (w->st->changes->create(w->st, &ctx, &c, &err) != 0 ||
+            w->st->changes->get(w->st, c.id, &got, &err) != 0)
             w->failures++;
         else
             gl_change_release(&got);
@@ -516,7 +516,7 @@ static void *worker_main(void *arg)
         struct gl_change_filter f = {
             .client_id = w->client, .from = GL_TIME_UNSET, .to = GL_TIME_UNSET, .limit = 10};
         struct gl_change_page p;
-        if (w->st->ops->change_list(w->st, &f, &p, &err) != 0)
+        if (w->st->changes->list(w->st, &f, &p, &err) != 0)
             w->failures++;
         gl_change_page_release(&p);
     }
@@ -586,7 +586,7 @@ static void *gc_writer_main(void *arg)
         gl_idlist_push(&c.ci_ids, w->ci);
         if (gc_should_fail(i))
             gl_idlist_push(&c.ci_ids, GC_MISSING_CI);
-        w->rc[i] = w->st->ops->change_create(w->st, &ctx, &c, &err);
+        w->rc[i] = w->st->changes->create(w->st, &ctx, &c, &err);
         w->ids[i] = c.id;
         snprintf(w->field[i], sizeof w->field[i], "%s", w->rc[i] ? err.field : "");
         gl_change_release(&c);
@@ -639,7 +639,7 @@ static void test_concurrent_writes_group_commit_keeps_failures_isolated(void **s
             }
             assert_int_equal(w[k].rc[i], 0);
             struct gl_change got;
-            assert_int_equal(st->ops->change_get(st, w[k].ids[i], &got, &err), 0);
+            assert_int_equal(st->changes->get(st, w[k].ids[i], &got, &err), 0);
             assert_string_equal(got.title, title);
             assert_int_equal(got.client_id, acme);
             assert_int_equal(got.ci_ids.len, 1);
@@ -658,7 +658,7 @@ static void test_concurrent_writes_group_commit_keeps_failures_isolated(void **s
     size_t listed = 0;
     do {
         struct gl_change_page p;
-        assert_int_equal(st->ops->change_list(st, &f, &p, &err), 0);
+        assert_int_equal(st->changes->list(st, &f, &p, &err), 0);
         for (size_t i = 0; i < p.len; i++) {
             assert_non_null(bsearch(&p.items[i].id, ok_ids, nok, sizeof ok_ids[0], cmp_i64));
             listed++;
@@ -671,7 +671,7 @@ static void test_concurrent_writes_group_commit_keeps_failures_isolated(void **s
     /* The chain verifies end to end and holds one change.create per success, no more. */
     assert_int_equal(verify_chain(st), 2 + nok);
     struct gl_audit_list l;
-    assert_int_equal(st->ops->audit_list(st, 0, 100000, &l, &err), 0);
+    assert_int_equal(st->audit->list(st, 0, 100000, &l, &err), 0);
     size_t creates = 0;
     for (size_t i = 0; i < l.len; i++) {
         if (strcmp(l.items[i].action, "change.create") != 0)

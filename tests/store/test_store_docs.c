@@ -52,8 +52,8 @@ static char *expect_doc_current(struct gl_store *st, int64_t id)
     struct gl_change c;
     struct gl_change_doc d;
     struct gl_error err;
-    assert_int_equal(st->ops->change_get(st, id, &c, &err), 0);
-    assert_int_equal(st->ops->change_get_doc(st, id, &d, &err), 0);
+    assert_int_equal(st->changes->get(st, id, &c, &err), 0);
+    assert_int_equal(st->changes->get_doc(st, id, &d, &err), 0);
     assert_doc_renders(&d, &c);
     char *json = d.json;
     d.json = NULL;
@@ -69,11 +69,11 @@ static size_t expect_same_page(struct gl_store *st, const struct gl_change_filte
     struct gl_change_page p;
     struct gl_change_doc_page d;
     struct gl_error err;
-    int rc = st->ops->change_list(st, f, &p, &err);
+    int rc = st->changes->list(st, f, &p, &err);
     if (rc)
         print_error("change_list: %s\n", err.detail);
     assert_int_equal(rc, 0);
-    rc = st->ops->change_list_docs(st, f, &d, &err);
+    rc = st->changes->list_docs(st, f, &d, &err);
     if (rc)
         print_error("change_list_docs: %s\n", err.detail);
     assert_int_equal(rc, 0);
@@ -147,7 +147,7 @@ static void test_rerender_stale_and_missing(void **state)
     drop_doc(fx, bare);
 
     int64_t done = -1;
-    assert_int_equal(st->ops->change_rerender(st, &done, &err), 0);
+    assert_int_equal(st->changes->rerender(st, &done, &err), 0);
     assert_int_equal(done, 2);
     char *got = expect_doc_current(st, stale);
     assert_string_equal(got, want);
@@ -155,7 +155,7 @@ static void test_rerender_stale_and_missing(void **state)
     free(want);
     free(expect_doc_current(st, bare));
     free(expect_doc_current(st, current));
-    assert_int_equal(st->ops->change_rerender(st, &done, &err), 0);
+    assert_int_equal(st->changes->rerender(st, &done, &err), 0);
     assert_int_equal(done, 0);
 }
 
@@ -174,10 +174,10 @@ static void test_doc_after_create(void **state)
     struct gl_change c;
     fill_full_change(&c, acme, ci1, ci2, rel);
     struct gl_write_ctx ctx = wctx(T0 + 5, "change.create");
-    assert_int_equal(st->ops->change_create(st, &ctx, &c, &err), 0);
+    assert_int_equal(st->changes->create(st, &ctx, &c, &err), 0);
 
     struct gl_change_doc d;
-    assert_int_equal(st->ops->change_get_doc(st, c.id, &d, &err), 0);
+    assert_int_equal(st->changes->get_doc(st, c.id, &d, &err), 0);
     assert_int_equal(d.id, c.id);
     assert_int_equal(d.format, GL_JSON_CHANGE_FORMAT);
     assert_int_equal(d.version, 1);
@@ -187,7 +187,7 @@ static void test_doc_after_create(void **state)
     /* full, sparse, and another client's change all render as change_get reads them */
     free(expect_doc_current(st, c.id));
     free(expect_doc_current(st, rel));
-    assert_int_equal(st->ops->change_get_doc(st, theirs, &d, &err), 0);
+    assert_int_equal(st->changes->get_doc(st, theirs, &d, &err), 0);
     assert_int_equal(d.client_id, globex);
     assert_int_equal(d.version, 1);
     gl_change_doc_release(&d);
@@ -200,12 +200,12 @@ static void test_doc_missing(void **state)
     struct gl_store *st = ((struct fx *)*state)->st;
     struct gl_error err;
     struct gl_change_doc d;
-    assert_int_equal(st->ops->change_get_doc(st, 12345, &d, &err), GL_E_NOT_FOUND);
+    assert_int_equal(st->changes->get_doc(st, 12345, &d, &err), GL_E_NOT_FOUND);
     assert_int_equal(err.code, GL_E_NOT_FOUND);
     int64_t acme = add_client(st, "acme");
     int64_t id = add_change(st, &(struct spec){.client = acme});
-    assert_int_equal(st->ops->change_get_doc(st, id + 1, &d, &err), GL_E_NOT_FOUND);
-    assert_int_equal(st->ops->change_get_doc(st, 0, &d, &err), GL_E_NOT_FOUND);
+    assert_int_equal(st->changes->get_doc(st, id + 1, &d, &err), GL_E_NOT_FOUND);
+    assert_int_equal(st->changes->get_doc(st, 0, &d, &err), GL_E_NOT_FOUND);
 
     /* an empty list, and the limits change_list refuses */
     const int64_t U = GL_TIME_UNSET;
@@ -213,9 +213,9 @@ static void test_doc_missing(void **state)
         st, (struct gl_change_filter){.client_id = 999, .from = U, .to = U, .limit = 5}, 0);
     struct gl_change_doc_page p;
     struct gl_change_filter bad = {.from = U, .to = U, .limit = 0};
-    assert_int_equal(st->ops->change_list_docs(st, &bad, &p, &err), GL_E_INVALID);
+    assert_int_equal(st->changes->list_docs(st, &bad, &p, &err), GL_E_INVALID);
     bad.limit = GL_LIST_MAX + 1;
-    assert_int_equal(st->ops->change_list_docs(st, &bad, &p, &err), GL_E_INVALID);
+    assert_int_equal(st->changes->list_docs(st, &bad, &p, &err), GL_E_INVALID);
 }
 
 /* ---- writes keep the rendering in step ---------------------------------------------- */
@@ -230,14 +230,14 @@ static void test_doc_follows_update(void **state)
     char *v1 = expect_doc_current(st, id);
 
     struct gl_change before, after;
-    assert_int_equal(st->ops->change_get(st, id, &before, &err), 0);
+    assert_int_equal(st->changes->get(st, id, &before, &err), 0);
     copy_change(&after, &before);
     gl_change_set_str(&after.title, "new title");
     after.state = GL_STATE_SUBMITTED;
     gl_idlist_push(&after.ci_ids, ci2);
     gl_strlist_push(&after.incidents, "INC-7");
     struct gl_write_ctx ctx = wctx(T0 + 100, "change.submit");
-    assert_int_equal(st->ops->change_update(st, &ctx, &before, &after, &err), 0);
+    assert_int_equal(st->changes->update(st, &ctx, &before, &after, &err), 0);
     assert_int_equal(after.version, 2);
     char *v2 = expect_doc_current(st, id);
     assert_string_not_equal(v2, v1);
@@ -247,9 +247,9 @@ static void test_doc_follows_update(void **state)
     struct gl_change lost;
     copy_change(&lost, &before);
     gl_change_set_str(&lost.title, "lost update");
-    assert_int_equal(st->ops->change_update(st, &ctx, &before, &lost, &err), GL_E_STALE);
+    assert_int_equal(st->changes->update(st, &ctx, &before, &lost, &err), GL_E_STALE);
     struct gl_change_doc d;
-    assert_int_equal(st->ops->change_get_doc(st, id, &d, &err), 0);
+    assert_int_equal(st->changes->get_doc(st, id, &d, &err), 0);
     assert_int_equal(d.version, 2);
     assert_string_equal(d.json, v2);
     gl_change_doc_release(&d);
@@ -259,7 +259,7 @@ static void test_doc_follows_update(void **state)
     copy_change(&bad, &after);
     gl_idlist_push(&bad.ci_ids, 31337);
     gl_change_set_str(&bad.title, "should not stick");
-    assert_int_equal(st->ops->change_update(st, &ctx, &after, &bad, &err), GL_E_INVALID);
+    assert_int_equal(st->changes->update(st, &ctx, &after, &bad, &err), GL_E_INVALID);
     char *still = expect_doc_current(st, id);
     assert_string_equal(still, v2);
 
@@ -270,8 +270,8 @@ static void test_doc_follows_update(void **state)
     moved.ci_ids.len = 0;
     gl_change_set_str(&moved.client_key, "stale key from the caller");
     ctx = wctx(T0 + 200, "change.update");
-    assert_int_equal(st->ops->change_update(st, &ctx, &after, &moved, &err), 0);
-    assert_int_equal(st->ops->change_get_doc(st, id, &d, &err), 0);
+    assert_int_equal(st->changes->update(st, &ctx, &after, &moved, &err), 0);
+    assert_int_equal(st->changes->get_doc(st, id, &d, &err), 0);
     assert_int_equal(d.version, 3);
     assert_int_equal(d.client_id, globex);
     assert_non_null(strstr(d.json, "\"globex\""));
@@ -309,11 +309,11 @@ static void test_doc_list_matches_list(void **state)
 
     /* one listed change at version 2, so versions differ within a page */
     struct gl_change cur, next;
-    assert_int_equal(st->ops->change_get(st, a2, &cur, &err), 0);
+    assert_int_equal(st->changes->get(st, a2, &cur, &err), 0);
     copy_change(&next, &cur);
     gl_change_set_str(&next.description, "monthly patching, now with reboots");
     struct gl_write_ctx ctx = wctx(T0 + 60, "change.update");
-    assert_int_equal(st->ops->change_update(st, &ctx, &cur, &next, &err), 0);
+    assert_int_equal(st->changes->update(st, &ctx, &cur, &next, &err), 0);
     gl_change_release(&cur);
     gl_change_release(&next);
 
@@ -390,15 +390,15 @@ static void test_doc_fallback_without_rendering(void **state)
     int64_t kept = add_change(st, &(struct spec){.client = acme, .title = "kept"});
     int64_t bare = add_change(st, &(struct spec){.client = globex, .title = "bare"});
     struct gl_change cur, next;
-    assert_int_equal(st->ops->change_get(st, bare, &cur, &err), 0);
+    assert_int_equal(st->changes->get(st, bare, &cur, &err), 0);
     copy_change(&next, &cur);
     gl_change_set_str(&next.title, "bare, edited");
     struct gl_write_ctx ctx = wctx(T0 + 10, "change.update");
-    assert_int_equal(st->ops->change_update(st, &ctx, &cur, &next, &err), 0);
+    assert_int_equal(st->changes->update(st, &ctx, &cur, &next, &err), 0);
     drop_doc(fx, bare);
 
     struct gl_change_doc d;
-    assert_int_equal(st->ops->change_get_doc(st, bare, &d, &err), 0);
+    assert_int_equal(st->changes->get_doc(st, bare, &d, &err), 0);
     assert_int_equal(d.id, bare);
     assert_int_equal(d.format, 0);
     assert_null(d.json);
@@ -410,7 +410,7 @@ static void test_doc_fallback_without_rendering(void **state)
     const int64_t U = GL_TIME_UNSET;
     struct gl_change_doc_page p;
     struct gl_change_filter f = {.from = U, .to = U, .limit = 10};
-    assert_int_equal(st->ops->change_list_docs(st, &f, &p, &err), 0);
+    assert_int_equal(st->changes->list_docs(st, &f, &p, &err), 0);
     assert_int_equal(p.len, 2);
     assert_int_equal(p.next_cursor, 0);
     assert_int_equal(p.items[0].id, bare);
@@ -423,7 +423,7 @@ static void test_doc_fallback_without_rendering(void **state)
     assert_non_null(p.items[1].json);
     gl_change_doc_page_release(&p);
     f.client_id = globex;
-    assert_int_equal(st->ops->change_list_docs(st, &f, &p, &err), 0);
+    assert_int_equal(st->changes->list_docs(st, &f, &p, &err), 0);
     assert_int_equal(p.len, 1);
     assert_int_equal(p.items[0].format, 0);
     assert_null(p.items[0].json);
@@ -431,12 +431,12 @@ static void test_doc_fallback_without_rendering(void **state)
 
     /* the next write renders the change again */
     gl_change_release(&cur);
-    assert_int_equal(st->ops->change_get(st, bare, &cur, &err), 0);
+    assert_int_equal(st->changes->get(st, bare, &cur, &err), 0);
     gl_change_release(&next);
     copy_change(&next, &cur);
     next.state = GL_STATE_SUBMITTED;
     ctx = wctx(T0 + 20, "change.submit");
-    assert_int_equal(st->ops->change_update(st, &ctx, &cur, &next, &err), 0);
+    assert_int_equal(st->changes->update(st, &ctx, &cur, &next, &err), 0);
     free(expect_doc_current(st, bare));
     f.client_id = 0;
     expect_same_list(st, f, 2);

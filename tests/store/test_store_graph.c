@@ -30,7 +30,7 @@ static int relate(struct gl_store *st, int64_t from, enum gl_rel_kind kind, int6
     struct gl_write_ctx ctx = wctx(T0, "ci.relate");
     struct gl_ci_relation r = {.from_ci = from, .to_ci = to, .kind = kind};
     struct gl_error err;
-    return st->ops->ci_relation_add(st, &ctx, &r, &err);
+    return st->cis->relation_add(st, &ctx, &r, &err);
 }
 
 static void test_relation_add_list_delete(void **state)
@@ -52,7 +52,7 @@ static void test_relation_add_list_delete(void **state)
 
     struct gl_ci_relation_list l;
     struct gl_error err;
-    assert_int_equal(st->ops->ci_relations(st, vm, &l, &err), 0);
+    assert_int_equal(st->cis->relations(st, vm, &l, &err), 0);
     assert_int_equal(l.len, 3); /* out: vm -> san; in: app -> vm twice */
     assert_int_equal(l.items[0].from_ci, vm);
     assert_int_equal(l.items[0].to_ci, san);
@@ -63,9 +63,9 @@ static void test_relation_add_list_delete(void **state)
 
     struct gl_write_ctx ctx = wctx(T0, "ci.unrelate");
     struct gl_ci_relation r = {.from_ci = app, .to_ci = vm, .kind = GL_REL_CONNECTS_TO};
-    assert_int_equal(st->ops->ci_relation_delete(st, &ctx, &r, &err), 0);
-    assert_int_equal(st->ops->ci_relation_delete(st, &ctx, &r, &err), GL_E_NOT_FOUND);
-    assert_int_equal(st->ops->ci_relations(st, app, &l, &err), 0);
+    assert_int_equal(st->cis->relation_delete(st, &ctx, &r, &err), 0);
+    assert_int_equal(st->cis->relation_delete(st, &ctx, &r, &err), GL_E_NOT_FOUND);
+    assert_int_equal(st->cis->relations(st, app, &l, &err), 0);
     assert_int_equal(l.len, 1);
     gl_ci_relation_list_release(&l);
     assert_int_equal(audit_count(st), before + 4);
@@ -81,7 +81,7 @@ struct reader_ctx {
 static int reader_adjacent(void *ctx, int64_t id, struct gl_graph_edges *out, struct gl_error *err)
 {
     struct reader_ctx *c = ctx;
-    return c->st->ops->graph_adjacent(c->r, id, c->forward, out, err);
+    return c->st->graph->adjacent(c->r, id, c->forward, out, err);
 }
 
 static void walk(struct gl_store *st, int64_t root, bool forward, struct gl_impact *im)
@@ -89,12 +89,12 @@ static void walk(struct gl_store *st, int64_t root, bool forward, struct gl_impa
     struct reader_ctx c = {st, NULL, forward};
     struct gl_error err;
     struct gl_ci ci;
-    assert_int_equal(st->ops->ci_get(st, root, &ci, &err), 0);
+    assert_int_equal(st->cis->get(st, root, &ci, &err), 0);
     struct gl_graph_node n = {ci.id, ci.client_id, ci.criticality, ci.users_affected};
     gl_ci_release(&ci);
-    assert_int_equal(st->ops->graph_begin(st, &c.r, &err), 0);
+    assert_int_equal(st->graph->begin(st, &c.r, &err), 0);
     assert_int_equal(gl_impact_walk(&n, GL_IMPACT_DEPTH_MAX, reader_adjacent, &c, im, &err), 0);
-    st->ops->graph_end(c.r);
+    st->graph->end(c.r);
 }
 
 /* app -> vm -> san (shared) <- other client's db; a cycle vm -> app too. */
@@ -136,11 +136,10 @@ static size_t changes(struct gl_store *st, int64_t ci, int64_t client, int64_t s
     struct gl_graph_reader *r;
     struct gl_error err;
     memset(rows, 0, sizeof *rows);
-    assert_int_equal(st->ops->graph_begin(st, &r, &err), 0);
+    assert_int_equal(st->graph->begin(st, &r, &err), 0);
     assert_int_equal(
-        st->ops->graph_changes(r, ci ? &ci : NULL, ci ? 1 : 0, client, since, until, rows, &err),
-        0);
-    st->ops->graph_end(r);
+        st->graph->changes(r, ci ? &ci : NULL, ci ? 1 : 0, client, since, until, rows, &err), 0);
+    st->graph->end(r);
     return rows->len;
 }
 
@@ -186,10 +185,9 @@ static void test_what_changed_rows(void **state)
     struct gl_error err;
     int64_t both[] = {vm, other};
     memset(&rows, 0, sizeof rows);
-    assert_int_equal(st->ops->graph_begin(st, &r, &err), 0);
-    assert_int_equal(st->ops->graph_changes(r, both, 2, 0, T0 - HOUR, T0 + 24 * HOUR, &rows, &err),
-                     0);
-    st->ops->graph_end(r);
+    assert_int_equal(st->graph->begin(st, &r, &err), 0);
+    assert_int_equal(st->graph->changes(r, both, 2, 0, T0 - HOUR, T0 + 24 * HOUR, &rows, &err), 0);
+    st->graph->end(r);
     assert_int_equal(rows.len, 3);
     gl_wc_rows_release(&rows);
 }
@@ -202,10 +200,10 @@ static struct gl_graph_reader *memory_reader(struct gl_store *st)
     struct gl_error err;
     for (int i = 0; i < 500; i++) {
         struct gl_graph_reader *r;
-        assert_int_equal(st->ops->graph_begin(st, &r, &err), 0);
-        if (st->ops->graph_in_memory(r))
+        assert_int_equal(st->graph->begin(st, &r, &err), 0);
+        if (st->graph->in_memory(r))
             return r;
-        st->ops->graph_end(r);
+        st->graph->end(r);
         struct timespec ts = {0, 10 * 1000 * 1000};
         nanosleep(&ts, NULL);
     }
@@ -218,7 +216,7 @@ static void walk_with(struct gl_store *st, struct gl_graph_reader *r, int64_t ro
     struct reader_ctx c = {st, r, forward};
     struct gl_error err;
     struct gl_ci ci;
-    assert_int_equal(st->ops->ci_get(st, root, &ci, &err), 0);
+    assert_int_equal(st->cis->get(st, root, &ci, &err), 0);
     struct gl_graph_node n = {ci.id, ci.client_id, ci.criticality, ci.users_affected};
     gl_ci_release(&ci);
     assert_int_equal(gl_impact_walk(&n, GL_IMPACT_DEPTH_MAX, reader_adjacent, &c, im, &err), 0);
@@ -252,7 +250,7 @@ static void test_in_memory_graph_follows_writes(void **state)
     }
     assert_non_null(r);
     walk_with(st, r, san, false, &mem);
-    st->ops->graph_end(r);
+    st->graph->end(r);
     assert_int_equal(mem.len, 4);
     assert_int_equal(mem.len, sql.len);
     for (size_t i = 0; i < mem.len; i++) {
@@ -270,10 +268,10 @@ static void test_in_memory_graph_follows_writes(void **state)
     int64_t web = add_ci(st, a, "web", "application");
     assert_int_equal(relate(st, web, GL_REL_DEPENDS_ON, app), 0);
     struct gl_error err;
-    assert_int_equal(st->ops->graph_begin(st, &r, &err), 0);
-    assert_false(st->ops->graph_in_memory(r));
+    assert_int_equal(st->graph->begin(st, &r, &err), 0);
+    assert_false(st->graph->in_memory(r));
     walk_with(st, r, san, false, &sql);
-    st->ops->graph_end(r);
+    st->graph->end(r);
     assert_int_equal(sql.len, 5);
     gl_impact_release(&sql);
 
@@ -281,27 +279,27 @@ static void test_in_memory_graph_follows_writes(void **state)
     r = memory_reader(st);
     assert_non_null(r);
     walk_with(st, r, san, false, &mem);
-    st->ops->graph_end(r);
+    st->graph->end(r);
     assert_int_equal(mem.len, 5);
     assert_int_equal(mem.nodes[4].ci.ci_id, web);
     gl_impact_release(&mem);
 
     /* A CI's criticality is part of the copy: changing it makes the copy stale. */
     struct gl_ci before, after;
-    assert_int_equal(st->ops->ci_get(st, web, &before, &err), 0);
-    assert_int_equal(st->ops->ci_get(st, web, &after, &err), 0);
+    assert_int_equal(st->cis->get(st, web, &before, &err), 0);
+    assert_int_equal(st->cis->get(st, web, &after, &err), 0);
     after.criticality = 5;
     struct gl_write_ctx ctx = wctx(T0, "ci.update");
-    assert_int_equal(st->ops->ci_update(st, &ctx, &before, &after, &err), 0);
+    assert_int_equal(st->cis->update(st, &ctx, &before, &after, &err), 0);
     gl_ci_release(&before);
     gl_ci_release(&after);
-    assert_int_equal(st->ops->graph_begin(st, &r, &err), 0);
-    assert_false(st->ops->graph_in_memory(r));
-    st->ops->graph_end(r);
+    assert_int_equal(st->graph->begin(st, &r, &err), 0);
+    assert_false(st->graph->in_memory(r));
+    st->graph->end(r);
     r = memory_reader(st);
     assert_non_null(r);
     walk_with(st, r, san, false, &mem);
-    st->ops->graph_end(r);
+    st->graph->end(r);
     assert_int_equal(mem.nodes[4].ci.criticality, 5);
     gl_impact_release(&mem);
 }
@@ -340,7 +338,7 @@ static size_t out_degree(struct gl_store *st, int64_t ci)
     struct gl_ci_relation_list l;
     struct gl_error err;
     size_t n = 0;
-    assert_int_equal(st->ops->ci_relations(st, ci, &l, &err), 0);
+    assert_int_equal(st->cis->relations(st, ci, &l, &err), 0);
     for (size_t i = 0; i < l.len; i++)
         n += l.items[i].from_ci == ci;
     gl_ci_relation_list_release(&l);
@@ -372,7 +370,7 @@ static void test_import_links(void **state)
     struct gl_write_ctx ctx = wctx(T0 + HOUR, NULL);
     struct gl_error err;
     size_t audit_before = audit_count(st);
-    assert_int_equal(st->ops->ci_import(st, &ctx, items, N, false, refuse_locked, NULL, &err), 0);
+    assert_int_equal(st->cis->import(st, &ctx, items, N, false, refuse_locked, NULL, &err), 0);
     assert_int_equal(items[0].outcome, GL_IMPORT_REJECTED);
     assert_int_equal(rows[0].err.code, GL_E_FORBIDDEN);
     assert_int_equal(items[1].outcome, GL_IMPORT_REJECTED);
@@ -390,7 +388,7 @@ static void test_import_links(void **state)
     assert_int_equal(audit_count(st) - audit_before, 4);
     struct gl_ci_page page = {0};
     struct gl_ci_filter f = {.client_id = k, .limit = 50};
-    assert_int_equal(st->ops->ci_list(st, &f, &page, &err), 0);
+    assert_int_equal(st->cis->list(st, &f, &page, &err), 0);
     assert_int_equal(page.len, 4); /* locked, db, app, vm */
     gl_ci_page_release(&page);
 
@@ -401,7 +399,7 @@ static void test_import_links(void **state)
     }
     items[0].outcome = items[1].outcome = items[4].outcome = GL_IMPORT_REJECTED;
     size_t audit_mid = audit_count(st);
-    assert_int_equal(st->ops->ci_import(st, &ctx, items, N, true, refuse_locked, NULL, &err), 0);
+    assert_int_equal(st->cis->import(st, &ctx, items, N, true, refuse_locked, NULL, &err), 0);
     assert_int_equal(items[2].outcome, GL_IMPORT_UNCHANGED);
     assert_int_equal(items[3].outcome, GL_IMPORT_UNCHANGED);
     assert_int_equal(audit_count(st), audit_mid);
@@ -409,7 +407,7 @@ static void test_import_links(void **state)
     /* The named relations of the export: by target name, with the target's client. */
     struct gl_ci_named_links named;
     int64_t ids[] = {app, vm};
-    assert_int_equal(st->ops->ci_named_links(st, ids, 2, &named, &err), 0);
+    assert_int_equal(st->cis->named_links(st, ids, 2, &named, &err), 0);
     assert_int_equal(named.len, 2);
     assert_int_equal(named.items[0].from_ci, app);
     assert_int_equal(named.items[0].link.kind, GL_REL_DEPENDS_ON);

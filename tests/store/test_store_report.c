@@ -31,9 +31,9 @@ static void touch(struct gl_store *st, int64_t id, const char *action, const cha
     struct gl_error err;
     struct gl_write_ctx ctx = wctx(T0 + HOUR, action);
     ctx.reason = reason;
-    assert_int_equal(st->ops->change_get(st, id, &before, &err), 0);
-    assert_int_equal(st->ops->change_get(st, id, &after, &err), 0);
-    assert_int_equal(st->ops->change_update(st, &ctx, &before, &after, &err), 0);
+    assert_int_equal(st->changes->get(st, id, &before, &err), 0);
+    assert_int_equal(st->changes->get(st, id, &after, &err), 0);
+    assert_int_equal(st->changes->update(st, &ctx, &before, &after, &err), 0);
     gl_change_release(&before);
     gl_change_release(&after);
 }
@@ -50,7 +50,7 @@ static int64_t add_doc(struct gl_store *st, int64_t client, int64_t ci)
     d.title = strdup("Runbook");
     v.body = "text\n";
     v.author = "alice";
-    assert_int_equal(st->ops->doc_create(st, &ctx, &d, &v, &err), 0);
+    assert_int_equal(st->docs->create(st, &ctx, &d, &v, &err), 0);
     int64_t id = d.id;
     gl_document_release(&d);
     return id;
@@ -94,12 +94,12 @@ static void test_report_period_order_approvals_docs(void **state)
     struct gl_error err;
     int64_t base = 0;
     struct gl_write_ctx ctx = wctx(T0 + HOUR, "change.doc_link");
-    assert_int_equal(st->ops->change_get(st, early, &c, &err), 0);
-    assert_int_equal(st->ops->change_doc_link(st, &ctx, &c, doc, &base, &err), 0);
+    assert_int_equal(st->changes->get(st, early, &c, &err), 0);
+    assert_int_equal(st->docs->link_change(st, &ctx, &c, doc, &base, &err), 0);
     gl_change_release(&c);
 
     struct gl_report_data d;
-    assert_int_equal(st->ops->client_report(st, a, from, to, &d, &err), 0);
+    assert_int_equal(st->clients->report(st, a, from, to, &d, &err), 0);
     /* ordered by planned start (else actual start): running (T0), early, unplanned, late */
     assert_int_equal(d.nchanges, 4);
     int64_t want[] = {running, early, unplanned, late};
@@ -127,11 +127,11 @@ static void test_report_period_order_approvals_docs(void **state)
     gl_report_data_release(&d);
     gl_report_data_release(&d); /* twice is fine */
 
-    assert_int_equal(st->ops->client_report(st, b, from, to, &d, &err), 0);
+    assert_int_equal(st->clients->report(st, b, from, to, &d, &err), 0);
     assert_int_equal(d.nchanges, 1);
     assert_int_equal(d.approvals.len + d.docs.len, 0);
     gl_report_data_release(&d);
-    assert_int_equal(st->ops->client_report(st, a, T0 - 10 * DAY, T0 - DAY, &d, &err), 0);
+    assert_int_equal(st->clients->report(st, a, T0 - 10 * DAY, T0 - DAY, &d, &err), 0);
     assert_int_equal(d.nchanges, 0);
     gl_report_data_release(&d);
 }
@@ -152,13 +152,13 @@ static void test_report_bound(void **state)
     assert_int_equal(backend_raw_exec(fx->dir, sql), 0);
     struct gl_report_data d;
     struct gl_error err;
-    assert_int_equal(st->ops->client_report(st, a, T0, T0 + DAY, &d, &err), 0);
+    assert_int_equal(st->clients->report(st, a, T0, T0 + DAY, &d, &err), 0);
     assert_int_equal(d.nchanges, GL_REPORT_CHANGES_MAX);
     assert_null(d.changes[0].json); /* rows written behind the store have no rendering */
     gl_report_data_release(&d);
     add_change(st, &(struct spec){.client = a, .state = GL_STATE_SCHEDULED, .start = T0 + HOUR,
                                   .end = T0 + 2 * HOUR});
-    assert_int_equal(st->ops->client_report(st, a, T0, T0 + DAY, &d, &err), GL_E_TOO_LARGE);
+    assert_int_equal(st->clients->report(st, a, T0, T0 + DAY, &d, &err), GL_E_TOO_LARGE);
     assert_string_equal(err.field, "to");
     assert_int_equal(d.nchanges, 0); /* released on failure */
     assert_null(d.changes);

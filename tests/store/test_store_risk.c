@@ -31,7 +31,7 @@ static void test_policy_versions(void **state)
     struct gl_store *st = fx->st;
     struct gl_policy p;
     struct gl_error err;
-    assert_int_equal(st->ops->policy_get(st, &p, &err), 0);
+    assert_int_equal(st->policy->get(st, &p, &err), 0);
     assert_int_equal(p.version, 0);
     struct gl_policy dflt;
     gl_policy_default(&dflt);
@@ -44,12 +44,12 @@ static void test_policy_versions(void **state)
     p.nsignoff = 1;
     snprintf(p.signoff[0].client_key, sizeof p.signoff[0].client_key, "acme");
     p.signoff[0].levels = 1u << GL_RISK_MODERATE;
-    assert_int_equal(st->ops->policy_put(st, &ctx, &p, &err), 0);
+    assert_int_equal(st->policy->put(st, &ctx, &p, &err), 0);
     assert_int_equal(p.version, 1);
     assert_int_equal(audit_count(st), events + 1);
 
     struct gl_policy got;
-    assert_int_equal(st->ops->policy_get(st, &got, &err), 0);
+    assert_int_equal(st->policy->get(st, &got, &err), 0);
     assert_int_equal(got.version, 1);
     assert_true(got.weights[GL_FACTOR_CONFLICTS] == 12.5);
     assert_int_equal(got.cab_quorum, 3);
@@ -60,23 +60,23 @@ static void test_policy_versions(void **state)
     /* Replacing version 0 again is stale; -1 replaces whatever is in force. */
     struct gl_policy stale = got;
     stale.version = 0;
-    assert_int_equal(st->ops->policy_put(st, &ctx, &stale, &err), GL_E_STALE);
+    assert_int_equal(st->policy->put(st, &ctx, &stale, &err), GL_E_STALE);
     assert_int_equal(stale.version, 0);
     stale.version = -1;
     stale.cab_quorum = 4;
-    assert_int_equal(st->ops->policy_put(st, &ctx, &stale, &err), 0);
+    assert_int_equal(st->policy->put(st, &ctx, &stale, &err), 0);
     assert_int_equal(stale.version, 2);
 
     /* Invalid: refused with the field, nothing stored. */
     struct gl_policy bad = stale;
     bad.threshold[GL_RISK_HIGH] = 10;
-    assert_int_equal(st->ops->policy_put(st, &ctx, &bad, &err), GL_E_INVALID);
+    assert_int_equal(st->policy->put(st, &ctx, &bad, &err), GL_E_INVALID);
     assert_string_equal(err.field, "thresholds.high");
     assert_int_equal(bad.version, 2);
     assert_int_equal(audit_count(st), events + 2);
 
     struct gl_policy_version_list l;
-    assert_int_equal(st->ops->policy_versions(st, &l, &err), 0);
+    assert_int_equal(st->policy->versions(st, &l, &err), 0);
     assert_int_equal(l.len, 2);
     assert_int_equal(l.items[0].version, 2);
     assert_int_equal(l.items[1].version, 1);
@@ -93,7 +93,7 @@ static int relate(struct gl_store *st, int64_t from, int64_t to)
     struct gl_write_ctx ctx = wctx(T0, "ci.relate");
     struct gl_ci_relation r = {.from_ci = from, .to_ci = to, .kind = GL_REL_DEPENDS_ON};
     struct gl_error err;
-    return st->ops->ci_relation_add(st, &ctx, &r, &err);
+    return st->cis->relation_add(st, &ctx, &r, &err);
 }
 
 static int64_t ci_with(struct gl_store *st, int64_t client, const char *name, int crit,
@@ -102,12 +102,12 @@ static int64_t ci_with(struct gl_store *st, int64_t client, const char *name, in
     int64_t id = add_ci(st, client, name, "server");
     struct gl_ci before, after;
     struct gl_error err;
-    assert_int_equal(st->ops->ci_get(st, id, &before, &err), 0);
-    assert_int_equal(st->ops->ci_get(st, id, &after, &err), 0);
+    assert_int_equal(st->cis->get(st, id, &before, &err), 0);
+    assert_int_equal(st->cis->get(st, id, &after, &err), 0);
     after.criticality = crit;
     after.users_affected = users;
     struct gl_write_ctx ctx = wctx(T0, "ci.update");
-    assert_int_equal(st->ops->ci_update(st, &ctx, &before, &after, &err), 0);
+    assert_int_equal(st->cis->update(st, &ctx, &before, &after, &err), 0);
     gl_ci_release(&before);
     gl_ci_release(&after);
     return id;
@@ -126,7 +126,7 @@ static void past_change(struct gl_store *st, int64_t client, int64_t ci, enum gl
     c.outcome = o;
     gl_change_set_str(&c.title, "past");
     gl_idlist_push(&c.ci_ids, ci);
-    assert_int_equal(st->ops->change_create(st, &ctx, &c, &err), 0);
+    assert_int_equal(st->changes->create(st, &ctx, &c, &err), 0);
     gl_change_release(&c);
 }
 
@@ -164,12 +164,13 @@ static void test_assess_gathers_and_stores(void **state)
     struct gl_error err;
     struct gl_risk_assessment a, cur;
     bool changed = true;
-    assert_int_equal(st->ops->risk_current(st, w.chg, &cur, &err), GL_E_NOT_FOUND);
-    assert_int_equal(st->ops->risk_assess(st, NULL, 999, T0, &a, &changed, &err), GL_E_NOT_FOUND);
+    assert_int_equal(st->policy->risk_current(st, w.chg, &cur, &err), GL_E_NOT_FOUND);
+    assert_int_equal(st->policy->risk_assess(st, NULL, 999, T0, &a, &changed, &err),
+                     GL_E_NOT_FOUND);
 
     size_t events = audit_count(st);
     struct gl_write_ctx ctx = wctx(T0 + 10, "change.assess");
-    assert_int_equal(st->ops->risk_assess(st, &ctx, w.chg, T0 + 10, &a, &changed, &err), 0);
+    assert_int_equal(st->policy->risk_assess(st, &ctx, w.chg, T0 + 10, &a, &changed, &err), 0);
     assert_false(changed); /* the first assessment */
     assert_int_equal(audit_count(st), events + 1);
     assert_int_equal(a.change_id, w.chg);
@@ -191,7 +192,7 @@ static void test_assess_gathers_and_stores(void **state)
     assert_true(sum - a.score < 0.001 && a.score - sum < 0.001);
 
     /* Stored, and read back the same. */
-    assert_int_equal(st->ops->risk_current(st, w.chg, &cur, &err), 0);
+    assert_int_equal(st->policy->risk_current(st, w.chg, &cur, &err), 0);
     assert_true(cur.score == a.score);
     assert_int_equal(cur.level, a.level);
     assert_int_equal(cur.assessed_at, T0 + 10);
@@ -201,14 +202,14 @@ static void test_assess_gathers_and_stores(void **state)
 
     /* The rendering carries the summary. */
     struct gl_change_doc doc;
-    assert_int_equal(st->ops->change_get_doc(st, w.chg, &doc, &err), 0);
+    assert_int_equal(st->changes->get_doc(st, w.chg, &doc, &err), 0);
     assert_non_null(strstr(doc.json, "\"risk\":{\"score\":"));
     assert_non_null(strstr(doc.json, "\"policy_version\":0"));
     gl_change_doc_release(&doc);
 
     /* Nothing changed: nothing stored, the stored assessment stands. */
     ctx.now = T0 + 20;
-    assert_int_equal(st->ops->risk_assess(st, &ctx, w.chg, T0 + 20, &a, &changed, &err), 0);
+    assert_int_equal(st->policy->risk_assess(st, &ctx, w.chg, T0 + 20, &a, &changed, &err), 0);
     assert_false(changed);
     assert_int_equal(a.assessed_at, T0 + 10);
     assert_int_equal(audit_count(st), events + 1);
@@ -224,12 +225,12 @@ static void test_assess_follows_inputs(void **state)
     struct gl_risk_assessment a, b;
     bool changed;
     struct gl_write_ctx ctx = wctx(T0 + 10, NULL);
-    assert_int_equal(st->ops->risk_assess(st, &ctx, w.chg, T0 + 10, &a, &changed, &err), 0);
+    assert_int_equal(st->policy->risk_assess(st, &ctx, w.chg, T0 + 10, &a, &changed, &err), 0);
 
     /* A CI of "other" starts depending on web: one more dependent, another client. */
     assert_int_equal(relate(st, w.consumer, w.web), 0);
     size_t events = audit_count(st);
-    assert_int_equal(st->ops->risk_assess(st, &ctx, w.chg, T0 + 20, &b, &changed, &err), 0);
+    assert_int_equal(st->policy->risk_assess(st, &ctx, w.chg, T0 + 20, &b, &changed, &err), 0);
     assert_true(changed);
     assert_int_equal(audit_count(st), events + 1);
     assert_int_equal(b.inputs.dependent_cis, 3);
@@ -240,7 +241,7 @@ static void test_assess_follows_inputs(void **state)
     past_change(st, w.acme, w.db, GL_OUTCOME_FAILED);
     past_change(st, w.acme, w.db, GL_OUTCOME_SUCCESSFUL);
     past_change(st, w.acme, w.web, GL_OUTCOME_FAILED); /* another CI: not counted */
-    assert_int_equal(st->ops->risk_assess(st, &ctx, w.chg, T0 + 30, &a, &changed, &err), 0);
+    assert_int_equal(st->policy->risk_assess(st, &ctx, w.chg, T0 + 30, &a, &changed, &err), 0);
     assert_true(changed);
     assert_int_equal(a.inputs.ci_changes, 2);
     assert_int_equal(a.inputs.ci_failures, 1);
@@ -248,17 +249,17 @@ static void test_assess_follows_inputs(void **state)
 
     /* A tested rollback plan lowers the score; the change write keeps the summary. */
     struct gl_change before, after;
-    assert_int_equal(st->ops->change_get(st, w.chg, &before, &err), 0);
-    assert_int_equal(st->ops->change_get(st, w.chg, &after, &err), 0);
+    assert_int_equal(st->changes->get(st, w.chg, &before, &err), 0);
+    assert_int_equal(st->changes->get(st, w.chg, &after, &err), 0);
     gl_change_set_str(&after.rollback_plan, "restore the snapshot");
     after.rollback_tested = true;
     struct gl_write_ctx uctx = wctx(T0 + 40, "change.update");
-    assert_int_equal(st->ops->change_update(st, &uctx, &before, &after, &err), 0);
+    assert_int_equal(st->changes->update(st, &uctx, &before, &after, &err), 0);
     struct gl_change_doc doc;
-    assert_int_equal(st->ops->change_get_doc(st, w.chg, &doc, &err), 0);
+    assert_int_equal(st->changes->get_doc(st, w.chg, &doc, &err), 0);
     assert_non_null(strstr(doc.json, "\"risk\":{"));
     gl_change_doc_release(&doc);
-    assert_int_equal(st->ops->risk_assess(st, &ctx, w.chg, T0 + 40, &b, &changed, &err), 0);
+    assert_int_equal(st->policy->risk_assess(st, &ctx, w.chg, T0 + 40, &b, &changed, &err), 0);
     assert_true(changed);
     assert_true(b.inputs.has_rollback_plan && b.inputs.rollback_tested);
     assert_true(b.score < a.score);
@@ -267,16 +268,16 @@ static void test_assess_follows_inputs(void **state)
 
     /* A new policy: reassessed under it, but the inputs did not change. */
     struct gl_policy p;
-    assert_int_equal(st->ops->policy_get(st, &p, &err), 0);
+    assert_int_equal(st->policy->get(st, &p, &err), 0);
     p.weights[GL_FACTOR_CI_CRITICALITY] = 40;
-    assert_int_equal(st->ops->policy_put(st, &ctx, &p, &err), 0);
+    assert_int_equal(st->policy->put(st, &ctx, &p, &err), 0);
     events = audit_count(st);
-    assert_int_equal(st->ops->risk_assess(st, &ctx, w.chg, T0 + 50, &a, &changed, &err), 0);
+    assert_int_equal(st->policy->risk_assess(st, &ctx, w.chg, T0 + 50, &a, &changed, &err), 0);
     assert_false(changed);
     assert_int_equal(a.policy_version, 1);
     assert_int_equal(audit_count(st), events + 1);
     assert_true(a.score > b.score);
-    assert_int_equal(st->ops->risk_current(st, w.chg, &b, &err), 0);
+    assert_int_equal(st->policy->risk_current(st, w.chg, &b, &err), 0);
     assert_int_equal(b.policy_version, 1);
     verify_chain(st);
 }
