@@ -28,6 +28,7 @@ static int conn_open(const char *path, struct sq_conn **out, struct gl_error *er
 
 static const struct gl_store_admin sq_admin = {
     .name = "sqlite",
+    .transact = sq_transact,
     .close = sq_close,
     .migrate = sq_migrate,
     .backup = sq_backup,
@@ -213,6 +214,8 @@ static int conn_open(const char *path, struct sq_conn **out, struct gl_error *er
 
 int sq_acquire(struct sq_store *s, struct sq_conn **out, struct gl_error *err)
 {
+    if ((*out = sq_job_conn(s)) != NULL)
+        return 0; /* inside a write job: read in its transaction (sqlite_commit.c) */
     pthread_mutex_lock(&s->mu);
     while (!s->idle && s->nopen >= SQ_POOL_MAX)
         pthread_cond_wait(&s->cv, &s->mu);
@@ -241,8 +244,8 @@ int sq_acquire(struct sq_store *s, struct sq_conn **out, struct gl_error *err)
 
 void sq_release(struct sq_store *s, struct sq_conn *c)
 {
-    if (!c)
-        return;
+    if (!c || sq_in_job(c))
+        return; /* the job's connection stays with the job */
     /* A busy statement would pin a WAL snapshot (and block checkpoints) forever. */
     for (sqlite3_stmt *st = sqlite3_next_stmt(c->db, NULL); st; st = sqlite3_next_stmt(c->db, st))
         if (sqlite3_stmt_busy(st))
@@ -320,18 +323,22 @@ static int tx_stmt(struct sq_conn *c, enum sq_stmt_id id, const char *sql, struc
 
 int sq_begin(struct sq_conn *c, bool write, struct gl_error *err)
 {
+    if (sq_in_job(c))
+        return 0; /* already inside the job's transaction */
     return write ? tx_stmt(c, SQ_BEGIN_WRITE, "BEGIN IMMEDIATE", err)
                  : tx_stmt(c, SQ_BEGIN_READ, "BEGIN", err);
 }
 
 int sq_commit(struct sq_conn *c, struct gl_error *err)
 {
+    if (sq_in_job(c))
+        return 0; /* the job commits */
     return tx_stmt(c, SQ_COMMIT, "COMMIT", err);
 }
 
 void sq_rollback(struct sq_conn *c)
 {
-    if (sqlite3_get_autocommit(c->db))
+    if (sq_in_job(c) || sqlite3_get_autocommit(c->db))
         return; /* SQLite may already have rolled back after an error */
     if (tx_stmt(c, SQ_ROLLBACK, "ROLLBACK", NULL) != 0)
         sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);

@@ -19,6 +19,12 @@
  * CKPT_RESTART_FRAMES the leader itself finishes the checkpoint between two batches (the
  * thread had copied most frames already) and the next batch starts a fresh WAL: the file
  * stays small and is overwritten in place instead of growing.
+ *
+ * A job may itself call the store (an app action runs as one job: it reads facts, writes
+ * the record, the assessment and the audit events). Those calls join the job: on the
+ * thread running it, sq_acquire answers the writer connection and transaction calls on it
+ * do nothing, and a nested sq_write runs at once in a savepoint of its own inside the
+ * job's. So the action commits or rolls back as a whole.
  */
 #include "store/sqlite_int.h"
 
@@ -41,6 +47,22 @@ struct sq_job {
     struct sq_job *next;
 };
 
+/* The job running on this thread (the leader's), if any; see the header comment. */
+static _Thread_local struct {
+    const struct sq_store *s;
+    struct sq_conn *c;
+} current_job;
+
+struct sq_conn *sq_job_conn(const struct sq_store *s)
+{
+    return current_job.s == s ? current_job.c : NULL;
+}
+
+bool sq_in_job(const struct sq_conn *c)
+{
+    return c && current_job.c == c;
+}
+
 static int job_stmt(struct sq_conn *c, enum sq_stmt_id id, const char *sql)
 {
     sqlite3_stmt *st = sq_stmt(c, id, sql, NULL);
@@ -56,7 +78,7 @@ static void fail_job(struct sq_job *j, const struct gl_error *why)
 }
 
 /* Runs one job in its savepoint. Returns false when the whole transaction was lost. */
-static bool run_job(struct sq_conn *c, struct sq_job *j)
+static bool run_job(struct sq_store *s, struct sq_conn *c, struct sq_job *j)
 {
     gl_error_clear(&j->err);
     if (job_stmt(c, SQ_SAVEPOINT, "SAVEPOINT job") != 0) {
@@ -65,7 +87,11 @@ static bool run_job(struct sq_conn *c, struct sq_job *j)
         j->rc = GL_E_INTERNAL;
         return !sqlite3_get_autocommit(c->db);
     }
+    current_job.s = s;
+    current_job.c = c;
     j->rc = j->fn(c, j->arg, &j->err);
+    current_job.s = NULL;
+    current_job.c = NULL;
     if (j->rc && j->err.code == GL_OK)
         j->err.code = j->rc;
     if (sqlite3_get_autocommit(c->db))
@@ -136,7 +162,7 @@ static void run_batch(struct sq_store *s, struct sq_job *batch)
     }
     bool alive = true;
     for (struct sq_job *j = batch; j && alive; j = j->next)
-        alive = run_job(c, j);
+        alive = run_job(s, c, j);
     if (alive)
         rc = sq_commit(c, &err);
     if (!alive || rc) {
@@ -165,8 +191,28 @@ static struct sq_job *take_batch(struct sq_store *s)
     return head;
 }
 
+/* A write made from inside a job: at once, in a savepoint of the job's transaction, so a
+ * failure undoes it alone and the caller decides whether the job goes on. */
+static int nested_write(struct sq_conn *c, sq_write_fn fn, void *arg, struct gl_error *err)
+{
+    if (job_stmt(c, SQ_SAVEPOINT, "SAVEPOINT job") != 0)
+        return gl_error_set(err, GL_E_INTERNAL, NULL, "cannot start a savepoint: %s",
+                            sqlite3_errmsg(c->db));
+    int rc = fn(c, arg, err);
+    if (sqlite3_get_autocommit(c->db))
+        return rc ? rc
+                  : gl_error_set(err, GL_E_INTERNAL, NULL, "the write transaction was aborted");
+    if (rc)
+        job_stmt(c, SQ_ROLLBACK_TO, "ROLLBACK TO job");
+    job_stmt(c, SQ_RELEASE, "RELEASE job");
+    return rc;
+}
+
 int sq_write(struct sq_store *s, sq_write_fn fn, void *arg, struct gl_error *err)
 {
+    struct sq_conn *joined = sq_job_conn(s);
+    if (joined)
+        return nested_write(joined, fn, arg, err);
     struct sq_job job = {.fn = fn, .arg = arg};
     pthread_mutex_lock(&s->write_mu);
     if (s->queue_tail)
@@ -195,6 +241,24 @@ int sq_write(struct sq_store *s, sq_write_fn fn, void *arg, struct gl_error *err
     if (job.rc && err)
         *err = job.err;
     return job.rc;
+}
+
+struct transact_args {
+    struct gl_store *st;
+    gl_store_tx_fn fn;
+    void *arg;
+};
+
+static int transact_job(struct sq_conn *c, void *arg, struct gl_error *err)
+{
+    struct transact_args *t = arg;
+    return t->fn(t->st, t->arg, err);
+}
+
+int sq_transact(struct gl_store *st, gl_store_tx_fn fn, void *arg, struct gl_error *err)
+{
+    struct transact_args t = {st, fn, arg};
+    return sq_write(sq_store(st), transact_job, &t, err);
 }
 
 /* ---- checkpointer ------------------------------------------------------------------ */

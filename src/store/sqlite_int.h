@@ -246,6 +246,12 @@ void sq_rollback(struct sq_conn *c);
 typedef int (*sq_write_fn)(struct sq_conn *c, void *arg, struct gl_error *err);
 struct sq_job;
 int sq_write(struct sq_store *s, sq_write_fn fn, void *arg, struct gl_error *err);
+/* The connection of the write job of s running on this thread, or NULL when none; and
+ * whether c is such a connection. Store calls made inside a job join its transaction. */
+struct sq_conn *sq_job_conn(const struct sq_store *s);
+bool sq_in_job(const struct sq_conn *c);
+/* admin->transact (store.h). */
+int sq_transact(struct gl_store *st, gl_store_tx_fn fn, void *arg, struct gl_error *err);
 
 /* Maps an SQLite result code to a gl_errcode, filling err: unique/primary key ->
  * GL_E_DUPLICATE, foreign key / not null / check -> GL_E_INVALID (both naming `field`),

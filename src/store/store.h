@@ -402,8 +402,17 @@ struct gl_template_version_list {
     size_t len;
 };
 
+/* An action run by admin->transact: every store call it makes (reads included) is part
+ * of one transaction, which commits when it returns 0 and rolls back as a whole when it
+ * returns an error. It may run on another thread than the caller's (group commit); it
+ * must not wait for other threads that use the store. */
+typedef int (*gl_store_tx_fn)(struct gl_store *st, void *arg, struct gl_error *err);
+
 struct gl_store_admin {
     const char *name;
+    /* Runs fn as one transaction (see gl_store_tx_fn); called from inside one, fn runs in
+     * a savepoint of it. Returns fn's result, or GL_E_INTERNAL when the commit failed. */
+    int (*transact)(struct gl_store *st, gl_store_tx_fn fn, void *arg, struct gl_error *err);
     void (*close)(struct gl_store *st);
     /* Applies pending migrations; *applied receives how many ran (may be NULL). Opening a
      * store already migrates it: the first call also counts the migrations the open ran. */
