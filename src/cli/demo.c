@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "app/risk.h"
 #include "core/lifecycle.h"
 #include "store/store.h"
 #include "util/buf.h"
@@ -645,8 +646,10 @@ static int assess_open(struct gl_store *st, int64_t base, const struct gl_change
     struct gl_risk_assessment *a = malloc(sizeof *a); /* large: not on the stack */
     if (!a)
         return gl_error_set(err, GL_E_INTERNAL, NULL, "out of memory");
-    struct gl_write_ctx ctx = demo_ctx("risk.assess", base, NULL);
-    int rc = blame(err, st->policy->risk_assess(st, &ctx, c->id, base, a, NULL, err), c->title);
+    struct gl_user demo = {.name = DEMO_ACTOR, .admin = true};
+    struct gl_scope all = {.all = true};
+    struct gl_app app = {.st = st, .user = &demo, .scope = &all, .now = base};
+    int rc = blame(err, gl_app_risk_assess(&app, c, a, NULL, NULL, NULL, err), c->title);
     free(a);
     return rc;
 }

@@ -21,6 +21,7 @@
 #include "codec/json.h"
 #include "core/timefmt.h"
 #include "http/auth.h"
+#include "http/handlers.h"
 #include "http/request.h"
 #include "http/secret.h"
 

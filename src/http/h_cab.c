@@ -16,8 +16,8 @@
 #include "codec/json_risk.h"
 #include "codec/json_template.h"
 #include "core/timefmt.h"
-#include "http/h_approvals.h"
-#include "http/h_changes.h"
+#include "http/handler_util.h"
+#include "http/handlers.h"
 
 #include "util/banned.h"
 
@@ -58,7 +58,7 @@ static int parse_range(struct gl_request *req, int64_t *from, int64_t *to, struc
     return 0;
 }
 
-static json_t *blast_radius(const struct gl_h_route *r)
+static json_t *blast_radius(const struct gl_app_route *r)
 {
     if (!r->assessed)
         return json_null();
@@ -70,7 +70,7 @@ static json_t *blast_radius(const struct gl_h_route *r)
 }
 
 static json_t *conflicts(struct gl_request *req, const struct gl_change *c,
-                         const struct gl_h_route *r)
+                         const struct gl_app_route *r)
 {
     struct gl_schedule_summary s;
     struct gl_error err;
@@ -86,7 +86,7 @@ static json_t *conflicts(struct gl_request *req, const struct gl_change *c,
 }
 
 static json_t *agenda_item(struct gl_request *req, const struct gl_change *c,
-                           const struct gl_h_route *r)
+                           const struct gl_app_route *r)
 {
     json_t *o = json_object();
     json_object_set_new(o, "change", gl_json_change(c));
@@ -97,7 +97,7 @@ static json_t *agenda_item(struct gl_request *req, const struct gl_change *c,
     return o;
 }
 
-static bool awaits_cab(const struct gl_h_route *r)
+static bool awaits_cab(const struct gl_app_route *r)
 {
     return r->status.need[GL_STAGE_CAB] > 0 && !r->status.satisfied;
 }
@@ -117,12 +117,13 @@ int gl_h_cab_agenda(struct gl_request *req, struct gl_response *res)
     struct agenda_item *items = calloc(page.len + 1, sizeof *items);
     size_t n = 0;
     for (size_t i = 0; items && i < page.len; i++) {
-        struct gl_h_route *r = NULL;
+        struct gl_app_route *r = NULL;
         const struct gl_change *c = &page.items[i];
-        if (gl_h_route_load(req, c, &r, &err) == 0 && awaits_cab(r))
+        struct gl_app a = gl_h_app(req);
+        if (gl_app_route_load(&a, c, &r, &err) == 0 && awaits_cab(r))
             items[n++] = (struct agenda_item){c->planned_start, r->assessed ? r->risk.score : 0,
                                               agenda_item(req, c, r)};
-        gl_h_route_free(r);
+        gl_app_route_free(r);
     }
     qsort(items, n, sizeof *items, by_start_then_risk);
     json_t *arr = json_array();

@@ -25,7 +25,8 @@
 #include "codec/json_calendar.h"
 #include "core/authz.h"
 #include "core/timefmt.h"
-#include "http/h_changes.h"
+#include "http/handler_util.h"
+#include "http/handlers.h"
 #include "http/secret.h"
 #include "util/buf.h"
 

@@ -1,10 +1,8 @@
 /*
- * h_calendar_sched.c - the calendar as it bears on one change: the scheduling gate (see
- * h_calendar.h for its decisions), GET /api/v1/changes/{id}/schedule (the explained
- * findings) and GET /api/v1/changes/{id}/slots (the next free slots).
- *
- * The store finds (windows, blackouts, notice, conflicts); this file decides what refuses
- * and what only warns, so the rules sit in one screen next to their documentation.
+ * h_calendar_sched.c - the calendar as it bears on one change: GET
+ * /api/v1/changes/{id}/schedule (the explained findings, recomputed now) and GET
+ * /api/v1/changes/{id}/slots (the next free slots). The scheduling gate itself is the
+ * service layer's (app/schedule.h).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,147 +12,10 @@
 #include "codec/json_calendar.h"
 #include "core/authz.h"
 #include "core/timefmt.h"
-#include "http/h_calendar.h"
-#include "http/h_changes.h"
+#include "http/handler_util.h"
+#include "http/handlers.h"
 
 #include "util/banned.h"
-
-#define JUSTIFICATION_MAX 2000
-
-static int query_bool(struct gl_request *req, const char *name, bool *out, struct gl_error *err)
-{
-    const char *v = gl_req_query(req, name);
-    *out = false;
-    if (!v)
-        return 0;
-    if (strcmp(v, "true") == 0 || strcmp(v, "1") == 0)
-        *out = true;
-    else if (strcmp(v, "false") != 0 && strcmp(v, "0") != 0)
-        return gl_error_set(err, GL_E_INVALID, name, "%s must be true or false", name);
-    return 0;
-}
-
-static int query_depth(struct gl_request *req, int *depth, struct gl_error *err)
-{
-    const char *v = gl_req_query(req, "depth");
-    *depth = GL_CAL_DEPTH_DEFAULT;
-    if (!v)
-        return 0;
-    if (strlen(v) != 1 || v[0] < '0' || v[0] > '0' + GL_CAL_DEPTH_MAX)
-        return gl_error_set(err, GL_E_INVALID, "depth", "depth must be an integer from 0 to %d",
-                            GL_CAL_DEPTH_MAX);
-    *depth = v[0] - '0';
-    return 0;
-}
-
-bool gl_h_schedule_moved(const struct gl_change *before, const struct gl_change *after)
-{
-    return before->state == GL_STATE_SCHEDULED &&
-           (before->planned_start != after->planned_start ||
-            before->planned_end != after->planned_end);
-}
-
-static int refuse_blackout(const struct gl_cal_check *k, struct gl_error *err)
-{
-    const struct gl_cal_blackout_hit *h = &k->blackouts[0];
-    char from[GL_TIME_STR_MAX], to[GL_TIME_STR_MAX];
-    gl_time_format(h->start, from);
-    gl_time_format(h->end, to);
-    return gl_error_set(err, GL_E_PRECONDITION, "planned_start",
-                        "the planned time falls in %sblackout %lld \"%.120s\" (%s to %s); only an "
-                        "emergency change may be scheduled into a blackout",
-                        h->global ? "global " : "", (long long)h->id, h->reason, from, to);
-}
-
-static int refuse_notice(struct gl_request *req, const struct gl_change *c,
-                         const struct gl_cal_check *k, struct gl_error *err)
-{
-    char earliest[GL_TIME_STR_MAX];
-    gl_time_format(req->now + (int64_t)k->notice_hours * 3600, earliest);
-    return gl_error_set(err, GL_E_PRECONDITION, "planned_start",
-                        "the client must be notified %d hours ahead; %.1f hours are missing "
-                        "(earliest start now: %s)",
-                        k->notice_hours, k->sum.notice_shortfall_hours, earliest);
-}
-
-static int refuse_conflict(const struct gl_cal_check *k, struct gl_error *err)
-{
-    for (size_t i = 0; i < k->nconflicts; i++) {
-        const struct gl_cal_conflict *x = &k->conflicts[i];
-        if (!x->ci_id)
-            continue;
-        char id[GL_IDENT_MAX], ci[GL_IDENT_MAX];
-        gl_change_ident_format(x->change_id, id);
-        gl_ci_ident_format(x->ci_id, ci);
-        return gl_error_set(err, GL_E_PRECONDITION, "planned_start",
-                            "strict scheduling: %zu conflicting change(s), first %s on %s (%d "
-                            "step(s) from this change's CIs)",
-                            k->sum.conflicts, id, ci, x->path_len - 1);
-    }
-    return 0;
-}
-
-int gl_h_schedule_gate(struct gl_request *req, const struct gl_change *c,
-                       const char *justification, struct gl_sched_gate *g, struct gl_error *err)
-{
-    bool strict;
-    int depth;
-    int rc = query_bool(req, "strict", &strict, err);
-    if (!rc)
-        rc = query_depth(req, &depth, err);
-    if (rc)
-        return rc;
-    if (justification && (!justification[0] || strlen(justification) > JUSTIFICATION_MAX))
-        return gl_error_set(err, GL_E_INVALID, "justification",
-                            "justification must be 1 to %d characters", JUSTIFICATION_MAX);
-    g->active = true;
-    /* The client is notified now, when the change enters its calendar. */
-    rc = req->store->calendar->schedule_check(req->store, c, req->now, req->now, depth, &g->check,
-                                              err);
-    if (rc)
-        return rc;
-    struct gl_cal_check *k = &g->check;
-    k->sum.justified = k->sum.outside_window && justification;
-    bool emergency = c->type == GL_TYPE_EMERGENCY;
-    if (k->nblackouts && !emergency)
-        return refuse_blackout(k, err);
-    if (k->sum.outside_window && !justification && !emergency)
-        return gl_error_set(err, GL_E_PRECONDITION, "justification",
-                            "the planned time is outside the client's maintenance windows; "
-                            "schedule it with a justification, or pick a slot (GET "
-                            "/api/v1/changes/{id}/slots)");
-    if (k->sum.short_notice && !emergency)
-        return refuse_notice(req, c, k, err);
-    if (strict && k->sum.conflicts)
-        return refuse_conflict(k, err);
-    json_t *findings = gl_json_cal_findings(k);
-    g->findings = findings ? json_dumps(findings, JSON_COMPACT) : NULL;
-    json_decref(findings);
-    g->flags = gl_cal_flags(k, emergency);
-    if (!g->findings || !g->flags)
-        return gl_error_set(err, GL_E_INTERNAL, NULL, "out of memory");
-    g->rec = (struct gl_schedule_record){req->now, justification, g->flags, g->findings};
-    return 0;
-}
-
-void gl_h_schedule_gate_release(struct gl_sched_gate *g)
-{
-    if (!g)
-        return;
-    gl_cal_check_release(&g->check);
-    free(g->flags);
-    free(g->findings);
-    *g = (struct gl_sched_gate){0};
-}
-
-json_t *gl_h_schedule_json(const struct gl_sched_gate *g)
-{
-    json_t *j = gl_json_cal_check(&g->check);
-    json_object_set_new(j, "flags", json_string(g->flags ? g->flags : ""));
-    json_object_set_new(j, "justification",
-                        g->rec.justification ? json_string(g->rec.justification) : json_null());
-    return j;
-}
 
 /* GET /api/v1/changes/{id}/schedule: the findings for the change's planned time now. */
 int gl_h_change_schedule(struct gl_request *req, struct gl_response *res)
@@ -167,7 +28,7 @@ int gl_h_change_schedule(struct gl_request *req, struct gl_response *res)
     gl_change_init(&c);
     if (gl_h_load_change(req, req->captures[0], &c, &err) ||
         gl_authz_check(&req->user, GL_PERM_CHANGE_READ, c.client_id, &err) ||
-        query_depth(req, &depth, &err) ||
+        gl_h_query_depth(req, &depth, &err) ||
         req->store->calendar->schedule_check(req->store, &c, req->now, GL_TIME_UNSET, depth, &k,
                                              &err)) {
         gl_change_release(&c);
@@ -177,6 +38,10 @@ int gl_h_change_schedule(struct gl_request *req, struct gl_response *res)
     char ident[GL_IDENT_MAX];
     gl_change_ident_format(c.id, ident);
     json_object_set_new(j, "change", json_string(ident));
+    /* The flags the gate would record now, as the schedule action answers them. */
+    char *flags = gl_cal_flags(&k, c.type == GL_TYPE_EMERGENCY);
+    json_object_set_new(j, "flags", gl_h_flags_json(flags));
+    free(flags);
     json_object_set_new(j, "justification",
                         k.justification ? json_string(k.justification) : json_null());
     gl_res_json(res, 200, j);
@@ -306,7 +171,7 @@ int gl_h_change_slots(struct gl_request *req, struct gl_response *res)
     gl_client_init(&client);
     if (gl_h_load_change(req, req->captures[0], &c, &err) ||
         gl_authz_check(&req->user, GL_PERM_CHANGE_READ, c.client_id, &err) ||
-        slot_params(req, &c, &count, &duration, &err) || query_depth(req, &depth, &err) ||
+        slot_params(req, &c, &count, &duration, &err) || gl_h_query_depth(req, &depth, &err) ||
         req->store->clients->get_by_id(req->store, c.client_id, &client, &err))
         goto fail;
     const char *tz = client.timezone ? client.timezone : "UTC";

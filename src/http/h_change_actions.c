@@ -1,22 +1,22 @@
 /*
- * h_change_actions.c - POST /api/v1/changes/{id}/{action} and the change timeline.
+ * h_change_actions.c - POST /api/v1/changes/{id}/{action} (lifecycle actions and votes)
+ * and the change timeline.
  *
- * Both decisions are the core's: who may act (gl_authz_action, after the change was found
- * visible) and whether the change may move (gl_lifecycle_apply); this file only turns the
- * request body into a gl_action_input and the result into one audited store write.
+ * The decisions are the service layer's and the core's (app/change.h): who may act,
+ * whether the change may move, what follows. This file turns the request body into the
+ * action's input and the result into the answer.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "app/change.h"
 #include "codec/json.h"
 #include "core/authz.h"
 #include "core/lifecycle.h"
 #include "core/timefmt.h"
-#include "http/h_approvals.h"
-#include "http/h_calendar.h"
-#include "http/h_changes.h"
-#include "http/h_risk.h"
+#include "http/handler_util.h"
+#include "http/handlers.h"
 #include "util/banned.h"
 
 /* Body members an action may carry, and where they go. */
@@ -123,73 +123,110 @@ static int parse_results(json_t *docs, struct gl_doc_result **out, size_t *n,
     return 0;
 }
 
-/*
- * Writes a lifecycle move. A completion of a change that touches documents (its CIs' or
- * linked ones; see gl_docs_check_completion), or that names documentation, goes through
- * change_complete_docs so the change and the document results commit together; every
- * other move, and a completion without documentation, is a plain change_update.
- */
-static int write_move(struct gl_request *req, enum gl_action action, const struct action_body *ab,
-                      const struct gl_write_ctx *ctx, const struct gl_change *before,
-                      struct gl_change *after, struct gl_error *err)
+/* ---- votes ---------------------------------------------------------------------------- */
+
+static int parse_vote_body(json_t *body, struct gl_app_vote *v, struct gl_error *err)
 {
-    if (action != GL_ACTION_COMPLETE)
-        return req->store->changes->update(req->store, ctx, before, after, err);
-    struct gl_doc_ref_list refs = {0};
-    struct gl_doc_result *results = NULL;
-    size_t nresults = 0;
-    int rc = parse_results(ab->documents, &results, &nresults, err);
-    if (!rc)
-        rc = req->store->docs->change_refs(req->store, before, &refs, err);
-    if (!rc && refs.len == 0 && !ab->doc_info)
-        rc = req->store->changes->update(req->store, ctx, before, after, err);
-    else if (!rc && !(rc = gl_docs_check_completion(refs.items, refs.len, results, nresults,
-                                                   ab->no_doc_affected, err)))
-        rc = req->store->docs->complete_change(req->store, ctx, before, after, results, nresults,
-                                               &refs, ab->no_doc_affected, err);
-    free(results);
-    gl_doc_ref_list_release(&refs);
-    return rc;
+    const char *key;
+    json_t *val;
+    json_object_foreach(body, key, val)
+    {
+        const char **dst = strcmp(key, "comment") == 0  ? &v->comment
+                           : strcmp(key, "reason") == 0 ? &v->reason
+                                                        : NULL;
+        if (!dst)
+            return gl_error_set(err, GL_E_INVALID, key,
+                                "unknown field %s; a vote takes comment (and reason to reject)",
+                                key);
+        if (!json_is_string(val))
+            return gl_error_set(err, GL_E_INVALID, key, "%s must be a string", key);
+        *dst = json_string_value(val);
+    }
+    return 0;
+}
+
+/* The change with its approval view (read after the vote committed). */
+static int answer_with_route(struct gl_request *req, struct gl_response *res,
+                             const struct gl_change *c, json_t *body)
+{
+    struct gl_error err;
+    struct gl_app_route *r = NULL;
+    struct gl_app a = gl_h_app(req);
+    if (gl_app_route_load(&a, c, &r, &err) == 0)
+        json_object_set_new(body, "approval", gl_h_route_json(r, c, req->now));
+    gl_app_route_free(r);
+    res->etag_version = c->version;
+    return gl_res_json(res, 200, body);
+}
+
+static int change_vote(struct gl_request *req, struct gl_response *res, enum gl_action action)
+{
+    struct gl_error err;
+    struct gl_change after;
+    struct gl_app_vote v = {.decision =
+                                action == GL_ACTION_REJECT ? GL_VOTE_REJECT : GL_VOTE_APPROVE};
+    json_t *body = NULL;
+    int64_t id;
+    gl_error_clear(&err);
+    gl_change_init(&after);
+    struct gl_app a = gl_h_app(req);
+    if (gl_h_change_id(req->captures[0], &id, &err) || gl_h_if_match(req, &v.if_match, &err) ||
+        gl_req_json(req, true, &body, &err) || parse_vote_body(body, &v, &err) ||
+        gl_app_change_vote(&a, id, &v, &after, &err))
+        gl_res_problem(res, req, &err);
+    else
+        answer_with_route(req, res, &after, gl_json_change(&after));
+    json_decref(body);
+    gl_change_release(&after);
+    return 0;
+}
+
+/* ---- lifecycle actions ------------------------------------------------------------------ */
+
+static int answer_standard(struct gl_request *req, struct gl_response *res,
+                           const struct gl_app_act_result *r)
+{
+    json_t *body = gl_json_change(&r->change);
+    if (r->has_schedule_problem)
+        json_object_set_new(body, "schedule_problem",
+                            json_pack("{s:s, s:s}", "detail", r->schedule_problem.detail, "field",
+                                      r->schedule_problem.field));
+    return answer_with_route(req, res, &r->change, body);
 }
 
 int gl_h_change_action(struct gl_request *req, struct gl_response *res)
 {
     struct gl_error err;
-    struct gl_change before, after;
     struct action_body ab = {0};
-    struct gl_sched_gate gate = {0};
+    struct gl_app_act_result out;
+    struct gl_doc_result *results = NULL;
     enum gl_action action;
     json_t *body = NULL;
+    int64_t id;
     gl_error_clear(&err);
-    gl_change_init(&before);
-    gl_change_init(&after);
+    memset(&out, 0, sizeof out);
+    gl_change_init(&out.change);
     if (parse_action(req->captures[1], &action, &err))
         goto fail;
     if (action == GL_ACTION_APPROVE || action == GL_ACTION_REJECT) {
-        gl_h_change_vote(req, res, action); /* votes: approval routing decides (h_approvals.c) */
+        change_vote(req, res, action); /* votes: approval routing decides */
         goto out;
     }
-    if (gl_h_load_change(req, req->captures[0], &before, &err) ||
-        gl_authz_action(&req->user, &before, action, &err) ||
-        gl_h_check_if_match(req, before.version, false, &err) ||
+    struct gl_app_act x = {.action = action};
+    if (gl_h_change_id(req->captures[0], &id, &err) || gl_h_if_match(req, &x.if_match, &err) ||
         gl_req_json(req, true, &body, &err) || parse_action_body(body, &ab, &err))
         goto fail;
-    /* Starting is the last decision point: inputs that changed since the approval without
-     * a write that re-scored this change (a relation further downstream, another change's
-     * outcome, a new blackout) are caught here and send it back for re-approval. */
-    if (action == GL_ACTION_START)
-        gl_h_risk_after_write(req, &before, true);
-    if (action == GL_ACTION_SUBMIT && before.type == GL_TYPE_STANDARD) {
-        gl_h_standard_submit(req, res, &before); /* template checks, pre-approval */
-        goto out;
-    }
     if (ab.doc_info && action != GL_ACTION_COMPLETE) {
         gl_error_set(&err, GL_E_INVALID, ab.documents ? "documents" : "no_documentation_affected",
                      "documentation results are given with the complete action only");
         goto fail;
     }
-    struct gl_action_input in = {
-        .actor = req->user.name,
+    if (ab.justification && action != GL_ACTION_SCHEDULE) {
+        gl_error_set(&err, GL_E_INVALID, "justification",
+                     "a justification is given with the schedule action only");
+        goto fail;
+    }
+    x.in = (struct gl_action_input){
         .reason = ab.reason,
         .outcome_notes = ab.notes,
         .review_summary = ab.summary,
@@ -197,45 +234,38 @@ int gl_h_change_action(struct gl_request *req, struct gl_response *res)
         .planned_start = ab.planned_start,
         .planned_end = ab.planned_end,
     };
-    if (ab.justification && action != GL_ACTION_SCHEDULE) {
-        gl_error_set(&err, GL_E_INVALID, "justification",
-                     "a justification is given with the schedule action only");
+    x.comment = ab.comment;
+    x.no_doc_affected = ab.no_doc_affected;
+    x.doc_info = ab.doc_info;
+    if (parse_results(ab.documents, &results, &x.ndoc_results, &err) ||
+        gl_h_sched_opts(req, ab.justification, &x.sched, &err))
+        goto fail;
+    x.doc_results = results;
+    struct gl_app a = gl_h_app(req);
+    if (gl_app_change_act(&a, id, &x, &out, &err)) {
+        if (out.suggest_normal) {
+            gl_h_problem_with(res, req, &err, "suggested_type", json_string("normal"));
+            goto out;
+        }
         goto fail;
     }
-    if (gl_lifecycle_apply(&before, action, &in, req->now, &after, &err))
-        goto fail;
-    /* Scheduling passes the calendar's checks (h_calendar.h) and records what it found. */
-    if (action == GL_ACTION_SCHEDULE &&
-        gl_h_schedule_gate(req, &after, ab.justification, &gate, &err))
-        goto fail;
-    char audit_action[40];
-    snprintf(audit_action, sizeof audit_action, "change.%s", gl_action_name(action));
-    struct gl_write_ctx ctx =
-        gl_req_write_ctx(req, audit_action, ab.reason ? ab.reason : ab.comment);
-    if (gate.active ? req->store->calendar->schedule_write(req->store, &ctx, &before, &after,
-                                                           &gate.rec, &err)
-                    : write_move(req, action, &ab, &ctx, &before, &after, &err))
-        goto fail;
-    if (action == GL_ACTION_ASSESS || action == GL_ACTION_SCHEDULE) /* the score (h_risk.h) */
-        gl_h_risk_after_write(req, &after, action == GL_ACTION_ASSESS);
-    if (action == GL_ACTION_FAIL || action == GL_ACTION_ROLLBACK) {
-        struct gl_error terr; /* the move is written; a revocation failure does not undo it */
-        gl_h_template_after_outcome(req, &after, &terr);
-    }
-    gl_h_answer_change(res, 200, &after);
-    if (gate.active) {
-        json_t *j = gl_json_change(&after);
-        json_object_set_new(j, "schedule", gl_h_schedule_json(&gate));
+    if (out.standard) {
+        answer_standard(req, res, &out);
+    } else if (out.sched.active) {
+        json_t *j = gl_json_change(&out.change);
+        json_object_set_new(j, "schedule", gl_h_schedule_json(&out.sched));
+        res->etag_version = out.change.version;
         gl_res_json(res, 200, j);
+    } else {
+        gl_h_answer_change(res, 200, &out.change);
     }
     goto out;
 fail:
     gl_res_problem(res, req, &err);
 out:
-    gl_h_schedule_gate_release(&gate);
+    free(results);
+    gl_app_act_result_release(&out);
     json_decref(body);
-    gl_change_release(&before);
-    gl_change_release(&after);
     return 0;
 }
 

@@ -1,120 +1,24 @@
 /*
- * h_changes.c - /api/v1/changes: create, read, list, edit.
+ * h_changes.c - /api/v1/changes: create (also from a template), read, list, edit.
  *
- * Handlers parse and check the input, let the core decide (validation, edit rules), and
- * hand the result to the store in one write. Another client's change answers 404 exactly
- * like a missing one, so its existence does not leak; a visible one is then subject to the
- * permission check of core/authz.c (403).
+ * Writes parse the request and call the service layer (app/change.h, app/template.h),
+ * which decides and writes in one transaction. Another client's change answers 404
+ * exactly like a missing one, so its existence does not leak; a visible one is then
+ * subject to the permission check of core/authz.c (403).
  */
-#include "http/h_calendar.h"
-#include "http/h_changes.h"
-
-#include "http/h_approvals.h"
-#include "http/h_risk.h"
+#include "http/handler_util.h"
+#include "http/handlers.h"
 
 #include <stdlib.h>
 #include <string.h>
 
+#include "app/change.h"
+#include "app/template.h"
 #include "codec/json.h"
 #include "core/authz.h"
 #include "core/lifecycle.h"
 #include "core/timefmt.h"
 #include "util/banned.h"
-
-int gl_h_load_change(struct gl_request *req, const char *ident, struct gl_change *c,
-                     struct gl_error *err)
-{
-    int64_t id;
-    if (gl_change_ident_parse(ident, &id) < 0)
-        return gl_error_set(err, GL_E_NOT_FOUND, NULL, "no change %s", ident);
-    int rc = req->store->changes->get(req->store, id, c, err);
-    if (rc == GL_E_NOT_FOUND)
-        return gl_error_set(err, GL_E_NOT_FOUND, NULL, "no change %s", ident);
-    if (rc)
-        return rc;
-    if (!gl_scope_contains(&req->scope, c->client_id)) {
-        gl_change_release(c);
-        return gl_error_set(err, GL_E_NOT_FOUND, NULL, "no change %s", ident);
-    }
-    return 0;
-}
-
-int gl_h_resolve_client(struct gl_request *req, const char *key, const char *field,
-                        int64_t *client_id, struct gl_error *err)
-{
-    struct gl_client client;
-    gl_client_init(&client);
-    int rc = req->store->clients->get(req->store, key, &client, err);
-    if (rc == GL_E_NOT_FOUND || (rc == 0 && !gl_scope_contains(&req->scope, client.id)))
-        rc = gl_error_set(err, GL_E_INVALID, field, "unknown client %s", key);
-    if (rc == 0)
-        *client_id = client.id;
-    gl_client_release(&client);
-    return rc;
-}
-
-int gl_h_answer_change(struct gl_response *res, unsigned status, const struct gl_change *c)
-{
-    res->etag_version = c->version;
-    return gl_res_json(res, status, gl_json_change(c));
-}
-
-/* Whether the caller may see CI id: shared, or of a client in scope. A missing CI is not. */
-static int ci_visible(struct gl_request *req, int64_t id, bool *visible, struct gl_error *err)
-{
-    struct gl_ci ci;
-    gl_ci_init(&ci);
-    int rc = req->store->cis->get(req->store, id, &ci, err);
-    *visible = rc == 0 && (ci.client_id == 0 || gl_scope_contains(&req->scope, ci.client_id));
-    gl_ci_release(&ci);
-    return rc == GL_E_NOT_FOUND ? 0 : rc;
-}
-
-static int change_visible(struct gl_request *req, int64_t id, bool *visible,
-                          struct gl_error *err)
-{
-    struct gl_change c;
-    gl_change_init(&c);
-    int rc = req->store->changes->get(req->store, id, &c, err);
-    *visible = rc == 0 && gl_scope_contains(&req->scope, c.client_id);
-    gl_change_release(&c);
-    return rc == GL_E_NOT_FOUND ? 0 : rc;
-}
-
-typedef int (*visible_fn)(struct gl_request *, int64_t, bool *, struct gl_error *);
-
-/* References the write adds (not in `have`, which may be NULL) must be visible to the
- * caller; an invisible one is refused exactly like a missing one, so a reference cannot
- * be used to probe or link another client's records. */
-static int check_refs(struct gl_request *req, const struct gl_idlist *want,
-                      const struct gl_idlist *have, visible_fn visible, const char *field,
-                      void (*format)(int64_t, char *), struct gl_error *err)
-{
-    for (size_t i = 0; i < want->len; i++) {
-        bool ok;
-        if (have && gl_idlist_contains(have, want->items[i]))
-            continue;
-        int rc = visible(req, want->items[i], &ok, err);
-        if (rc)
-            return rc;
-        if (!ok) {
-            char ident[GL_IDENT_MAX];
-            format(want->items[i], ident);
-            return gl_error_set(err, GL_E_INVALID, field, "%s does not exist", ident);
-        }
-    }
-    return 0;
-}
-
-static int check_change_refs(struct gl_request *req, const struct gl_change *before,
-                             const struct gl_change *after, struct gl_error *err)
-{
-    const struct gl_idlist *had_cis = before ? &before->ci_ids : NULL;
-    const struct gl_idlist *had_related = before ? &before->related_changes : NULL;
-    int rc = check_refs(req, &after->ci_ids, had_cis, ci_visible, "cis", gl_ci_ident_format, err);
-    return rc ? rc : check_refs(req, &after->related_changes, had_related, change_visible,
-                                "related_changes", gl_change_ident_format, err);
-}
 
 static int require_members(const json_t *body, const char *const *names, struct gl_error *err)
 {
@@ -122,6 +26,59 @@ static int require_members(const json_t *body, const char *const *names, struct 
         if (!json_object_get(body, *names))
             return gl_error_set(err, GL_E_INVALID, *names, "%s is required", *names);
     return 0;
+}
+
+/* ---- a change from a template ---------------------------------------------------------- */
+
+/* Members the template supplies: the caller may not set them. */
+static const char *const template_owned[] = {"implementation_plan", "rollback_plan"};
+
+/* The body without "template" and "type" (checked: a standard change) into *rest. */
+static int take_template_ref(json_t *body, json_t **rest, struct gl_error *err)
+{
+    json_t *ref = json_object_get(body, "template");
+    if (!json_is_string(ref))
+        return gl_error_set(err, GL_E_INVALID, "template",
+                            "template must be a template ID such as TPL-000001");
+    for (size_t i = 0; i < sizeof template_owned / sizeof template_owned[0]; i++)
+        if (json_object_get(body, template_owned[i]))
+            return gl_error_set(err, GL_E_INVALID, template_owned[i], "%s comes from the template",
+                                template_owned[i]);
+    json_t *type = json_object_get(body, "type");
+    if (type && !(json_is_string(type) && strcmp(json_string_value(type), "standard") == 0))
+        return gl_error_set(err, GL_E_INVALID, "type",
+                            "a change made from a template is a standard change");
+    *rest = json_deep_copy(body);
+    if (!*rest)
+        return gl_error_set(err, GL_E_INTERNAL, NULL, "out of memory");
+    json_object_del(*rest, "template");
+    json_object_del(*rest, "type");
+    return 0;
+}
+
+static int create_from_template(struct gl_request *req, struct gl_response *res, json_t *body,
+                                struct gl_change *c, struct gl_error *err)
+{
+    json_t *rest = NULL;
+    bool suggest = false;
+    int64_t tid = 0;
+    int rc = take_template_ref(body, &rest, err);
+    const char *ref = json_string_value(json_object_get(body, "template"));
+    if (!rc && gl_template_ident_parse(ref, &tid) < 0)
+        rc = gl_error_set(err, GL_E_INVALID, "template", "unknown template %.40s", ref);
+    if (!rc)
+        rc = gl_json_change_apply(rest, c, NULL, NULL, err);
+    if (!rc && !c->client_key)
+        rc = gl_error_set(err, GL_E_INVALID, "client", "client is required");
+    if (!rc)
+        rc = gl_h_resolve_client(req, c->client_key, "client", &c->client_id, err);
+    struct gl_app a = gl_h_app(req);
+    if (!rc)
+        rc = gl_app_change_from_template(&a, tid, ref, c, &suggest, err);
+    json_decref(rest);
+    if (rc && suggest)
+        gl_h_problem_with(res, req, err, "suggested_type", json_string("normal"));
+    return rc;
 }
 
 int gl_h_changes_create(struct gl_request *req, struct gl_response *res)
@@ -132,36 +89,30 @@ int gl_h_changes_create(struct gl_request *req, struct gl_response *res)
     json_t *body = NULL;
     gl_error_clear(&err);
     gl_change_init(&c);
+    struct gl_app a = gl_h_app(req);
     if (gl_req_json(req, false, &body, &err))
         goto fail;
     if (json_object_get(body, "template")) {
-        gl_h_change_from_template(req, res, body); /* h_templates.c */
-        goto out;
+        if (create_from_template(req, res, body, &c, &err)) {
+            if (res->status)
+                goto out; /* answered with the suggestion */
+            goto fail;
+        }
+    } else {
+        if (require_members(body, required, &err) ||
+            gl_json_change_apply(body, &c, NULL, NULL, &err))
+            goto fail;
+        if (!c.client_key) {
+            gl_error_set(&err, GL_E_INVALID, "client", "client must name a client");
+            goto fail;
+        }
+        if (gl_h_resolve_client(req, c.client_key, "client", &c.client_id, &err) ||
+            gl_app_change_create(&a, &c, &err))
+            goto fail;
     }
-    if (require_members(body, required, &err) || gl_json_change_apply(body, &c, NULL, NULL, &err))
-        goto fail;
-    if (!c.client_key) {
-        gl_error_set(&err, GL_E_INVALID, "client", "client must name a client");
-        goto fail;
-    }
-    if (gl_h_resolve_client(req, c.client_key, "client", &c.client_id, &err) ||
-        gl_authz_check(&req->user, GL_PERM_CHANGE_WRITE, c.client_id, &err))
-        goto fail;
-    c.state = GL_STATE_DRAFT;
-    if ((!c.raised_by && gl_change_set_str(&c.raised_by, req->user.name) < 0) ||
-        gl_change_set_str(&c.created_by, req->user.name) < 0) {
-        gl_error_set(&err, GL_E_INTERNAL, NULL, "out of memory");
-        goto fail;
-    }
-    if (gl_change_validate(&c, &err) || check_change_refs(req, NULL, &c, &err))
-        goto fail;
-    struct gl_write_ctx ctx = gl_req_write_ctx(req, "change.create", NULL);
-    if (req->store->changes->create(req->store, &ctx, &c, &err))
-        goto fail;
     char ident[GL_IDENT_MAX];
     gl_change_ident_format(c.id, ident);
     snprintf(res->location, sizeof res->location, "/api/v1/changes/%s", ident);
-    gl_h_risk_after_write(req, &c, true); /* created past draft: scored at once (h_risk.h) */
     gl_h_answer_change(res, 201, &c);
     goto out;
 fail:
@@ -210,72 +161,41 @@ int gl_h_change_get(struct gl_request *req, struct gl_response *res)
     return 0;
 }
 
-int gl_h_check_if_match(const struct gl_request *req, int64_t current, bool required,
-                        struct gl_error *err)
-{
-    int64_t wanted = gl_req_if_match(req);
-    if (wanted == 0 && required)
-        return gl_error_set(err, GL_E_VERSION_REQUIRED, NULL,
-                            "send If-Match with the version you read (ETag), e.g. If-Match: \"%lld\"",
-                            (long long)current);
-    if (wanted < 0)
-        return gl_error_set(err, GL_E_INVALID, "If-Match",
-                            "If-Match must be a version number such as \"3\"");
-    if (wanted > 0 && wanted != current)
-        return gl_error_set(err, GL_E_STALE, "version",
-                            "the record is at version %lld, not %lld: read it again and retry",
-                            (long long)current, (long long)wanted);
-    return 0;
-}
-
 static int check_change_edit(const char *field, void *ud, struct gl_error *err)
 {
     return gl_change_check_edit(ud, field, err);
 }
 
+/* The merge patch of the request body, applied inside the edit action. */
+static int apply_patch(void *ud, const struct gl_change *before, struct gl_change *after,
+                       struct gl_error *err)
+{
+    return gl_json_change_apply(ud, after, check_change_edit, (void *)before, err);
+}
+
 int gl_h_change_patch(struct gl_request *req, struct gl_response *res)
 {
     struct gl_error err;
-    struct gl_change before, after;
-    struct gl_sched_gate gate = {0};
+    struct gl_change after;
     json_t *body = NULL;
+    int64_t id;
     gl_error_clear(&err);
-    gl_change_init(&before);
     gl_change_init(&after);
-    if (gl_h_load_change(req, req->captures[0], &before, &err) ||
-        gl_authz_check(&req->user, GL_PERM_CHANGE_WRITE, before.client_id, &err) ||
-        gl_h_check_if_match(req, before.version, true, &err) ||
+    struct gl_app a = gl_h_app(req);
+    struct gl_app_edit e = {.apply = apply_patch};
+    if (gl_h_change_id(req->captures[0], &id, &err) || gl_h_if_match(req, &e.if_match, &err) ||
+        gl_h_sched_opts(req, gl_req_query(req, "justification"), &e.sched, &err) ||
         gl_req_json(req, false, &body, &err))
         goto fail;
-    if (gl_change_copy(&after, &before)) {
-        gl_error_set(&err, GL_E_INTERNAL, NULL, "out of memory");
+    e.ud = body;
+    if (gl_app_change_edit(&a, id, &e, &after, NULL, &err))
         goto fail;
-    }
-    if (gl_json_change_apply(body, &after, check_change_edit, &before, &err) ||
-        gl_change_validate(&after, &err) || check_change_refs(req, &before, &after, &err))
-        goto fail;
-    /* Moving a scheduled change passes the calendar again (h_calendar.h). */
-    if (gl_h_schedule_moved(&before, &after) &&
-        gl_h_schedule_gate(req, &after, gl_req_query(req, "justification"), &gate, &err))
-        goto fail;
-    struct gl_write_ctx ctx = gl_req_write_ctx(req, "change.update", NULL);
-    /* An approved change whose implementer changes needs its approvals again. */
-    int reapproved = gl_h_approvals_edit(req, &ctx, &before, &after, &err);
-    if (reapproved < 0 ||
-        (!reapproved &&
-         (gate.active ? req->store->calendar->schedule_write(req->store, &ctx, &before, &after,
-                                                             &gate.rec, &err)
-                      : req->store->changes->update(req->store, &ctx, &before, &after, &err))))
-        goto fail;
-    gl_h_risk_after_write(req, &after, true); /* past draft or assessed: re-scored (h_risk.h) */
     gl_h_answer_change(res, 200, &after);
     goto out;
 fail:
     gl_res_problem(res, req, &err);
 out:
-    gl_h_schedule_gate_release(&gate);
     json_decref(body);
-    gl_change_release(&before);
     gl_change_release(&after);
     return 0;
 }

@@ -7,10 +7,11 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "app/cmdb.h"
 #include "codec/json.h"
 #include "core/authz.h"
-#include "http/h_changes.h"
-#include "http/h_risk.h"
+#include "http/handler_util.h"
+#include "http/handlers.h"
 #include "util/banned.h"
 
 static bool ci_visible(const struct gl_request *req, const struct gl_ci *ci)
@@ -116,37 +117,35 @@ int gl_h_ci_get(struct gl_request *req, struct gl_response *res)
     return 0;
 }
 
+/* The merge patch of the request body, applied inside the edit action. */
+static int apply_ci_patch(void *ud, const struct gl_ci *before, struct gl_ci *after,
+                          struct gl_error *err)
+{
+    return gl_json_ci_apply(ud, after, false, err);
+}
+
 int gl_h_ci_patch(struct gl_request *req, struct gl_response *res)
 {
     struct gl_error err;
-    struct gl_ci before, after;
+    struct gl_ci after;
     json_t *body = NULL;
+    int64_t id, if_match;
     gl_error_clear(&err);
-    gl_ci_init(&before);
     gl_ci_init(&after);
-    if (load_ci(req, &before, &err) ||
-        gl_authz_check(&req->user, GL_PERM_CI_WRITE, before.client_id, &err) ||
-        gl_h_check_if_match(req, before.version, true, &err) ||
-        gl_req_json(req, false, &body, &err))
-        goto fail;
-    if (gl_ci_copy(&after, &before) < 0) {
-        gl_error_set(&err, GL_E_INTERNAL, NULL, "out of memory");
+    struct gl_app a = gl_h_app(req);
+    if (gl_ci_ident_parse(req->captures[0], &id) < 0) {
+        gl_error_set(&err, GL_E_NOT_FOUND, NULL, "no configuration item %s", req->captures[0]);
         goto fail;
     }
-    if (gl_json_ci_apply(body, &after, false, &err) || gl_ci_validate(&after, &err))
+    if (gl_h_if_match(req, &if_match, &err) || gl_req_json(req, false, &body, &err) ||
+        gl_app_ci_update(&a, id, if_match, apply_ci_patch, body, &after, &err))
         goto fail;
-    struct gl_write_ctx ctx = gl_req_write_ctx(req, "ci.update", NULL);
-    if (req->store->cis->update(req->store, &ctx, &before, &after, &err))
-        goto fail;
-    if (after.criticality != before.criticality || after.users_affected != before.users_affected)
-        gl_h_risk_after_ci(req, after.id); /* open changes on it are re-scored (h_risk.h) */
     answer_ci(res, 200, &after);
     goto out;
 fail:
     gl_res_problem(res, req, &err);
 out:
     json_decref(body);
-    gl_ci_release(&before);
     gl_ci_release(&after);
     return 0;
 }

@@ -9,7 +9,8 @@
 
 #include "codec/json.h"
 #include "core/authz.h"
-#include "http/h_changes.h"
+#include "http/handler_util.h"
+#include "http/handlers.h"
 #include "util/banned.h"
 
 static int client_copy(struct gl_client *dst, const struct gl_client *src)

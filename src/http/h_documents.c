@@ -17,7 +17,8 @@
 #include "codec/json.h"
 #include "codec/json_docs.h"
 #include "core/authz.h"
-#include "http/h_changes.h"
+#include "http/handler_util.h"
+#include "http/handlers.h"
 #include "util/banned.h"
 
 /* Room for a diff of two bodies at GL_DOC_BODY_MAX: every line may appear twice. */

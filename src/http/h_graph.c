@@ -12,13 +12,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "app/cmdb.h"
 #include "codec/json_graph.h"
 #include "codec/json_report.h"
 #include "core/authz.h"
 #include "core/impact.h"
 #include "core/timefmt.h"
-#include "http/h_changes.h"
-#include "http/h_risk.h"
+#include "http/handler_util.h"
+#include "http/handlers.h"
 
 #include "util/banned.h"
 
@@ -95,17 +96,6 @@ int gl_h_ci_relations_list(struct gl_request *req, struct gl_response *res)
     return 0;
 }
 
-/* Writing an edge needs CI write on the from CI's client; an edge into another client's
- * CI also needs write there, unless the target is shared infrastructure. */
-static int relation_authz(struct gl_request *req, const struct gl_ci *from, const struct gl_ci *to,
-                          struct gl_error *err)
-{
-    int rc = gl_authz_check(&req->user, GL_PERM_CI_WRITE, from->client_id, err);
-    if (rc || to->client_id == 0 || to->client_id == from->client_id)
-        return rc;
-    return gl_authz_check(&req->user, GL_PERM_CI_WRITE, to->client_id, err);
-}
-
 /* Parses {"kind", "to"} of a new relation into r and the target CI. */
 static int relation_body(struct gl_request *req, struct gl_ci_relation *r, struct gl_ci *to,
                          struct gl_error *err)
@@ -157,11 +147,9 @@ int gl_h_ci_relations_create(struct gl_request *req, struct gl_response *res)
         gl_error_set(&err, GL_E_INVALID, "to", "a configuration item cannot depend on itself");
         goto fail;
     }
-    struct gl_write_ctx ctx = gl_req_write_ctx(req, "ci.relate", NULL);
-    if (relation_authz(req, &from, &to, &err) ||
-        req->store->cis->relation_add(req->store, &ctx, &r, &err))
+    struct gl_app a = gl_h_app(req);
+    if (gl_app_ci_relate(&a, &from, &to, &r, true, &err)) /* re-scores what it reaches */
         goto fail;
-    gl_h_risk_after_ci(req, r.to_ci); /* its blast radius grew (h_risk.h) */
     gl_res_json(res, 201, relation_json(&r, NULL));
     goto out;
 fail:
@@ -189,11 +177,9 @@ int gl_h_ci_relation_delete(struct gl_request *req, struct gl_response *res)
     }
     r.from_ci = from.id;
     r.to_ci = to.id;
-    struct gl_write_ctx ctx = gl_req_write_ctx(req, "ci.unrelate", NULL);
-    if (relation_authz(req, &from, &to, &err) ||
-        req->store->cis->relation_delete(req->store, &ctx, &r, &err))
+    struct gl_app a = gl_h_app(req);
+    if (gl_app_ci_relate(&a, &from, &to, &r, false, &err)) /* re-scores what it reached */
         goto fail;
-    gl_h_risk_after_ci(req, r.to_ci); /* its blast radius shrank (h_risk.h) */
     res->status = 204;
     goto out;
 fail:

@@ -16,10 +16,12 @@
 #include <string.h>
 #include <strings.h>
 
+#include "app/cmdb.h"
 #include "codec/ci_import.h"
 #include "codec/json.h"
 #include "core/authz.h"
-#include "http/h_changes.h"
+#include "http/handler_util.h"
+#include "http/handlers.h"
 
 #include "util/banned.h"
 
@@ -159,9 +161,8 @@ int gl_h_cis_import(struct gl_request *req, struct gl_response *res)
         if (r->err.code != GL_OK)
             items[i].outcome = GL_IMPORT_REJECTED;
     }
-    struct gl_write_ctx ctx = gl_req_write_ctx(req, NULL, "bulk import");
-    if (req->store->cis->import(req->store, &ctx, items, rows.len, dry_run, check_stored, req,
-                                &err))
+    struct gl_app a = gl_h_app(req);
+    if (gl_app_ci_import(&a, items, rows.len, dry_run, check_stored, req, &err))
         goto fail;
     gl_res_json(res, 200, report(&rows, items, dry_run));
     goto out;

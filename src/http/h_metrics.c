@@ -11,8 +11,8 @@
 
 #include "core/approval.h"
 #include "core/timefmt.h"
-#include "http/h_approvals.h"
-#include "http/h_changes.h"
+#include "http/handler_util.h"
+#include "http/handlers.h"
 
 #include "util/banned.h"
 

@@ -1,6 +1,7 @@
 /*
  * h_misc.c - endpoints outside the API's resources: the health check.
  */
+#include "http/handlers.h"
 #include "http/request.h"
 #include "util/banned.h"
 

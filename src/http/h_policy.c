@@ -11,10 +11,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "app/cmdb.h"
 #include "codec/json_policy.h"
 #include "core/authz.h"
 #include "core/timefmt.h"
-#include "http/h_risk.h"
+#include "http/handler_util.h"
+#include "http/handlers.h"
 
 #include "util/banned.h"
 
@@ -82,8 +84,8 @@ int gl_h_policy_put(struct gl_request *req, struct gl_response *res)
         gl_json_policy_parse(body, p, &err))
         goto fail;
     p->version = expected;
-    struct gl_write_ctx ctx = gl_req_write_ctx(req, "policy.update", NULL);
-    if (req->store->policy->put(req->store, &ctx, p, &err))
+    struct gl_app a = gl_h_app(req);
+    if (gl_app_policy_put(&a, p, &err))
         goto fail;
     res->etag_version = p->version;
     answer(req, res, 200, gl_json_policy(p));

@@ -3,8 +3,7 @@
  */
 #include "http/routes.h"
 
-#include "http/h_approvals.h"
-#include "http/h_risk.h"
+#include "http/handlers.h"
 
 #include <stdlib.h>
 #include <string.h>

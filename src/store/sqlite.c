@@ -130,7 +130,8 @@ static const struct gl_policy_store sq_policy = {
     .get = sq_policy_get,
     .put = sq_policy_put,
     .versions = sq_policy_versions,
-    .risk_assess = sq_risk_assess,
+    .risk_inputs = sq_risk_inputs,
+    .risk_save = sq_risk_save,
     .risk_current = sq_risk_current,
 };
 static const struct gl_template_store sq_templates = {

@@ -546,9 +546,10 @@ int sq_policy_put(struct gl_store *st, const struct gl_write_ctx *ctx, struct gl
                   struct gl_error *err);
 int sq_policy_versions(struct gl_store *st, struct gl_policy_version_list *out,
                        struct gl_error *err);
-int sq_risk_assess(struct gl_store *st, const struct gl_write_ctx *ctx, int64_t change_id,
-                   int64_t now, struct gl_risk_assessment *out, bool *changed,
-                   struct gl_error *err);
+int sq_risk_inputs(struct gl_store *st, const struct gl_change *ch, int64_t now,
+                   struct gl_risk_inputs *out, struct gl_error *err);
+int sq_risk_save(struct gl_store *st, const struct gl_write_ctx *ctx, int64_t client_id,
+                 struct gl_risk_assessment *a, bool *stored, bool *changed, struct gl_error *err);
 int sq_risk_current(struct gl_store *st, int64_t change_id, struct gl_risk_assessment *out,
                     struct gl_error *err);
 /* The rendering of a change with its latest risk summary added as "risk": *out is a

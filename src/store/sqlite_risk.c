@@ -9,11 +9,14 @@
  *    expanded once; at most RISK_DEPTH edges below the affected CIs and at most
  *    RISK_WALK_MAX CIs expanded, which bounds the cost on a huge graph (the counts the
  *    score saturates on are long reached by then);
- *  - the affected CIs' own criticality and users (one indexed lookup each), the policy,
- *    and the latest stored assessment, in one read transaction;
+ *  - the affected CIs' own criticality and users (one indexed lookup each), in one read
+ *    transaction;
  *  - history: finished changes (those with an outcome) on the same CIs and from the same
  *    template, the change itself excluded;
  *  - the schedule summary comes from the calendar's store op before the transaction.
+ *
+ * The score is not made here: the app layer scores the inputs under the policy
+ * (core/risk.c) and hands the assessment back to be saved.
  *
  * Invariants: risk_assessments is append-only and the latest row per change is current;
  * a new row is written only when the inputs or the policy version differ from the latest,
@@ -227,6 +230,17 @@ static int gather_rest(struct sq_conn *c, const struct gl_change *ch, struct gl_
     return rc;
 }
 
+struct rest_args {
+    const struct gl_change *ch;
+    struct gl_risk_inputs *in;
+};
+
+static int rest_tx(struct sq_conn *c, void *arg, struct gl_error *err)
+{
+    struct rest_args *x = arg;
+    return gather_rest(c, x->ch, x->in, err);
+}
+
 /* ---- stored assessments -------------------------------------------------------------- */
 
 static int parse_json_col(sqlite3_stmt *st, int col, json_t **out, struct gl_error *err)
@@ -405,6 +419,7 @@ struct store_args {
     const char *inputs; /* a's inputs as stored */
     int64_t client_id;
     bool stored, changed;
+    int64_t standing_at; /* not stored: when the standing assessment was made */
 };
 
 static int store_tx(struct sq_conn *c, void *arg, struct gl_error *err)
@@ -414,8 +429,10 @@ static int store_tx(struct sq_conn *c, void *arg, struct gl_error *err)
     struct head h;
     char *factors = NULL;
     int rc = head_load(c, s->a->change_id, &h, err);
-    if (rc || !differs(&h, s->a->policy_version, s->inputs))
-        goto out; /* or a concurrent assessment stored the same */
+    if (rc || !differs(&h, s->a->policy_version, s->inputs)) {
+        s->standing_at = h.assessed_at; /* same inputs, same policy: it stands */
+        goto out;
+    }
     s->changed = h.have && !same_inputs(&h, s->inputs);
     bool have_prev = false;
     if (h.have) {
@@ -457,75 +474,40 @@ out:
 
 /* ---- operations ---------------------------------------------------------------------- */
 
-struct assess_args {
-    const struct gl_change *ch;
-    struct gl_risk_inputs in; /* schedule and graph parts filled before the transaction */
-    struct gl_risk_assessment *a;
-    struct head head; /* the latest stored assessment */
-};
-
-static int assess_read_tx(struct sq_conn *c, void *arg, struct gl_error *err)
+int sq_risk_inputs(struct gl_store *st, const struct gl_change *ch, int64_t now,
+                   struct gl_risk_inputs *out, struct gl_error *err)
 {
-    struct assess_args *x = arg;
-    struct gl_policy *p = malloc(sizeof *p); /* 12 KiB: not on a worker's stack */
-    if (!p)
-        return sq_oom(err);
-    int rc = sq_policy_load(c, p, err);
+    memset(out, 0, sizeof *out);
+    out->type = ch->type;
+    out->has_rollback_plan = ch->rollback_plan != NULL && ch->rollback_plan[0] != '\0';
+    out->rollback_tested = out->has_rollback_plan && ch->rollback_tested;
+    /* Each part reads in a transaction of its own, one pooled connection at a time (two
+     * held at once could starve the pool under load); inside an action's transaction
+     * they all read in it. */
+    int rc = st->calendar->schedule_summary(st, ch, now, &out->schedule, err);
     if (!rc)
-        rc = gather_rest(c, x->ch, &x->in, err);
-    if (!rc) {
-        gl_risk_score(&x->in, p, x->a);
-        rc = head_load(c, x->ch->id, &x->head, err);
-    }
-    free(p);
-    return rc;
-}
-
-int sq_risk_assess(struct gl_store *st, const struct gl_write_ctx *ctx, int64_t change_id,
-                   int64_t now, struct gl_risk_assessment *out, bool *changed, struct gl_error *err)
-{
-    struct gl_change ch;
-    struct assess_args x = {.ch = &ch, .a = out};
-    char *inputs = NULL;
-    if (changed)
-        *changed = false;
-    int rc = sq_change_get(st, change_id, &ch, err);
+        rc = gather_graph(st, ch, out, err);
     if (rc)
         return rc;
-    /* Each part reads in a transaction of its own, one pooled connection at a time (two
-     * held at once could starve the pool under load). */
-    x.in.type = ch.type;
-    x.in.has_rollback_plan = ch.rollback_plan != NULL && ch.rollback_plan[0] != '\0';
-    x.in.rollback_tested = x.in.has_rollback_plan && ch.rollback_tested;
-    if (st->calendar->schedule_summary &&
-        (rc = st->calendar->schedule_summary(st, &ch, now, &x.in.schedule, err)))
-        goto out;
-    if ((rc = gather_graph(st, &ch, &x.in, err)))
-        goto out;
-    memset(out, 0, sizeof *out);
-    if ((rc = sq_with_tx(st, false, assess_read_tx, &x, err)))
-        goto out;
-    out->change_id = change_id;
-    out->assessed_at = now;
-    if (!(inputs = dump(gl_json_risk_inputs(&out->inputs)))) {
-        rc = sq_oom(err);
-        goto out;
-    }
-    if (!differs(&x.head, out->policy_version, inputs)) {
-        /* Unchanged: the stored assessment stands, with its time. Same inputs under the
-         * same policy score the same, so out already holds its numbers. */
-        out->assessed_at = x.head.assessed_at;
-        goto out;
-    }
-    struct store_args s = {.ctx = ctx, .a = out, .inputs = inputs, .client_id = ch.client_id};
-    if ((rc = sq_write(sq_store(st), store_tx, &s, err)))
-        goto out;
-    if (changed)
+    return sq_with_tx(st, false, rest_tx, &(struct rest_args){ch, out}, err);
+}
+
+int sq_risk_save(struct gl_store *st, const struct gl_write_ctx *ctx, int64_t client_id,
+                 struct gl_risk_assessment *a, bool *stored, bool *changed, struct gl_error *err)
+{
+    char *inputs = dump(gl_json_risk_inputs(&a->inputs));
+    *stored = *changed = false;
+    if (!inputs)
+        return sq_oom(err);
+    struct store_args s = {.ctx = ctx, .a = a, .inputs = inputs, .client_id = client_id};
+    int rc = sq_write(sq_store(st), store_tx, &s, err);
+    if (!rc) {
+        *stored = s.stored;
         *changed = s.changed;
-out:
+        if (!s.stored)
+            a->assessed_at = s.standing_at; /* the stored assessment stands, with its time */
+    }
     free(inputs);
-    free(x.head.inputs);
-    gl_change_release(&ch);
     return rc;
 }
 

@@ -707,19 +707,24 @@ struct gl_policy_store {
     int (*put)(struct gl_store *st, const struct gl_write_ctx *ctx, struct gl_policy *p,
                struct gl_error *err);
     int (*versions)(struct gl_store *st, struct gl_policy_version_list *out, struct gl_error *err);
-    /* Risk (core/risk.h). risk_assess gathers the change's inputs (CMDB walk, calendar,
-     * history), scores them under the policy in force and, when the inputs or the policy
-     * version differ from the latest stored assessment, stores a new one with an audit
-     * event (action "risk.assess", entity "risk", entity id the change's) and the change's
-     * rendering's "risk" summary, in one transaction. *changed (may be NULL) is set when
-     * the INPUTS differ from the previous assessment (false for the first one and for a
-     * policy-only change). out is filled either way (assessed_at: when the standing
-     * assessment was made). ctx is used only when something is stored. GL_E_NOT_FOUND
-     * for an unknown change.
+    /* Risk (core/risk.h). The store gathers and saves; the score is the core's, asked for by
+     * the app layer (app/risk.c).
+     * risk_inputs: what the score of change c needs (CMDB walk downstream of its CIs, its
+     * CIs' criticality and users, history on the same CIs and template, the calendar's
+     * numbers at `now`, the rollback plan).
+     * risk_save: stores `a` (its change_id, inputs, factors, score, level, policy_version,
+     * assessed_at) when its inputs or policy version differ from the latest stored
+     * assessment, with an audit event (action "risk.assess", entity "risk", entity id the
+     * change's, under client_id) and the rendering's "risk" summary. *stored tells whether
+     * it was; when not, a->assessed_at becomes the standing one's. *changed: the INPUTS
+     * differ from a previous assessment (false for the first one and for a policy-only
+     * change). Re-checked inside the write, so concurrent saves of one change store one.
      * risk_current: the latest stored assessment; GL_E_NOT_FOUND when never assessed. */
-    int (*risk_assess)(struct gl_store *st, const struct gl_write_ctx *ctx, int64_t change_id,
-                       int64_t now, struct gl_risk_assessment *out, bool *changed,
-                       struct gl_error *err);
+    int (*risk_inputs)(struct gl_store *st, const struct gl_change *c, int64_t now,
+                       struct gl_risk_inputs *out, struct gl_error *err);
+    int (*risk_save)(struct gl_store *st, const struct gl_write_ctx *ctx, int64_t client_id,
+                     struct gl_risk_assessment *a, bool *stored, bool *changed,
+                     struct gl_error *err);
     int (*risk_current)(struct gl_store *st, int64_t change_id, struct gl_risk_assessment *out,
                         struct gl_error *err);
 };

@@ -193,6 +193,22 @@ def _(ctx):
     eq(r.json["state"], "approved", "moderate approved by a change manager")
 
 
+@t("scheduling a change that still awaits approval names the approvals missing")
+def _(ctx):
+    ch = change_at(ctx, "moderate")
+    p = expect_problem(ctx.api.post(f"/api/v1/changes/{ch['id']}/schedule"), 409,
+                       "/problems/illegal-transition")
+    check("1 change manager approval (change_manager)" in p["detail"], p["detail"])
+    c = client(ctx, signoff=True)
+    hi = change_at(ctx, "high", signoff=True)
+    vote(cab(ctx, c, 1), hi["id"])
+    p = expect_problem(ctx.api.post(f"/api/v1/changes/{hi['id']}/schedule"), 409,
+                       "/problems/illegal-transition")
+    check("1 CAB approval (cab)" in p["detail"] and "1 client sign-off (client)" in p["detail"],
+          p["detail"])
+    eq(ctx.get_change(hi["id"])["state"], "assessed", "nothing moved")
+
+
 @t("re-approval: a new implementer after approval, or changed risk inputs, need approval again")
 def _(ctx):
     c = client(ctx)

@@ -244,7 +244,7 @@ def _(ctx):
     r = schedule(ctx, em["id"])
     eq(r.json["state"], "scheduled", "emergency scheduled")
     s = r.json["schedule"]
-    check("blackout_override" in s["flags"].split(","), f"flags: {s['flags']!r}")
+    check("blackout_override" in s["flags"], f"flags: {s['flags']!r}")
     eq(s["in_blackout"], True, "in_blackout")
     kinds = [f["kind"] for f in s["findings"]]
     check("blackout" in kinds, f"findings: {kinds}")
@@ -279,9 +279,29 @@ def _(ctx):
     # Inside: Sunday 01:30-02:30.
     j = approved(ctx, c, planned_start="2030-06-02T01:30:00Z", planned_end="2030-06-02T02:30:00Z")
     s = schedule(ctx, j).json["schedule"]
-    eq((s["windows_defined"], s["outside_window"], s["flags"]), (True, False, ""), "inside")
+    eq((s["windows_defined"], s["outside_window"], s["flags"]), (True, False, []), "inside")
     expect_problem(ctx.api.post(f"/api/v1/changes/{j}/submit", {"justification": "x"}), 400,
                    INVALID, field="justification")
+
+
+@t("schedule flags: the answer's flags are a list, and GET .../schedule (recomputed) and the "
+   "calendar's stored flags agree with it")
+def _(ctx):
+    c = utc_client(ctx)
+    add_window(ctx, c, {"rrule": "FREQ=WEEKLY;BYDAY=SU", "start": "2026-01-04T01:00",
+                        "duration_minutes": 120})
+    other = approved(ctx, c)  # the same CI and time: a conflict for the next one
+    schedule(ctx, other, {"justification": "first"})
+    i = approved(ctx, c)
+    s = schedule(ctx, i, {"justification": "vendor only available on Saturday"}).json["schedule"]
+    check(isinstance(s["flags"], list), f"flags is a list: {s['flags']!r}")
+    eq(sorted(s["flags"]), ["conflicts", "outside_window"], "flags of the answer")
+    g = ctx.api.get(f"/api/v1/changes/{i}/schedule").json
+    eq(g["flags"], s["flags"], "recomputed flags agree with the answer")
+    cal = ctx.api.get("/api/v1/calendar?" + qs(client=c, **{"from": "2030-06-01T00:00:00Z",
+                                                            "to": "2030-06-02T00:00:00Z"})).json
+    stored = {x["id"]: x["schedule_flags"] for x in cal["changes"]}
+    eq((stored.get(i) or "").split(","), s["flags"], "stored flags agree with the answer")
 
 
 @t("notice: planned start inside the client's notice period -> 422 field planned_start; an "
