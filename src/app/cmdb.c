@@ -116,17 +116,19 @@ int gl_app_ci_import(const struct gl_app *a, struct gl_ci_import *items, size_t 
 struct policy_args {
     const struct gl_app *a;
     struct gl_policy *p;
+    const char *reason;
 };
 
 static int policy_tx(struct gl_store *st, void *arg, struct gl_error *err)
 {
     struct policy_args *x = arg;
-    struct gl_write_ctx ctx = gl_app_write_ctx(x->a, "policy.update", NULL);
+    struct gl_write_ctx ctx = gl_app_write_ctx(x->a, "policy.update", x->reason);
     return st->policy->put(st, &ctx, x->p, err);
 }
 
-int gl_app_policy_put(const struct gl_app *a, struct gl_policy *p, struct gl_error *err)
+int gl_app_policy_put(const struct gl_app *a, struct gl_policy *p, const char *reason,
+                      struct gl_error *err)
 {
-    struct policy_args x = {a, p};
+    struct policy_args x = {a, p, reason};
     return a->st->admin->transact(a->st, policy_tx, &x, err);
 }

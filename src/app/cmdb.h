@@ -31,7 +31,9 @@ int gl_app_ci_relate(const struct gl_app *a, const struct gl_ci *from, const str
 int gl_app_ci_import(const struct gl_app *a, struct gl_ci_import *items, size_t n,
                      bool dry_run, gl_ci_import_check check, void *ud, struct gl_error *err);
 
-/* Action: p becomes the policy in force (store.h policy_put: validated, versioned). */
-int gl_app_policy_put(const struct gl_app *a, struct gl_policy *p, struct gl_error *err);
+/* Action: p becomes the policy in force (store.h policy_put: validated, versioned);
+ * reason (may be NULL) goes into the audit event. */
+int gl_app_policy_put(const struct gl_app *a, struct gl_policy *p, const char *reason,
+                      struct gl_error *err);
 
 #endif

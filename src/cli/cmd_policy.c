@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "app/cmdb.h"
 #include "cli/api_client.h"
 #include "cli/cli.h"
 #include "cli/table.h"
@@ -329,12 +330,11 @@ int gl_cli_policy_load(struct gl_store *st, const char *path, int64_t now)
         rc = GL_EXIT_OK; /* already in force */
         goto out;
     }
-    struct gl_write_ctx ctx = {.actor = "system",
-                               .action = "policy.update",
-                               .reason = "policy file loaded at start",
-                               .now = now};
+    struct gl_user system = {.name = "system", .admin = true};
+    struct gl_scope all = {.all = true};
+    struct gl_app app = {.st = st, .user = &system, .scope = &all, .now = now};
     file->version = cur->version;
-    if (st->policy->put(st, &ctx, file, &err)) {
+    if (gl_app_policy_put(&app, file, "policy file loaded at start", &err)) {
         gl_cli_fail("serve: cannot store policy %s: %s", path, err.detail);
         goto out;
     }

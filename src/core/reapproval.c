@@ -81,6 +81,9 @@ static bool past_decision(enum gl_change_state s)
            s == GL_STATE_CANCELLED;
 }
 
+/* A score that rose by this much, or into a higher level, is material. */
+#define MATERIAL_SCORE_RISE 5.0
+
 bool gl_reapproval_needed(const struct gl_policy *p, const struct gl_change *c,
                           const struct gl_risk_assessment *before,
                           const struct gl_risk_assessment *after, char *why, size_t size)
@@ -90,6 +93,11 @@ bool gl_reapproval_needed(const struct gl_policy *p, const struct gl_change *c,
         why[0] = '\0';
     if (!before || !after || past_decision(c->state) ||
         gl_risk_inputs_equal(&before->inputs, &after->inputs))
+        return false;
+    /* Lower risk never needs approval again; a small rise (another change finished on the
+     * same CI, one more dependant) is not worth the approvers' time. */
+    bool level_up = after->level > before->level;
+    if (!level_up && after->score - before->score < MATERIAL_SCORE_RISE)
         return false;
     add(&t, "risk inputs changed: ");
     changed_inputs(&before->inputs, &after->inputs, &t);

@@ -20,7 +20,9 @@
 #define GL_REAPPROVAL_REASON_MAX 400
 
 /* Whether change c, scored `before` when its approvals were given (or voted on) and now
- * `after`, needs them again under policy p. When it does, why[] names the inputs that
+ * `after`, needs them again under policy p: only when its own inputs differ and the score
+ * rose materially (into a higher level, or by the policy's margin), and never once it is
+ * being implemented or done. When it does, why[] names the inputs that
  * changed and the score's move ("risk inputs changed: dependent CIs 3 -> 5; score 32.0
  * moderate -> 41.5 high"); else why[] is empty. */
 bool gl_reapproval_needed(const struct gl_policy *p, const struct gl_change *c,

@@ -85,7 +85,7 @@ int gl_h_policy_put(struct gl_request *req, struct gl_response *res)
         goto fail;
     p->version = expected;
     struct gl_app a = gl_h_app(req);
-    if (gl_app_policy_put(&a, p, &err))
+    if (gl_app_policy_put(&a, p, NULL, &err))
         goto fail;
     res->etag_version = p->version;
     answer(req, res, 200, gl_json_policy(p));

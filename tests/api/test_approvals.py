@@ -1,9 +1,10 @@
 """Approval routing, standard-change templates, CAB agenda and misuse signals (issue 4, part B):
 whole flows through the API and the CLI.
 
-The module's server runs one policy (set by the first case that needs it) in which only CI
-criticality counts, so a change's level is chosen by its CI: criticality 1 -> low (20),
-2 -> moderate (40), 3 -> high (60), 4 or 5 -> critical."""
+The module's server runs one policy (set by the first case that needs it) in which CI
+criticality counts (and, for the one case with dependants, their criticality a little), so a
+change's level is chosen by its CI: criticality 1 -> low (20), 2 -> moderate (40), 3 -> high
+(60), 4 or 5 -> critical."""
 
 import datetime
 import json
@@ -26,6 +27,7 @@ def policy(ctx):
     version = p.get("version", 0)
     p["weights"] = {k: 0 for k in p["weights"]}
     p["weights"]["ci_criticality"] = 100
+    p["weights"]["dependent_criticality"] = 10  # only the decision-point case has dependents
     p["cab_quorum"] = 2
     p["emergency_review_hours"] = 1
     p["template_min_changes"] = 2
@@ -237,8 +239,8 @@ def _(ctx):
     eq((a["route"]["round"], a["route"]["tier"]), (3, "cab"), "round and tier after re-assess")
 
 
-@t("re-approval at the decision points: inputs that changed without re-scoring the change "
-   "(a relation two hops down) are caught by start and by the next approval vote")
+@t("re-approval at the decision points: inputs that changed materially without re-scoring the "
+   "change (a critical CI two hops down) are caught by start and by the next approval vote")
 def _(ctx):
     c = client(ctx)
     ch = change_at(ctx, "moderate")
@@ -250,7 +252,7 @@ def _(ctx):
     expect_status(ctx.api.post(f"/api/v1/changes/{ch['id']}/schedule"), 200, "schedule")
     eq(ctx.get_change(ch["id"])["state"], "scheduled", "scheduled")
     # Two hops down: only changes on `far` and `mid` are re-scored by the relation write.
-    far = ctx.make_ci(c, criticality=1)["id"]
+    far = ctx.make_ci(c, criticality=5)["id"]
     r = ctx.api.post(f"/api/v1/cis/{far}/relations", {"kind": "depends_on", "to": mid})
     expect_status(r, 201, "relate far -> mid")
     eq(ctx.get_change(ch["id"])["state"], "scheduled", "not re-scored by that write")
@@ -271,7 +273,7 @@ def _(ctx):
                                {"kind": "depends_on", "to": hci}), 201, "relate hmid")
     vote(cab(ctx, c, 1), hi["id"])
     eq(approvals(ctx, hi["id"])["route"]["round"], 1, "round of the first vote")
-    hfar = ctx.make_ci(c, criticality=1)["id"]
+    hfar = ctx.make_ci(c, criticality=5)["id"]
     expect_status(ctx.api.post(f"/api/v1/cis/{hfar}/relations",
                                {"kind": "depends_on", "to": hmid}), 201, "relate hfar")
     r = vote(cab(ctx, c, 2), hi["id"])
