@@ -28,17 +28,9 @@ struct create_args {
 static int create_tx(struct gl_store *st, void *arg, struct gl_error *err)
 {
     struct create_args *x = arg;
-    const struct gl_app *a = x->a;
-    struct gl_change *c = x->c;
-    struct gl_write_ctx ctx = gl_app_write_ctx(a, "change.create", NULL);
-    int rc = gl_app_check_change_refs(a, NULL, c, err);
-    if (!rc)
-        rc = st->changes->create(st, &ctx, c, err);
-    if (!rc)
-        rc = gl_app_fault(a, "change.written", err);
-    if (!rc) /* created past draft: scored at once */
-        rc = gl_app_risk_after_write(a, c, true, err);
-    return rc;
+    struct gl_write_ctx ctx = gl_app_write_ctx(x->a, "change.create", NULL);
+    int rc = st->changes->create(st, &ctx, x->c, err);
+    return rc ? rc : gl_app_fault(x->a, "change.written", err);
 }
 
 int gl_app_change_create(const struct gl_app *a, struct gl_change *c, struct gl_error *err)
@@ -46,11 +38,14 @@ int gl_app_change_create(const struct gl_app *a, struct gl_change *c, struct gl_
     int rc = gl_authz_check(a->user, GL_PERM_CHANGE_WRITE, c->client_id, err);
     if (rc)
         return rc;
-    c->state = GL_STATE_DRAFT;
+    c->state = GL_STATE_DRAFT; /* a draft is not scored until someone asks (risk.h) */
     if ((!c->raised_by && gl_change_set_str(&c->raised_by, a->user->name) < 0) ||
         gl_change_set_str(&c->created_by, a->user->name) < 0)
         return oom(err);
-    if ((rc = gl_change_validate(c, err)))
+    /* The references are checked before the transaction, off the one writer: whether a
+     * record is visible depends on its client, which a later write does not change, and
+     * the store refuses a CI or change that is gone by then. */
+    if ((rc = gl_change_validate(c, err)) || (rc = gl_app_check_change_refs(a, NULL, c, err)))
         return rc;
     struct create_args x = {a, c};
     return a->st->admin->transact(a->st, create_tx, &x, err);
