@@ -63,6 +63,17 @@ bool gl_tz_known(const char *tz)
     return ok;
 }
 
+int gl_tz_check(const char *tz, struct gl_error *err)
+{
+    if (!tz)
+        return gl_error_set(err, GL_E_INVALID, "timezone", "a client time zone is required");
+    if (!gl_tz_known(tz))
+        return gl_error_set(err, GL_E_INVALID, "timezone",
+                            "unknown time zone \"%.60s\"; a time zone is an IANA name such as "
+                            "\"Europe/London\" or \"UTC\"", tz);
+    return 0;
+}
+
 static int parse_local(const char *s, struct icaltimetype *out)
 {
     int y, mo, d, h, mi, sec = 0, n = 0;

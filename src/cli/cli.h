@@ -108,6 +108,8 @@ int gl_cli_parse(int argc, char **argv, const char *usage, struct gl_api_opts *a
 int gl_cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Prints "greenlight: <message>" on stderr and returns GL_EXIT_FAIL. */
 int gl_cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Prints "greenlight: warning: <message>" on stderr; the command goes on. */
+void gl_cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Parses a whole decimal integer in [min, max]; returns 0 or -1. */
 int gl_cli_parse_int(const char *s, int64_t min, int64_t max, int64_t *out);
