@@ -127,7 +127,7 @@ static void vmessage(const char *fmt, va_list ap)
     gl_buf_release(&b);
 }
 
-int gl_cli_usage_error(const char *fmt, ...)
+int(gl_cli_usage_error)(const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -136,7 +136,7 @@ int gl_cli_usage_error(const char *fmt, ...)
     return GL_EXIT_USAGE;
 }
 
-int gl_cli_fail(const char *fmt, ...)
+int(gl_cli_fail)(const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);

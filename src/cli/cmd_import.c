@@ -49,7 +49,7 @@ static int parse(int argc, char **argv, bool import, struct bulk_args *a)
                     : gl_cli_parse(argc, argv, export_usage, &a->api, export_opts, 2, 0, 0, NULL);
     if (rc)
         return rc;
-    if (a->format && strcmp(a->format, "csv") && strcmp(a->format, "json"))
+    if (a->format && strcmp(a->format, "csv") != 0 && strcmp(a->format, "json") != 0)
         return gl_cli_usage_error("ci export: --format wants csv or json");
     a->file = import ? argv[optind] : NULL;
     return 0;

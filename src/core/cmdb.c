@@ -7,6 +7,7 @@
  */
 #include "core/cmdb.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -225,6 +226,7 @@ int gl_attrs_set(struct gl_attrs *a, const struct gl_attr *v)
     bool found;
     size_t at = attr_find(a, v->key, &found);
     if (found) {
+        assert(at < a->len);
         attr_free(&a->items[at]);
         a->items[at] = n;
         return 0;
