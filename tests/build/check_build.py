@@ -19,6 +19,7 @@ import sys
 # Debian package -> why the build or `make test` needs it.
 SETUP_PACKAGES = {
     "libcmocka-dev": "the unit and store tests (cmocka, a required dependency)",
+    "clang-tidy": "the static analyser of make test (tests/lint/clang_tidy.py)",
 }
 
 
