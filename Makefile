@@ -7,7 +7,7 @@ ASAN_BUILD ?= build-asan
 DB         ?= var/greenlight.db
 LISTEN     ?= 127.0.0.1:8080
 
-.PHONY: all setup build build-asan run test test-fast bench clean
+.PHONY: all setup build build-asan run test test-fast lint bench clean
 
 all: build
 
@@ -32,9 +32,13 @@ run: build
 test: build build-asan
 	@python3 scripts/run-tests.py $(BUILD) $(ASAN_BUILD)
 
-# Plain build only: the quick loop while developing.
+# Plain build only, without the static analyser: the quick loop while developing.
 test-fast: build
-	@python3 scripts/run-tests.py $(BUILD)
+	@python3 scripts/run-tests.py --skip-suite lint $(BUILD)
+
+# The static analyser alone (clang-tidy over src/, .clang-tidy; part of make test).
+lint: build
+	@python3 scripts/run-tests.py $(BUILD) --only-suite lint
 
 bench: build
 	@bash scripts/setup.sh --bench

@@ -6,6 +6,11 @@ harness). The tests and their environment come from `meson introspect --tests`, 
 script never keeps its own list. The last line is the summary CI reads:
     N passed, N failed[, N skipped]
 A program that crashes or exits non-zero without reporting a failed case counts as one failure.
+
+    run-tests.py [--skip-suite SUITE | --only-suite SUITE]... BUILD...
+
+--skip-suite leaves out a meson suite (make test-fast skips "lint", the static analyser);
+--only-suite runs only the named suites (make lint).
 """
 import json
 import os
@@ -62,11 +67,21 @@ def run_one(build, test):
     return passed, failed, skipped
 
 
-def main(builds):
+def main(argv):
+    skip, only, builds = set(), set(), []
+    while argv:
+        arg = argv.pop(0)
+        if arg in ("--skip-suite", "--only-suite") and argv:
+            (skip if arg == "--skip-suite" else only).add(argv.pop(0))
+        else:
+            builds.append(arg)
     total = [0, 0, 0]
-    for build in builds:
+    for build in builds or ["build"]:
         tests = json.loads(subprocess.check_output(["meson", "introspect", build, "--tests"]))
         for test in tests:
+            suites = {s.split(":")[-1] for s in test.get("suite") or []}
+            if suites & skip or (only and not suites & only):
+                continue
             for i, n in enumerate(run_one(build, test)):
                 total[i] += n
     summary = f"{total[0]} passed, {total[1]} failed"
@@ -77,4 +92,4 @@ def main(builds):
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:] or ["build"]))
+    sys.exit(main(sys.argv[1:]))

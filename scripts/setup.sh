@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
   build-essential meson ninja-build pkg-config
   libmicrohttpd-dev libjansson-dev libsqlite3-dev libsodium-dev libical-dev
-  libcurl4-openssl-dev libcmocka-dev libcsv-dev
+  libcurl4-openssl-dev libcmocka-dev libcsv-dev clang-tidy
   python3 curl sqlite3 openssl
 )
 if [ "${1:-}" = "--bench" ]; then

@@ -63,19 +63,41 @@ bool gl_tz_known(const char *tz)
     return ok;
 }
 
+int gl_tz_check(const char *tz, struct gl_error *err)
+{
+    if (!tz)
+        return gl_error_set(err, GL_E_INVALID, "timezone", "a client time zone is required");
+    if (!gl_tz_known(tz))
+        return gl_error_set(err, GL_E_INVALID, "timezone",
+                            "unknown time zone \"%.60s\"; a time zone is an IANA name such as "
+                            "\"Europe/London\" or \"UTC\"", tz);
+    return 0;
+}
+
+/* The number the n ASCII digits at s spell, or -1 when one of them is no digit. */
+static int digits(const char *s, int n)
+{
+    int v = 0;
+    for (int i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return -1;
+        v = v * 10 + (s[i] - '0');
+    }
+    return v;
+}
+
+/* "YYYY-MM-DDTHH:MM[:SS]" with digits exactly where shown (no sign, space or short field,
+ * which sscanf's %d would let through). */
 static int parse_local(const char *s, struct icaltimetype *out)
 {
-    int y, mo, d, h, mi, sec = 0, n = 0;
-    if (!s || sscanf(s, "%4d-%2d-%2dT%2d:%2d%n", &y, &mo, &d, &h, &mi, &n) != 5)
+    size_t len = s ? strlen(s) : 0;
+    if ((len != 16 && len != 19) || s[4] != '-' || s[7] != '-' || s[10] != 'T' ||
+        s[13] != ':' || (len == 19 && s[16] != ':'))
         return -1;
-    if (s[n] == ':') {
-        int m = 0;
-        if (sscanf(s + n, ":%2d%n", &sec, &m) != 1)
-            return -1;
-        n += m;
-    }
-    if (s[n] != '\0' || strlen(s) < 16 || y < 1970 || y > 9999 || mo < 1 || mo > 12 ||
-        d < 1 || h < 0 || h > 23 || mi < 0 || mi > 59 || sec < 0 || sec > 59)
+    int y = digits(s, 4), mo = digits(s + 5, 2), d = digits(s + 8, 2), h = digits(s + 11, 2),
+        mi = digits(s + 14, 2), sec = len == 19 ? digits(s + 17, 2) : 0;
+    if (y < 1970 || y > 9999 || mo < 1 || mo > 12 || d < 1 || h < 0 || h > 23 || mi < 0 ||
+        mi > 59 || sec < 0 || sec > 59)
         return -1;
     if (d > icaltime_days_in_month(mo, y))
         return -1;

@@ -38,6 +38,10 @@ struct gl_recur {
 
 /* Whether tz names a zone libical (the system's zoneinfo) knows; "UTC" always. */
 bool gl_tz_known(const char *tz);
+/* A client's time zone as the calendar will read it: 0 when gl_tz_known, else GL_E_INVALID
+ * with field "timezone" and a detail naming the zone (NULL: "a time zone is required").
+ * Syntax alone (core/cmdb.h gl_timezone_valid) lets "Mars/Base" through; this does not. */
+int gl_tz_check(const char *tz, struct gl_error *err);
 
 /*
  * Checks a recurrence: zone known (field "timezone"), start a valid local time ("start"),

@@ -244,7 +244,7 @@ int gl_api_request(struct gl_api *api, const char *method, const char *path, con
     struct curl_slist *headers = NULL;
     char *payload = NULL, *url = NULL;
     int rc = -1;
-    bool sends = strcmp(method, "GET") && strcmp(method, "DELETE");
+    bool sends = strcmp(method, "GET") != 0 && strcmp(method, "DELETE") != 0;
 
     memset(resp, 0, sizeof *resp);
     gl_buf_init(&ex.body, ANSWER_MAX);

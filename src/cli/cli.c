@@ -127,7 +127,7 @@ static void vmessage(const char *fmt, va_list ap)
     gl_buf_release(&b);
 }
 
-int gl_cli_usage_error(const char *fmt, ...)
+int(gl_cli_usage_error)(const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -136,13 +136,24 @@ int gl_cli_usage_error(const char *fmt, ...)
     return GL_EXIT_USAGE;
 }
 
-int gl_cli_fail(const char *fmt, ...)
+int(gl_cli_fail)(const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
     vmessage(fmt, ap);
     va_end(ap);
     return GL_EXIT_FAIL;
+}
+
+void gl_cli_warn(const char *fmt, ...)
+{
+    struct gl_buf b = GL_BUF_INIT;
+    va_list ap;
+    va_start(ap, fmt);
+    gl_buf_vprintf(&b, fmt, ap);
+    va_end(ap);
+    gl_cli_fail("warning: %s", gl_buf_str(&b));
+    gl_buf_release(&b);
 }
 
 int gl_cli_parse_int(const char *s, int64_t min, int64_t max, int64_t *out)

@@ -550,7 +550,7 @@ static void describe_event(struct gl_buf *b, const json_t *ev)
     const char *s0 = gl_api_str(before, "state"), *s1 = gl_api_str(after, "state");
     const char *key;
     const json_t *v;
-    if (s0 && s1 && strcmp(s0, s1))
+    if (s0 && s1 && strcmp(s0, s1) != 0)
         gl_buf_printf(b, "%s -> %s", s0, s1);
     else if (!json_is_object(before) && s1)
         gl_buf_printf(b, "created as %s", s1);

@@ -169,7 +169,7 @@ static int client_add(int argc, char **argv)
     int rc = begin(argc, argv, &a, -1, &api);
     if (rc)
         goto out;
-    if (a.positional && a.key && strcmp(a.positional, a.key)) {
+    if (a.positional && a.key && strcmp(a.positional, a.key) != 0) {
         rc = gl_cli_usage_error("client add: KEY and --key disagree");
         goto out;
     }

@@ -8,12 +8,19 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "cal/recur.h"
 #include "cli/cli.h"
 #include "store/store.h"
 
 #include "util/banned.h"
 
-static const char migrate_usage[] = "usage: greenlight db migrate [--db PATH]\n";
+static const char migrate_usage[] =
+    "usage: greenlight db migrate [--db PATH]\n"
+    "  Creates the database if needed and applies pending migrations. Then it checks the\n"
+    "  stored clients: each whose time zone is missing or unknown (\"Mars/Base\", which older\n"
+    "  releases accepted) gets one warning line on stderr naming its id, key, name and zone.\n"
+    "  The warnings do not fail the migration (exit 0); fix each client with\n"
+    "  PATCH /api/v1/clients/KEY {\"timezone\": \"Europe/London\"}.\n";
 static const char backup_usage[] = "usage: greenlight db backup [--db PATH] DEST\n";
 
 /* Parses [--db PATH] [--help] and leaves optind at the first positional argument.
@@ -53,6 +60,51 @@ static int open_store(const char *db, struct gl_store **st)
     return 0;
 }
 
+/* s for a one-line message: control characters as '?', cut at a UTF-8 character boundary
+ * before 60 bytes. */
+static const char *printable(const char *s, char out[64])
+{
+    size_t n = 0;
+    for (; s && s[n] && n < 60; n++)
+        out[n] = (unsigned char)s[n] < 0x20 || s[n] == 0x7f ? '?' : s[n];
+    if (s && s[n])
+        while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
+            n--;
+    out[n] = '\0';
+    return out;
+}
+
+/* One warning per stored client whose time zone the calendar cannot use: releases before
+ * the check in POST/PATCH /api/v1/clients stored any well-formed name. Returns the count,
+ * or -1 when the clients cannot be read. */
+static int warn_bad_timezones(struct gl_store *st, struct gl_error *err)
+{
+    const struct gl_scope all = {.all = true};
+    struct gl_client_list list = {0};
+    int bad = 0;
+    if (st->clients->list(st, &all, &list, err) != 0)
+        return -1;
+    for (size_t i = 0; i < list.len; i++) {
+        const struct gl_client *c = &list.items[i];
+        char name[64], tz[64];
+        if (c->timezone && gl_tz_known(c->timezone))
+            continue;
+        bad++;
+        if (c->timezone)
+            gl_cli_warn("client %lld %s (\"%s\") has an unknown time zone \"%s\": its windows and "
+                        "notices cannot be computed; set a known one with PATCH "
+                        "/api/v1/clients/%s",
+                        (long long)c->id, c->key, printable(c->name, name),
+                        printable(c->timezone, tz), c->key);
+        else
+            gl_cli_warn("client %lld %s (\"%s\") has no time zone (the calendar reads it as UTC); "
+                        "set one with PATCH /api/v1/clients/%s",
+                        (long long)c->id, c->key, printable(c->name, name), c->key);
+    }
+    gl_client_list_release(&list);
+    return bad;
+}
+
 static int db_migrate(int argc, char **argv)
 {
     const char *db = GL_CLI_DEFAULT_DB;
@@ -81,6 +133,8 @@ static int db_migrate(int argc, char **argv)
     if (rendered)
         printf("%lld change rendering%s brought to the current format\n", (long long)rendered,
                rendered == 1 ? "" : "s");
+    if (warn_bad_timezones(st, &err) < 0)
+        rc = gl_cli_fail("checking the clients' time zones failed: %s", err.detail);
 out:
     gl_store_close(st);
     return rc;
@@ -117,7 +171,8 @@ out:
 }
 
 static const struct gl_cli_cmd db_cmds[] = {
-    {"migrate", db_migrate, "create the database if needed and apply pending migrations"},
+    {"migrate", db_migrate,
+     "create the database if needed, apply pending migrations, warn about bad client zones"},
     {"backup", db_backup, "consistent online copy of the database to a new file"},
 };
 

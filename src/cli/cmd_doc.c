@@ -60,7 +60,7 @@ static int parse(int argc, char **argv, struct doc_args *a, bool takes_id)
 
 static int read_body(const char *path, struct gl_buf *out)
 {
-    FILE *f = path && strcmp(path, "-") ? fopen(path, "rb") : stdin;
+    FILE *f = path && strcmp(path, "-") != 0 ? fopen(path, "rb") : stdin;
     if (!f)
         return gl_cli_fail("cannot open %s", path);
     char chunk[65536];

@@ -4,8 +4,9 @@
  * (POST /api/v1/cis/import, GET /api/v1/cis/export).
  *
  * The file is sent as it is: text/csv, or application/json when its first non-blank
- * character opens a JSON array or object. Import prints the counts and one line per
- * rejected row, and exits 1 when any row was rejected (the others are written).
+ * character opens a JSON array or object. Import prints the counts and one line per bad
+ * field of each rejected row, and exits 1 when any row was rejected (the others are
+ * written).
  */
 #include <ctype.h>
 #include <getopt.h>
@@ -48,7 +49,7 @@ static int parse(int argc, char **argv, bool import, struct bulk_args *a)
                     : gl_cli_parse(argc, argv, export_usage, &a->api, export_opts, 2, 0, 0, NULL);
     if (rc)
         return rc;
-    if (a->format && strcmp(a->format, "csv") && strcmp(a->format, "json"))
+    if (a->format && strcmp(a->format, "csv") != 0 && strcmp(a->format, "json") != 0)
         return gl_cli_usage_error("ci export: --format wants csv or json");
     a->file = import ? argv[optind] : NULL;
     return 0;
@@ -82,13 +83,14 @@ static const char *media_type(const struct gl_buf *b)
     return *p == '[' || *p == '{' ? "application/json" : "text/csv";
 }
 
+/* The counts (rejected = rows), then one line per bad field of a rejected row. */
 static void print_report(const json_t *r)
 {
-    printf("created %lld, updated %lld, unchanged %lld, rejected %zu%s\n",
+    printf("created %lld, updated %lld, unchanged %lld, rejected %lld%s\n",
            (long long)json_integer_value(json_object_get(r, "created")),
            (long long)json_integer_value(json_object_get(r, "updated")),
            (long long)json_integer_value(json_object_get(r, "unchanged")),
-           json_array_size(json_object_get(r, "rejected")),
+           (long long)json_integer_value(json_object_get(r, "rejected_rows")),
            json_is_true(json_object_get(r, "dry_run")) ? " (dry run: nothing was written)" : "");
     size_t i;
     json_t *row;

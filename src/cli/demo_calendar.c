@@ -131,6 +131,7 @@ static int load_blackout(struct gl_store *st, int64_t base, const struct demo_bl
         return rc;
     if (gl_utc_to_local(tz, base, now_local) < 0)
         return gl_error_set(err, GL_E_INVALID, "timezone", "unknown zone %s", tz);
+    /* NOLINTNEXTLINE(cert-err34-c): gl_utc_to_local wrote "YYYY-..." */
     int year = atoi(now_local) - 1;
     int end_year = d->end_month < d->month ? year + 1 : year;
     snprintf(from, sizeof from, "%04d-%02d-%02dT00:00:00", year, d->month, d->day);

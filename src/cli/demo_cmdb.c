@@ -15,6 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cal/recur.h"
+
 #include "util/banned.h"
 
 /* ---- the tables ---------------------------------------------------------------------- */
@@ -137,6 +139,11 @@ int demo_load_clients(struct gl_store *st, int64_t base, struct demo_ids *ids,
             gl_change_set_str(&c.name, clients[i].name) < 0 ||
             gl_change_set_str(&c.timezone, clients[i].timezone) < 0)
             rc = gl_error_set(err, GL_E_INTERNAL, NULL, "out of memory");
+        /* The checks of POST /api/v1/clients, so the demo data cannot drift from them. */
+        if (rc == 0)
+            rc = gl_client_validate(&c, err);
+        if (rc == 0)
+            rc = gl_tz_check(c.timezone, err);
         if (rc == 0)
             rc = st->clients->create(st, &ctx, &c, err);
         ids->client[i] = c.id;

@@ -4,8 +4,8 @@
  * CSV is tokenised by libcsv in strict mode (RFC 4180: quoted fields may hold commas,
  * quotes and line breaks; CRLF or LF line ends); this file only maps the header to
  * columns and each record to a struct gl_ci. A file-level error stops the mapping; a
- * row-level error is stored in the row and parsing goes on, so one import reports every
- * bad row at once.
+ * row-level error is stored in the row (gl_ci_row_reject) and parsing goes on, to the next
+ * field and the next row, so one import reports every bad field of every row at once.
  */
 #include "codec/ci_import.h"
 
@@ -67,6 +67,13 @@ static int oom(struct gl_error *err)
     return gl_error_set(err, GL_E_INTERNAL, NULL, "out of memory");
 }
 
+/* A row's CI before any field is read: the defaults the file format documents. */
+static void row_ci_init(struct gl_ci *ci)
+{
+    gl_ci_init(ci);
+    ci->criticality = 3;
+}
+
 static struct gl_ci_row *new_row(struct gl_ci_rows *out, size_t *cap)
 {
     if (out->len == *cap) {
@@ -80,9 +87,27 @@ static struct gl_ci_row *new_row(struct gl_ci_rows *out, size_t *cap)
     struct gl_ci_row *r = &out->items[out->len++];
     memset(r, 0, sizeof *r);
     r->row = (int)out->len;
-    gl_ci_init(&r->ci);
-    r->ci.criticality = 3;
+    row_ci_init(&r->ci);
     return r;
+}
+
+int gl_ci_row_reject(struct gl_ci_row *r, const struct gl_error *e)
+{
+    if (r->err.code == GL_OK) {
+        r->err = *e;
+        return 0;
+    }
+    if (strcmp(r->err.field, e->field) == 0 || r->nmore + 1 >= GL_CI_ROW_REASONS_MAX)
+        return 0;
+    for (size_t i = 0; i < r->nmore; i++)
+        if (strcmp(r->more[i].field, e->field) == 0)
+            return 0;
+    struct gl_error *n = realloc(r->more, (r->nmore + 1) * sizeof *n);
+    if (!n)
+        return GL_E_INTERNAL;
+    r->more = n;
+    r->more[r->nmore++] = *e;
+    return 0;
 }
 
 /* A whole decimal number in [lo, hi]; empty keeps *dst. */
@@ -106,23 +131,28 @@ static int take_str(const char *s, char **dst, struct gl_error *err)
     return gl_change_set_str(dst, s && *s ? s : NULL) < 0 ? oom(err) : 0;
 }
 
-static int add_link(struct gl_ci_row *r, enum gl_rel_kind kind, const char *name, size_t len)
+/* The value readers below fill err (GL_E_INVALID: a reason to reject the row;
+ * GL_E_INTERNAL: out of memory) and return its code. */
+
+static int add_link(struct gl_ci_row *r, enum gl_rel_kind kind, const char *name, size_t len,
+                    struct gl_error *err)
 {
     if (r->nlinks >= GL_CI_LINKS_MAX)
-        return gl_error_set(&r->err, GL_E_INVALID, gl_rel_kind_name(kind),
+        return gl_error_set(err, GL_E_INVALID, gl_rel_kind_name(kind),
                             "a row names at most %d related CIs", GL_CI_LINKS_MAX);
     struct gl_ci_link *n = realloc(r->links, (r->nlinks + 1) * sizeof *n);
     if (!n)
-        return oom(&r->err);
+        return oom(err);
     r->links = n;
     if (!(n[r->nlinks].name = strndup(name, len)))
-        return oom(&r->err);
+        return oom(err);
     n[r->nlinks++].kind = kind;
     return 0;
 }
 
 /* "a; b;c" into links of kind: names trimmed, empty ones skipped. */
-static int take_links(struct gl_ci_row *r, enum gl_rel_kind kind, const char *s)
+static int take_links(struct gl_ci_row *r, enum gl_rel_kind kind, const char *s,
+                      struct gl_error *err)
 {
     while (s && *s) {
         const char *end = strchr(s, ';');
@@ -132,7 +162,7 @@ static int take_links(struct gl_ci_row *r, enum gl_rel_kind kind, const char *s)
             b++;
         while (e > b && (e[-1] == ' ' || e[-1] == '\t'))
             e--;
-        int rc = e > b ? add_link(r, kind, b, (size_t)(e - b)) : 0;
+        int rc = e > b ? add_link(r, kind, b, (size_t)(e - b), err) : 0;
         if (rc)
             return rc;
         s = end ? end + 1 : NULL;
@@ -140,50 +170,51 @@ static int take_links(struct gl_ci_row *r, enum gl_rel_kind kind, const char *s)
     return 0;
 }
 
-static int take_attr(struct gl_ci_row *r, const char *key, const char *s)
+static int take_attr(struct gl_ci_row *r, const char *key, const char *s, struct gl_error *err)
 {
     if (!s || !*s)
         return 0;
     struct gl_attr v;
     if (gl_attr_from_text(s, &v) < 0)
-        return oom(&r->err);
+        return oom(err);
     v.key = (char *)key;
     int rc = gl_attrs_set(&r->ci.attrs, &v);
     free(v.str);
-    return rc < 0 ? oom(&r->err) : 0;
+    return rc < 0 ? oom(err) : 0;
 }
 
 /* Maps one value of column c into row r. */
-static int take_value(struct gl_ci_row *r, enum col c, const char *attr_key, const char *s)
+static int take_value(struct gl_ci_row *r, enum col c, const char *attr_key, const char *s,
+                      struct gl_error *err)
 {
     int64_t n;
     switch (c) {
     case COL_ATTR:
-        return take_attr(r, attr_key, s);
+        return take_attr(r, attr_key, s, err);
     case COL_RUNS_ON:
     case COL_DEPENDS_ON:
     case COL_CONNECTS_TO:
-        return take_links(r, (enum gl_rel_kind)(c - COL_RUNS_ON), s);
+        return take_links(r, (enum gl_rel_kind)(c - COL_RUNS_ON), s, err);
     case COL_ID:
         if (s && *s && gl_ci_ident_parse(s, &r->id) < 0)
-            return gl_error_set(&r->err, GL_E_INVALID, "id", "malformed CI id %s", s);
+            return gl_error_set(err, GL_E_INVALID, "id", "malformed CI id %s", s);
         return 0;
     case COL_CLIENT:
-        return take_str(s, &r->ci.client_key, &r->err);
+        return take_str(s, &r->ci.client_key, err);
     case COL_NAME:
-        return take_str(s, &r->ci.name, &r->err);
+        return take_str(s, &r->ci.name, err);
     case COL_TYPE:
-        return take_str(s, &r->ci.type, &r->err);
+        return take_str(s, &r->ci.type, err);
     case COL_OWNER:
-        return take_str(s, &r->ci.owner, &r->err);
+        return take_str(s, &r->ci.owner, err);
     case COL_CRIT:
         n = r->ci.criticality;
-        if (take_int(s, "criticality", 1, 5, &n, &r->err))
+        if (take_int(s, "criticality", 1, 5, &n, err))
             return GL_E_INVALID;
         r->ci.criticality = (int)n;
         return 0;
     case COL_USERS:
-        return take_int(s, "users_affected", 0, INT64_MAX, &r->ci.users_affected, &r->err);
+        return take_int(s, "users_affected", 0, INT64_MAX, &r->ci.users_affected, err);
     default:
         return 0;
     }
@@ -281,9 +312,17 @@ static void take_record(struct csv_state *s)
                      s->ncols);
         return;
     }
-    for (int i = 0; i < s->nfields && r->err.code == GL_OK; i++)
-        if (take_value(r, (enum col)s->map[i], s->attr_key[i], s->fields[i]) == GL_E_INTERNAL)
+    for (int i = 0; i < s->nfields; i++) {
+        struct gl_error e;
+        int rc = take_value(r, (enum col)s->map[i], s->attr_key[i], s->fields[i], &e);
+        if (rc == GL_E_INVALID)
+            rc = gl_ci_row_reject(r, &e);
+        if (rc) {
             s->failed = true;
+            oom(s->err);
+            return;
+        }
+    }
 }
 
 static void clear_fields(struct csv_state *s)
@@ -365,7 +404,7 @@ int gl_ci_rows_from_csv(const char *data, size_t len, struct gl_ci_rows *out,
 
 /* ---- JSON -------------------------------------------------------------------------- */
 
-static int json_row_id(json_t *obj, struct gl_ci_row *r)
+static int json_row_id(json_t *obj, struct gl_ci_row *r, struct gl_error *err)
 {
     json_t *v = json_object_get(obj, "id");
     if (!v || json_is_null(v))
@@ -376,61 +415,109 @@ static int json_row_id(json_t *obj, struct gl_ci_row *r)
     }
     if (json_is_string(v) && gl_ci_ident_parse(json_string_value(v), &r->id) == 0)
         return 0;
-    return gl_error_set(&r->err, GL_E_INVALID, "id", "malformed CI id");
+    return gl_error_set(err, GL_E_INVALID, "id", "malformed CI id");
 }
 
-/* Moves the relation arrays of obj into r->links (deleting them from obj). */
+/* The CI names of one relation array into r->links. */
+static int json_link_array(const json_t *arr, struct gl_ci_row *r, enum gl_rel_kind kind,
+                           struct gl_error *err)
+{
+    const char *name = gl_rel_kind_name(kind);
+    size_t i;
+    json_t *v;
+    if (!json_is_array(arr))
+        return gl_error_set(err, GL_E_INVALID, name, "%s must be an array of CI names", name);
+    json_array_foreach(arr, i, v)
+    {
+        if (!json_is_string(v) || !*json_string_value(v))
+            return gl_error_set(err, GL_E_INVALID, name, "%s must be an array of CI names",
+                                name);
+        int rc = add_link(r, kind, json_string_value(v), strlen(json_string_value(v)), err);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+/* Moves the relation arrays of obj into r->links (deleting them from obj); a bad one is a
+ * reason to reject r. 0 or GL_E_INTERNAL. */
 static int json_links(json_t *obj, struct gl_ci_row *r)
 {
     for (int k = 0; k < GL_REL__COUNT; k++) {
         const char *name = gl_rel_kind_name((enum gl_rel_kind)k);
-        json_t *arr = json_object_get(obj, name);
-        size_t i;
-        json_t *v;
-        if (!arr || json_is_null(arr))
-            goto next;
-        if (!json_is_array(arr))
-            return gl_error_set(&r->err, GL_E_INVALID, name,
-                                "%s must be an array of CI names", name);
-        json_array_foreach(arr, i, v)
-        {
-            if (!json_is_string(v) || !*json_string_value(v))
-                return gl_error_set(&r->err, GL_E_INVALID, name,
-                                    "%s must be an array of CI names", name);
-            if (add_link(r, (enum gl_rel_kind)k, json_string_value(v),
-                         strlen(json_string_value(v))))
-                return r->err.code;
-        }
-    next:
+        const json_t *arr = json_object_get(obj, name);
+        struct gl_error e;
+        int rc = arr && !json_is_null(arr)
+                     ? json_link_array(arr, r, (enum gl_rel_kind)k, &e)
+                     : 0;
+        if (rc == GL_E_INVALID)
+            rc = gl_ci_row_reject(r, &e);
+        if (rc)
+            return GL_E_INTERNAL;
         json_object_del(obj, name);
     }
     return 0;
 }
 
-static void json_row(json_t *item, struct gl_ci_row *r)
+/* The members of obj into r->ci. The decoder stops at the first bad member, so when there
+ * is one the members are applied again one at a time to a fresh CI, each bad one a reason
+ * to reject r (rows without errors take the one pass). 0 or GL_E_INTERNAL. */
+static int json_members(json_t *obj, struct gl_ci_row *r)
+{
+    struct gl_error e;
+    const char *key;
+    json_t *v;
+    int rc = gl_json_ci_apply(obj, &r->ci, true, &e);
+    if (rc != GL_E_INVALID)
+        return rc ? GL_E_INTERNAL : 0;
+    gl_ci_release(&r->ci);
+    row_ci_init(&r->ci);
+    json_object_foreach(obj, key, v)
+    {
+        json_t *one = json_pack("{s:O}", key, v);
+        if (!one)
+            return GL_E_INTERNAL;
+        rc = gl_json_ci_apply(one, &r->ci, true, &e);
+        json_decref(one);
+        if (rc == GL_E_INVALID)
+            rc = gl_ci_row_reject(r, &e);
+        if (rc)
+            return GL_E_INTERNAL;
+    }
+    return 0;
+}
+
+/* One element of the array into r: 0, or GL_E_INTERNAL (out of memory). */
+static int json_row(json_t *item, struct gl_ci_row *r)
 {
     static const char *const readonly[] = {"id", "version", "created_at", "updated_at"};
+    struct gl_error e;
     if (!json_is_object(item)) {
         gl_error_set(&r->err, GL_E_INVALID, NULL, "the row must be a JSON object");
-        return;
+        return 0;
     }
     if (!json_object_get(item, "client")) {
-        gl_error_set(&r->err, GL_E_INVALID, "client",
+        gl_error_set(&e, GL_E_INVALID, "client",
                      "client is required: a client key, or null for shared infrastructure");
-        return;
+        if (gl_ci_row_reject(r, &e))
+            return GL_E_INTERNAL;
     }
     json_t *obj = json_copy(item);
-    if (!obj) {
-        oom(&r->err);
-        return;
-    }
+    if (!obj)
+        return GL_E_INTERNAL;
     r->has_attrs = json_object_get(obj, "attributes") != NULL;
-    if (json_row_id(obj, r) == 0 && json_links(obj, r) == 0) {
+    int rc = json_row_id(obj, r, &e);
+    if (rc == GL_E_INVALID)
+        rc = gl_ci_row_reject(r, &e);
+    if (!rc)
+        rc = json_links(obj, r);
+    if (!rc) {
         for (size_t i = 0; i < sizeof readonly / sizeof readonly[0]; i++)
             json_object_del(obj, readonly[i]);
-        gl_json_ci_apply(obj, &r->ci, true, &r->err);
+        rc = json_members(obj, r);
     }
     json_decref(obj);
+    return rc ? GL_E_INTERNAL : 0;
 }
 
 static int json_rows(json_t *arr, struct gl_ci_rows *out, struct gl_error *err)
@@ -442,9 +529,8 @@ static int json_rows(json_t *arr, struct gl_ci_rows *out, struct gl_error *err)
         struct gl_ci_row *r = new_row(out, &cap);
         if (!r)
             return oom(err);
-        json_row(item, r);
-        if (r->err.code == GL_E_INTERNAL)
-            return gl_error_set(err, GL_E_INTERNAL, NULL, "%s", r->err.detail);
+        if (json_row(item, r))
+            return oom(err);
     }
     return 0;
 }
@@ -483,6 +569,7 @@ void gl_ci_rows_release(struct gl_ci_rows *rows)
         for (size_t j = 0; j < rows->items[i].nlinks; j++)
             free(rows->items[i].links[j].name);
         free(rows->items[i].links);
+        free(rows->items[i].more);
     }
     free(rows->items);
     rows->items = NULL;

@@ -19,7 +19,10 @@
  * Two kinds of error: a file that cannot be read as a whole (malformed CSV or JSON, a
  * missing required column, unknown columns) fails the call with GL_E_INVALID naming the
  * columns; a row that cannot be read (criticality "high", a bad id) is kept with its
- * err filled so it is reported with the others, never imported.
+ * reasons filled so it is reported with the others, never imported. A row gets one reason
+ * per bad field, in column (or member) order, not only the first. A reason the reading
+ * gives without a field is about the whole row (it does not fit the header, it is no JSON
+ * object) and is then its only one, so a caller checking rows further skips such a row.
  *
  * Rows are numbered from 1 in file order, not counting the CSV header.
  * Ownership: rows own their strings; gl_ci_rows_release frees them (accepts NULL).
@@ -46,8 +49,12 @@ struct gl_ci_row {
     bool has_attrs;    /* the file gave this row's attributes */
     struct gl_ci_link *links; /* relations named in the row, owned */
     size_t nlinks;
-    struct gl_error err; /* code != GL_OK: the row could not be read */
+    struct gl_error err; /* code != GL_OK: the row is rejected; its first reason */
+    struct gl_error *more; /* its further reasons, one per other bad field (owned) */
+    size_t nmore;
 };
+
+#define GL_CI_ROW_REASONS_MAX 32 /* reasons kept per row; a row has few fields that matter */
 
 struct gl_ci_rows {
     struct gl_ci_row *items;
@@ -59,6 +66,11 @@ int gl_ci_rows_from_csv(const char *data, size_t len, struct gl_ci_rows *out,
 int gl_ci_rows_from_json(const char *data, size_t len, struct gl_ci_rows *out,
                          struct gl_error *err);
 void gl_ci_rows_release(struct gl_ci_rows *rows);
+/* Adds e (GL_E_INVALID) as a reason to reject r: the first becomes r->err, the others are
+ * appended to r->more; a field already named, or a reason past GL_CI_ROW_REASONS_MAX, is
+ * dropped. 0, or GL_E_INTERNAL when out of memory. For callers that check rows further
+ * (the client, authorization, gl_ci_validate_all). */
+int gl_ci_row_reject(struct gl_ci_row *r, const struct gl_error *e);
 
 /* Appends the header line, or one CI as a line (RFC 4180 quoting, CRLF). 0 or -1.
  * attr_keys (sorted, may be NULL when n 0) are the attr.KEY columns after owner; then

@@ -23,6 +23,7 @@ static const char *const stage_names[GL_STAGE__COUNT] = {
 
 /* What a stage needs, as the refusal says it. */
 static const char *const stage_needs[GL_STAGE__COUNT] = {
+    /* NOLINTNEXTLINE(bugprone-suspicious-missing-comma): one sentence over two lines */
     [GL_STAGE_SELF_OR_PEER] = "the change.approve permission (change_manager or cab_member), "
                               "or implementing a change one raised oneself",
     [GL_STAGE_CHANGE_MANAGER] = "the change_manager role on this client",

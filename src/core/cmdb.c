@@ -7,6 +7,7 @@
  */
 #include "core/cmdb.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -225,6 +226,7 @@ int gl_attrs_set(struct gl_attrs *a, const struct gl_attr *v)
     bool found;
     size_t at = attr_find(a, v->key, &found);
     if (found) {
+        assert(at < a->len);
         attr_free(&a->items[at]);
         a->items[at] = n;
         return 0;
@@ -418,25 +420,52 @@ const char *gl_attr_text(const struct gl_attr *v, char *buf, size_t size)
     return "";
 }
 
+/* The next slot of gl_ci_validate_all's findings, NULL past max (gl_error_set takes NULL);
+ * counts the finding either way. */
+static struct gl_error *finding(struct gl_error *errs, size_t max, size_t *n)
+{
+    struct gl_error *e = *n < max ? &errs[*n] : NULL;
+    (*n)++;
+    return e;
+}
+
+size_t gl_ci_validate_all(const struct gl_ci *ci, struct gl_error *errs, size_t max)
+{
+    size_t n = 0;
+    struct gl_error attrs;
+    if (ci->client_id < 0)
+        gl_error_set(finding(errs, max, &n), GL_E_INVALID, "client",
+                     "the client id must not be negative");
+    if (!name_ok(ci->name, NAME_MAX_LEN))
+        gl_error_set(finding(errs, max, &n), GL_E_INVALID, "name",
+                     "a configuration item name is required and at most 200 bytes");
+    if (!gl_ci_type_valid(ci->type))
+        gl_error_set(finding(errs, max, &n), GL_E_INVALID, "type",
+                     "type must be one of server, application, database, network_device, "
+                     "service, site, storage, cloud_resource, endpoint, other");
+    if (ci->criticality < 1 || ci->criticality > 5)
+        gl_error_set(finding(errs, max, &n), GL_E_INVALID, "criticality",
+                     "criticality must be between 1 and 5");
+    if (ci->users_affected < 0 || ci->users_affected > USERS_MAX)
+        gl_error_set(finding(errs, max, &n), GL_E_INVALID, "users_affected",
+                     "users_affected must be between 0 and 100000000");
+    if (ci->owner && strlen(ci->owner) > NAME_MAX_LEN)
+        gl_error_set(finding(errs, max, &n), GL_E_INVALID, "owner",
+                     "an owner is at most 200 bytes");
+    if (gl_attrs_validate(&ci->attrs, &attrs)) {
+        struct gl_error *e = finding(errs, max, &n);
+        if (e)
+            *e = attrs;
+    }
+    return n;
+}
+
 int gl_ci_validate(const struct gl_ci *ci, struct gl_error *err)
 {
-    if (ci->client_id < 0)
-        return gl_error_set(err, GL_E_INVALID, "client", "the client id must not be negative");
-    if (!name_ok(ci->name, NAME_MAX_LEN))
-        return gl_error_set(err, GL_E_INVALID, "name",
-                            "a configuration item name is required and at most 200 bytes");
-    if (!gl_ci_type_valid(ci->type))
-        return gl_error_set(err, GL_E_INVALID, "type",
-                            "type must be one of server, application, database, "
-                            "network_device, service, site, storage, cloud_resource, "
-                            "endpoint, other");
-    if (ci->criticality < 1 || ci->criticality > 5)
-        return gl_error_set(err, GL_E_INVALID, "criticality",
-                            "criticality must be between 1 and 5");
-    if (ci->users_affected < 0 || ci->users_affected > USERS_MAX)
-        return gl_error_set(err, GL_E_INVALID, "users_affected",
-                            "users_affected must be between 0 and 100000000");
-    if (ci->owner && strlen(ci->owner) > NAME_MAX_LEN)
-        return gl_error_set(err, GL_E_INVALID, "owner", "an owner is at most 200 bytes");
-    return gl_attrs_validate(&ci->attrs, err);
+    struct gl_error first;
+    if (gl_ci_validate_all(ci, &first, 1) == 0)
+        return 0;
+    if (err)
+        *err = first;
+    return first.code;
 }

@@ -81,8 +81,14 @@ int gl_client_validate(const struct gl_client *c, struct gl_error *err);
 void gl_ci_init(struct gl_ci *ci);
 void gl_ci_release(struct gl_ci *ci);
 /* Checks name, type, criticality 1..5, users_affected >= 0, the attributes. Returns 0 or
- * GL_E_INVALID. */
+ * GL_E_INVALID (the first bad field of gl_ci_validate_all). */
 int gl_ci_validate(const struct gl_ci *ci, struct gl_error *err);
+/* The same checks, every one: fills errs[0..max) with one GL_E_INVALID per bad field, in
+ * the order client, name, type, criticality, users_affected, owner, attributes (the
+ * first bad attribute), and returns how many fields are bad (0 = valid), which may exceed
+ * max. errs may be NULL when max is 0. */
+#define GL_CI_CHECKS_MAX 7
+size_t gl_ci_validate_all(const struct gl_ci *ci, struct gl_error *errs, size_t max);
 /* Deep copy of src into dst (not initialised; dst owns its copy). 0 or -1 (out of memory,
  * dst then released). */
 int gl_ci_copy(struct gl_ci *dst, const struct gl_ci *src);

@@ -30,8 +30,8 @@ static const struct {
     [GL_E_INTERNAL] = {"internal", "Internal error"},
 };
 
-int gl_error_set(struct gl_error *err, enum gl_errcode code, const char *field, const char *fmt,
-                 ...)
+int(gl_error_set)(struct gl_error *err, enum gl_errcode code, const char *field,
+                 const char *fmt, ...)
 {
     if (!err)
         return code;

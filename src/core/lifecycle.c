@@ -486,7 +486,7 @@ static const char *const emergency_late_fields[] = {
     "implementation_plan", "test_plan", "rollback_plan", "description", "reason", "risks",
 };
 
-#define IN_LIST(list, f) in_list(list, sizeof list / sizeof list[0], f)
+#define IN_LIST(list, f) in_list((list), sizeof(list) / sizeof((list)[0]), (f))
 
 static bool in_list(const char *const *list, size_t n, const char *field)
 {

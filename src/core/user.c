@@ -125,7 +125,7 @@ int gl_user_scope(const struct gl_user *u, struct gl_scope *scope)
     }
     if (!u->ngrants)
         return 0;
-    scope->client_ids = malloc(u->ngrants * sizeof *scope->client_ids);
+    scope->client_ids = calloc(u->ngrants, sizeof *scope->client_ids);
     if (!scope->client_ids)
         return GL_E_INTERNAL;
     for (size_t i = 0; i < u->ngrants; i++)

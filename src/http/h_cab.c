@@ -116,7 +116,11 @@ int gl_h_cab_agenda(struct gl_request *req, struct gl_response *res)
         return gl_res_problem(res, req, &err);
     struct agenda_item *items = calloc(page.len + 1, sizeof *items);
     size_t n = 0;
-    for (size_t i = 0; items && i < page.len; i++) {
+    if (!items) { /* not an empty agenda: the caller must know it is not the answer */
+        gl_change_page_release(&page);
+        return gl_res_fail(res, req, GL_E_INTERNAL, NULL, "out of memory");
+    }
+    for (size_t i = 0; i < page.len; i++) {
         struct gl_app_route *r = NULL;
         const struct gl_change *c = &page.items[i];
         struct gl_app a = gl_h_app(req);

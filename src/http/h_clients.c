@@ -3,10 +3,13 @@
  *
  * Creating and editing clients is an administrator's task (core/authz.c decides); everyone
  * sees the clients of their scope, and a client outside it answers 404 like a missing one.
+ * A client's time zone must be one the calendar knows (cal/recur.h gl_tz_check), not only
+ * well-formed: its windows and notices are computed in it.
  */
 #include <stdio.h>
 #include <string.h>
 
+#include "cal/recur.h"
 #include "codec/json.h"
 #include "core/authz.h"
 #include "http/handler_util.h"
@@ -71,7 +74,7 @@ int gl_h_clients_create(struct gl_request *req, struct gl_response *res)
         gl_error_set(&err, GL_E_INTERNAL, NULL, "out of memory");
         goto fail;
     }
-    if (gl_client_validate(&c, &err))
+    if (gl_client_validate(&c, &err) || gl_tz_check(c.timezone, &err))
         goto fail;
     struct gl_write_ctx ctx = gl_req_write_ctx(req, "client.create", NULL);
     if (req->store->clients->create(req->store, &ctx, &c, &err))
@@ -119,7 +122,8 @@ int gl_h_client_patch(struct gl_request *req, struct gl_response *res)
         gl_error_set(&err, GL_E_INTERNAL, NULL, "out of memory");
         goto fail;
     }
-    if (gl_json_client_apply(body, &after, false, &err) || gl_client_validate(&after, &err))
+    if (gl_json_client_apply(body, &after, false, &err) || gl_client_validate(&after, &err) ||
+        gl_tz_check(after.timezone, &err))
         goto fail;
     struct gl_write_ctx ctx = gl_req_write_ctx(req, "client.update", NULL);
     if (req->store->clients->update(req->store, &ctx, &before, &after, &err))

@@ -504,6 +504,7 @@ static int wc_item_write(struct gl_buf *out, struct gl_request *req, const struc
         const struct gl_graph_node *c = &r->im.nodes[at[k]].ci;
         path[k] = client_visible(req, c->client_id) ? c->ci_id : 0;
     }
+    /* NOLINTNEXTLINE(bugprone-sizeof-expression): an array of pointers, so a pointer's size */
     const struct gl_change_doc_link **docs = malloc((r->docs.len + 1) * sizeof *docs);
     size_t ndocs = 0;
     if (!docs)

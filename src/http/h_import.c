@@ -6,8 +6,9 @@
  * Every row goes through the same checks as POST /api/v1/cis: the client must be one the
  * caller sees (else "unknown client"), the caller must hold ci.write on it, and the core
  * validates the record; an update also needs the stored CI visible and writable. A row
- * that fails any check is reported ({"row", "field", "error"}) and not written; the store
- * writes each accepted row atomically with its audit event and its relations. The export
+ * that fails any check is reported, once per bad field ({"row", "field", "error"}), and not
+ * written; the store writes each accepted row atomically with its audit event and its
+ * relations. The export
  * writes the same shape (attributes as attr.KEY columns, relations by target name), so an
  * export imports back as updates (or "unchanged"), never as duplicates. Relations to
  * another client's CIs cannot be named in a file and are left out of the export.
@@ -59,18 +60,31 @@ static int resolve_client(struct gl_request *req, struct client_cache *cc, const
     return rc;
 }
 
-/* The per-row checks before the store sees the row. */
-static int check_row(struct gl_request *req, struct client_cache *cc, struct gl_ci_row *r)
+/* The per-row checks before the store sees the row, each failing one a reason to reject
+ * it (after those the file's reading gave), so the report names every bad field. Returns
+ * the row's code, or GL_E_INTERNAL with *fatal filled. */
+static int check_row(struct gl_request *req, struct client_cache *cc, struct gl_ci_row *r,
+                     struct gl_error *fatal)
 {
-    if (r->err.code != GL_OK)
-        return r->err.code;
+    struct gl_error e = {0}, bad[GL_CI_CHECKS_MAX];
+    int rc = 0;
+    if (r->err.code != GL_OK && !r->err.field[0])
+        return r->err.code; /* the row could not be read at all */
     r->ci.client_id = 0;
-    if (r->ci.client_key &&
-        resolve_client(req, cc, r->ci.client_key, &r->ci.client_id, &r->err))
-        return r->err.code;
-    if (gl_authz_check(&req->user, GL_PERM_CI_WRITE, r->ci.client_id, &r->err))
-        return r->err.code;
-    return gl_ci_validate(&r->ci, &r->err);
+    if (r->ci.client_key && resolve_client(req, cc, r->ci.client_key, &r->ci.client_id, &e))
+        rc = e.code == GL_E_INTERNAL ? GL_E_INTERNAL : gl_ci_row_reject(r, &e);
+    else if (gl_authz_check(&req->user, GL_PERM_CI_WRITE, r->ci.client_id, &e))
+        rc = gl_ci_row_reject(r, &e);
+    size_t n = gl_ci_validate_all(&r->ci, bad, GL_CI_CHECKS_MAX);
+    for (size_t i = 0; !rc && i < n && i < GL_CI_CHECKS_MAX; i++)
+        rc = gl_ci_row_reject(r, &bad[i]);
+    if (rc == GL_E_INTERNAL) {
+        if (e.code != GL_E_INTERNAL) /* not the store's failure: gl_ci_row_reject's */
+            gl_error_set(&e, GL_E_INTERNAL, NULL, "out of memory");
+        *fatal = e;
+        return GL_E_INTERNAL;
+    }
+    return r->err.code;
 }
 
 /* Called by the store for a row that updates `stored`. */
@@ -112,23 +126,31 @@ static int parse_dry_run(struct gl_request *req, bool *dry_run, struct gl_error 
     return 0;
 }
 
+static json_t *rejection(int row, const struct gl_error *e)
+{
+    return json_pack("{s:i, s:s?, s:s}", "row", row, "field", e->field[0] ? e->field : NULL,
+                     "error", e->detail);
+}
+
+/* The counts, and every reason of every rejected row: one {row, field, error} each. */
 static json_t *report(const struct gl_ci_rows *rows, const struct gl_ci_import *items,
                       bool dry_run)
 {
     json_int_t count[GL_IMPORT_REJECTED + 1] = {0};
     json_t *rejected = json_array();
     for (size_t i = 0; i < rows->len; i++) {
+        const struct gl_ci_row *r = &rows->items[i];
         count[items[i].outcome]++;
         if (items[i].outcome != GL_IMPORT_REJECTED)
             continue;
-        const struct gl_error *e = items[i].err;
-        json_array_append_new(rejected,
-                              json_pack("{s:i, s:s?, s:s}", "row", rows->items[i].row, "field",
-                                        e->field[0] ? e->field : NULL, "error", e->detail));
+        json_array_append_new(rejected, rejection(r->row, items[i].err));
+        for (size_t k = 0; k < r->nmore; k++)
+            json_array_append_new(rejected, rejection(r->row, &r->more[k]));
     }
-    return json_pack("{s:I, s:I, s:I, s:o, s:b}", "created", count[GL_IMPORT_CREATED],
+    return json_pack("{s:I, s:I, s:I, s:o, s:I, s:b}", "created", count[GL_IMPORT_CREATED],
                      "updated", count[GL_IMPORT_UPDATED], "unchanged",
-                     count[GL_IMPORT_UNCHANGED], "rejected", rejected, "dry_run", dry_run);
+                     count[GL_IMPORT_UNCHANGED], "rejected", rejected, "rejected_rows",
+                     count[GL_IMPORT_REJECTED], "dry_run", dry_run);
 }
 
 int gl_h_cis_import(struct gl_request *req, struct gl_response *res)
@@ -154,10 +176,8 @@ int gl_h_cis_import(struct gl_request *req, struct gl_response *res)
         struct gl_ci_row *r = &rows.items[i];
         items[i] = (struct gl_ci_import){&r->ci, r->id, GL_IMPORT_PENDING, &r->err, r->links,
                                          r->nlinks, !r->has_attrs};
-        if (check_row(req, cc, r) == GL_E_INTERNAL) {
-            err = r->err;
+        if (check_row(req, cc, r, &err) == GL_E_INTERNAL)
             goto fail;
-        }
         if (r->err.code != GL_OK)
             items[i].outcome = GL_IMPORT_REJECTED;
     }

@@ -101,7 +101,7 @@ static bool pattern_match(const char *pattern, const char *path, char **caps, si
     size_t n = 0;
     while (*pattern && *path) {
         if (*pattern != '/' || *path != '/')
-            return false;
+            goto fail;
         pattern++;
         path++;
         const char *seg_end = strchr(path, '/');

@@ -29,6 +29,7 @@ void gl_secret_new(const char *prefix, char out[GL_SECRET_MAX],
     size_t n = strlen(prefix);
     if (n > 7)
         n = 7;
+    /* NOLINTNEXTLINE(bugprone-not-null-terminated-result): bin2base64 terminates after it */
     memcpy(out, prefix, n);
     randombytes_buf(raw, sizeof raw);
     sodium_bin2base64(out + n, GL_SECRET_MAX - n, raw, sizeof raw,

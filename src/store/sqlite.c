@@ -274,7 +274,8 @@ sqlite3_stmt *sq_stmt(struct sq_conn *c, enum sq_stmt_id id, const char *sql, st
     return c->stmts[id];
 }
 
-int sq_error(struct sq_conn *c, int src, const char *field, const char *what, struct gl_error *err)
+int(sq_error)(struct sq_conn *c, int src, const char *field, const char *what,
+               struct gl_error *err)
 {
     switch (src) {
     case SQLITE_CONSTRAINT_UNIQUE:

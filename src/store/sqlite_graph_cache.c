@@ -238,6 +238,7 @@ static void *builder_main(void *arg)
 
 int sq_graph_cache_open(struct sq_store *s)
 {
+    /* NOLINTNEXTLINE(concurrency-mt-unsafe): read at open; nothing here calls setenv */
     const char *env = getenv("GL_GRAPH_CACHE");
     if (env && (!strcmp(env, "off") || !strcmp(env, "0")))
         return 0;

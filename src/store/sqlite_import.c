@@ -368,7 +368,8 @@ static int check_links(struct sq_conn *c, struct link_state *ls, struct gl_error
             d.sorted = d.len;
         }
         struct link_dep want = {t, 0, 0};
-        struct link_dep *hit = bsearch(&want, d.v, d.sorted, sizeof *d.v, dep_cmp);
+        struct link_dep *hit = d.sorted ? bsearch(&want, d.v, d.sorted, sizeof *d.v, dep_cmp)
+                                        : NULL; /* d.v may be NULL: no bsearch(NULL, 0) */
         size_t at = hit ? (size_t)(hit - d.v) : d.sorted;
         while (at > 0 && d.v[at - 1].target == t)
             at--;

@@ -47,7 +47,7 @@ int sq_with_tx(struct gl_store *st, bool write, sq_write_fn fn, void *arg, struc
     return rc;
 }
 
-int sq_oom(struct gl_error *err)
+int(sq_oom)(struct gl_error *err)
 {
     return gl_error_set(err, GL_E_INTERNAL, NULL, "out of memory");
 }

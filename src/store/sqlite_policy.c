@@ -42,7 +42,7 @@ static int policy_load_body(struct sq_conn *c, struct gl_policy *out, char **bod
             rc = gl_error_set(err, GL_E_INTERNAL, NULL, "stored policy %lld is unreadable: %s",
                               (long long)version, perr.detail);
         out->version = version;
-        if (!rc && body && !(*body = strdup(text)))
+        if (!rc && body && !(*body = strdup(text ? text : "")))
             rc = sq_oom(err);
     } else {
         rc = sq_error(c, src, NULL, "read policy", err);

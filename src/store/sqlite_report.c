@@ -146,23 +146,24 @@ static int report_tx(struct sq_conn *c, void *arg, struct gl_error *err)
 {
     struct report_args *a = arg;
     int rc = report_changes(c, a, err);
-    if (rc || !a->out->nchanges)
+    size_t n = a->out->nchanges;
+    if (rc || !n)
         return rc;
-    a->ids = malloc(a->out->nchanges * sizeof *a->ids);
+    a->ids = malloc(n * sizeof *a->ids);
     if (!a->ids)
         return sq_oom(err);
-    for (size_t i = 0; i < a->out->nchanges; i++)
+    for (size_t i = 0; i < n; i++)
         a->ids[i] = a->out->changes[i].id;
     sqlite3_stmt *st = sq_stmt(c, SQ_REPORT_APPROVALS, report_approvals_sql, err);
     if (!st)
         return GL_E_INTERNAL;
-    if (sq_bind_id_array(st, 1, a->ids, a->out->nchanges))
+    if (sq_bind_id_array(st, 1, a->ids, n))
         return sq_oom(err);
     rc = sq_audit_read_all(c, st, &a->out->approvals, err);
     sqlite3_clear_bindings(st);
     if (rc)
         return rc;
-    return sq_change_doc_links_read(c, a->ids, a->out->nchanges, &a->out->docs, err);
+    return sq_change_doc_links_read(c, a->ids, n, &a->out->docs, err);
 }
 
 int sq_client_report(struct gl_store *st, int64_t client_id, int64_t from, int64_t to,

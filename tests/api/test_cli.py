@@ -93,6 +93,17 @@ def _(ctx):
           or "duplicate" in line.lower(), f"message should explain the refusal: {line!r}")
 
 
+@t("client add with an unknown time zone exits non-zero with a one-line message naming it")
+def _(ctx):
+    key = unique("cli-mars")
+    r = cli(ctx, "client", "add", key, "--name", "Base", "--timezone", "Mars/Base",
+            expect_rc="nonzero")
+    line = one_line_error(r)
+    check("timezone" in line and "Mars/Base" in line,
+          f"message should name the field and the zone: {line!r}")
+    expect_status(ctx.api.get(f"/api/v1/clients/{key}"), 404, "nothing was created")
+
+
 @t("ci add, then ci list shows it (text and --json)")
 def _(ctx):
     key = new_client(ctx)
@@ -300,6 +311,38 @@ def _(ctx):
     check(n.isdigit() and int(n) > 0, f"should report >0 migrations applied: {r.stdout!r}")
     r = run_cli(ctx.binary, ["db", "migrate", "--db", path], log=ctx.log)
     check(r.stdout.strip().startswith("0 "), f"second migrate should apply 0: {r.stdout!r}")
+
+
+@t("db migrate warns, one line per client, about stored clients with unknown time zones")
+def _(ctx):
+    path = os.path.join(ctx.server.tmp, "legacy-tz.db")
+    r = run_cli(ctx.binary, ["db", "migrate", "--db", path], log=ctx.log)
+    eq(r.returncode, 0, f"exit code ({short(r.stderr)})")
+    # What an older release let through: written behind the API's back, as it was stored.
+    con = sqlite3.connect(path)
+    try:
+        with con:
+            for key, tz in (("good", "Europe/London"), ("mars", "Mars/Base"),
+                            ("atlantis", "Europe/Atlantis"), ("nozone", None)):
+                con.execute("INSERT INTO clients (key, name, timezone, created_at, updated_at) "
+                            "VALUES (?, ?, ?, 0, 0)", (key, f"Client {key}", tz))
+        ids = dict(con.execute("SELECT key, id FROM clients"))
+    finally:
+        con.close()
+    r = run_cli(ctx.binary, ["db", "migrate", "--db", path], log=ctx.log)
+    eq(r.returncode, 0, f"migrate still succeeds (stderr {short(r.stderr)})")
+    check(r.stdout.strip().startswith("0 "), f"should report 0 applied: {r.stdout!r}")
+    warnings = [ln for ln in r.stderr.splitlines() if ln.strip()]
+    eq(len(warnings), 3, f"one warning line per bad client: {r.stderr!r}")
+    for key, shown in (("mars", '"Mars/Base"'), ("atlantis", '"Europe/Atlantis"'),
+                       ("nozone", "no time zone")):
+        line = [ln for ln in warnings if f" {key} " in ln]
+        eq(len(line), 1, f"warning line for client {key} in {warnings!r}")
+        check(f"client {ids[key]} " in line[0] and shown in line[0] and "warning" in line[0],
+              f"warning should name id {ids[key]}, key and {shown}: {line[0]!r}")
+    check(not any(" good " in ln for ln in warnings), f"the good client is not named: {warnings}")
+    r = run_cli(ctx.binary, ["db", "migrate", "--help"], log=ctx.log)
+    check("time zone" in r.stdout, f"--help should document the warning: {r.stdout!r}")
 
 
 @t("unknown command exits 2 with a one-line message")

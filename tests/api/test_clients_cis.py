@@ -113,6 +113,29 @@ def _(ctx):
     expect_problem(ctx.api.get(f"/api/v1/clients/{key}"), 404, "/problems/not-found")
 
 
+@t("client validation: a well-formed but unknown time zone (Mars/Base) -> 400 field timezone")
+def _(ctx):
+    key = unique("mars")
+    for tz in ("Mars/Base", "Europe/Atlantis", "Etc/GMT+99"):
+        p = expect_problem(ctx.api.post("/api/v1/clients", client_body(key=key, timezone=tz)),
+                           400, "/problems/invalid-input", field="timezone", what=tz)
+        check(tz in p["detail"], f"the refusal should name the zone {tz}: {p['detail']!r}")
+    expect_problem(ctx.api.get(f"/api/v1/clients/{key}"), 404, "/problems/not-found")
+    for tz in ("UTC", "Etc/UTC", "America/Argentina/Buenos_Aires", "Asia/Kolkata"):
+        r = ctx.api.post("/api/v1/clients", client_body(key=unique("earth"), timezone=tz))
+        expect_status(r, 201, f"known zone {tz}")
+        eq(r.json["timezone"], tz, "stored zone")
+
+
+@t("PATCH client to an unknown time zone -> 400 field timezone, unchanged")
+def _(ctx):
+    c = ctx.make_client()
+    r = ctx.api.patch(f"/api/v1/clients/{c['key']}", {"timezone": "Mars/Base"}, if_match='"1"')
+    expect_problem(r, 400, "/problems/invalid-input", field="timezone")
+    eq(to_json(ctx.api.get(f"/api/v1/clients/{c['key']}").json), to_json(c),
+       "client after the refused PATCH")
+
+
 @t("GET missing client -> 404 not-found problem")
 def _(ctx):
     expect_problem(ctx.api.get("/api/v1/clients/no-such-client"), 404, "/problems/not-found")

@@ -59,6 +59,31 @@ def _(ctx):
     eq(sorted(list_cis(ctx, k)), ["good-1", "good-2"], "only good rows written")
 
 
+@t("a row with several bad fields is reported once per field: reading, client, validation")
+def _(ctx):
+    k = ctx.make_client()["key"]
+    text = ("id,client,name,type,criticality,users_affected\n"
+            f"nope,{k},,toaster,high,-4\n"
+            f",{k},fine,server,2,1\n"
+            f",nosuchclient,,server,9,1\n")
+    r = post_csv(ctx.api, text)
+    expect_status(r, 200)
+    eq(r.json["created"], 1, "created")
+    rej = [(x["row"], x["field"]) for x in r.json["rejected"]]
+    eq(rej, [(1, "id"), (1, "criticality"), (1, "users_affected"), (1, "name"), (1, "type"),
+             (3, "criticality"), (3, "client"), (3, "name")], "every bad field")
+    check(all(isinstance(x["error"], str) and x["error"] for x in r.json["rejected"]),
+          f"each entry explains itself: {r.json['rejected']}")
+    eq(r.json["rejected_rows"], 2, "rejected_rows counts rows, not fields")
+    eq(sorted(list_cis(ctx, k)), ["fine"], "only the good row written")
+    r = ctx.api.post("/api/v1/cis/import", [
+        {"client": k, "name": "", "type": "toaster", "criticality": "high", "colour": 1}])
+    expect_status(r, 200)
+    eq([(x["row"], x["field"]) for x in r.json["rejected"]],
+       [(1, "criticality"), (1, "colour"), (1, "name"), (1, "type")], "JSON: every bad field")
+    eq(r.json["rejected_rows"], 1, "JSON rejected_rows")
+
+
 @t("unknown and missing columns refuse the whole file, naming them")
 def _(ctx):
     k = ctx.make_client()["key"]
@@ -180,6 +205,16 @@ def _(ctx):
         eq(list_cis(ctx, k), {}, "dry run wrote nothing")
         r = run_cli(ctx.binary, ["ci", "import", f], env_extra=env, log=ctx.log)
         check(r.stdout.startswith("created 1, updated 0"), r.stdout)
+        with open(f, "w") as fh:
+            fh.write(f"client,name,type,criticality\n{k},,bogus,high\n{k},cli-3,bogus,2\n")
+        r = run_cli(ctx.binary, ["ci", "import", f, "--dry-run"], env_extra=env, log=ctx.log)
+        eq(r.returncode, 1, "exit 1 when a row is rejected")
+        lines = r.stdout.splitlines()
+        check(lines[0].startswith("created 0, updated 0, unchanged 0, rejected 2"),
+              f"the summary counts rejected rows: {r.stdout!r}")
+        eq([ln.split(":")[0:2] for ln in lines[1:]],
+           [["row 1", " criticality"], ["row 1", " name"], ["row 1", " type"],
+            ["row 2", " type"]], f"one line per bad field: {r.stdout!r}")
         r = run_cli(ctx.binary, ["ci", "export", "--client", k], env_extra=env, log=ctx.log)
         eq(r.returncode, 0, r.stderr)
         with open(f, "w") as fh:

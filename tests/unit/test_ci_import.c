@@ -80,6 +80,76 @@ static void test_row_errors_are_kept(void **state)
     gl_ci_rows_release(&rows);
 }
 
+/* The field of the row's k-th reason (0 = r->err), "" when it has none. */
+static const char *reason_field(const struct gl_ci_row *r, size_t k)
+{
+    return k == 0 ? r->err.field : r->more[k - 1].field;
+}
+
+static void test_row_reports_every_bad_field(void **state)
+{
+    struct gl_ci_rows rows;
+    struct gl_error err;
+    assert_int_equal(csv("id,client,name,type,criticality,users_affected,depends_on\n"
+                         "nope,acme,a,server,high,-4,b\n"
+                         ",acme,b,server,2,1,\n"
+                         ",acme,c,server,9\n",
+                         &rows, &err),
+                     0);
+    assert_int_equal(rows.len, 3);
+    const struct gl_ci_row *r = &rows.items[0];
+    assert_int_equal(r->err.code, GL_E_INVALID);
+    assert_int_equal(r->nmore, 2);
+    assert_string_equal(reason_field(r, 0), "id");
+    assert_string_equal(reason_field(r, 1), "criticality");
+    assert_string_equal(reason_field(r, 2), "users_affected");
+    assert_non_null(strstr(r->more[0].detail, "criticality"));
+    assert_int_equal(r->more[1].code, GL_E_INVALID);
+    assert_int_equal(r->nlinks, 1); /* the good cells of a bad row are still read */
+    assert_int_equal(rows.items[1].err.code, GL_OK);
+    assert_int_equal(rows.items[1].nmore, 0);
+    /* A row that does not fit the header is one reason, about the whole row. */
+    assert_int_equal(rows.items[2].err.code, GL_E_INVALID);
+    assert_string_equal(rows.items[2].err.field, "");
+    assert_int_equal(rows.items[2].nmore, 0);
+    gl_ci_rows_release(&rows);
+
+    const char *j = "[{\"id\": \"x\", \"client\": \"a\", \"name\": \"m\", \"type\": \"site\","
+                    " \"depends_on\": \"b\", \"criticality\": \"high\", \"colour\": 1,"
+                    " \"users_affected\": -1},"
+                    " {\"name\": \"o\", \"criticality\": 9}]";
+    gl_error_clear(&err);
+    assert_int_equal(gl_ci_rows_from_json(j, strlen(j), &rows, &err), 0);
+    assert_int_equal(rows.len, 2);
+    r = &rows.items[0];
+    const char *want[] = {"id", "depends_on", "criticality", "colour", "users_affected"};
+    assert_int_equal(r->nmore + 1, 5);
+    for (size_t k = 0; k < 5; k++)
+        assert_string_equal(reason_field(r, k), want[k]);
+    r = &rows.items[1];
+    assert_int_equal(r->nmore, 1);
+    assert_string_equal(reason_field(r, 0), "client");
+    assert_string_equal(reason_field(r, 1), "criticality");
+    gl_ci_rows_release(&rows);
+}
+
+static void test_row_reject_keeps_each_field_once(void **state)
+{
+    struct gl_ci_row r;
+    struct gl_error a, b, c;
+    memset(&r, 0, sizeof r);
+    gl_error_set(&a, GL_E_INVALID, "type", "first");
+    gl_error_set(&b, GL_E_INVALID, "type", "second");
+    gl_error_set(&c, GL_E_INVALID, "name", "third");
+    assert_int_equal(gl_ci_row_reject(&r, &a), 0);
+    assert_int_equal(gl_ci_row_reject(&r, &b), 0);
+    assert_int_equal(gl_ci_row_reject(&r, &c), 0);
+    assert_string_equal(r.err.detail, "first");
+    assert_int_equal(r.nmore, 1);
+    assert_string_equal(r.more[0].detail, "third");
+    free(r.more);
+}
+
 static void test_json_rows(void **state)
 {
     struct gl_ci_rows rows;
@@ -262,6 +332,8 @@ int main(void)
         cmocka_unit_test(test_quotes_commas_newlines_bom_crlf),
         cmocka_unit_test(test_file_errors),
         cmocka_unit_test(test_row_errors_are_kept),
+        cmocka_unit_test(test_row_reports_every_bad_field),
+        cmocka_unit_test(test_row_reject_keeps_each_field_once),
         cmocka_unit_test(test_json_rows),
         cmocka_unit_test(test_writer_round_trips),
     };

@@ -195,6 +195,35 @@ static void test_ci_name(void **state)
     assert_int_equal(ci_rc(longname, "server", 1, 0, f), 0);
 }
 
+static void test_ci_validate_all_names_every_bad_field(void **state)
+{
+    struct gl_ci ci;
+    struct gl_error errs[GL_CI_CHECKS_MAX], first;
+    char owner[202];
+    memset(owner, 'o', 201);
+    owner[201] = '\0';
+    make_ci(&ci, "", "toaster", 0, -1);
+    ci.owner = dup_str(owner);
+    assert_int_equal(gl_ci_validate_all(&ci, errs, GL_CI_CHECKS_MAX), 5);
+    const char *want[] = {"name", "type", "criticality", "users_affected", "owner"};
+    for (size_t i = 0; i < 5; i++) {
+        assert_int_equal(errs[i].code, GL_E_INVALID);
+        assert_string_equal(errs[i].field, want[i]);
+        assert_true(errs[i].detail[0] != '\0');
+    }
+    /* Fewer slots than findings: the count is still every finding, the slots the first. */
+    assert_int_equal(gl_ci_validate_all(&ci, errs, 2), 5);
+    assert_string_equal(errs[1].field, "type");
+    assert_int_equal(gl_ci_validate_all(&ci, NULL, 0), 5);
+    /* gl_ci_validate answers the first of them. */
+    assert_int_equal(gl_ci_validate(&ci, &first), GL_E_INVALID);
+    assert_string_equal(first.field, "name");
+    gl_ci_release(&ci);
+    make_ci(&ci, "web-01", "server", 3, 10);
+    assert_int_equal(gl_ci_validate_all(&ci, errs, GL_CI_CHECKS_MAX), 0);
+    gl_ci_release(&ci);
+}
+
 static void test_ci_criticality_range(void **state)
 {
     char f[64];
@@ -367,6 +396,7 @@ int main(void)
         cmocka_unit_test(test_ci_bad_type),
         cmocka_unit_test(test_ci_name),
         cmocka_unit_test(test_ci_criticality_range),
+        cmocka_unit_test(test_ci_validate_all_names_every_bad_field),
         cmocka_unit_test(test_ci_users_range),
         cmocka_unit_test(test_ci_shared_and_owned),
         cmocka_unit_test(test_attrs_sorted_replace_remove),

@@ -131,6 +131,31 @@ static void local_round_trip(void **state)
     assert_int_equal(gl_local_to_utc("../../etc/passwd", "2026-07-04T12:00", &t), -1);
 }
 
+/* Local times are exactly YYYY-MM-DDTHH:MM[:SS], digits only: sscanf's %d would also take
+ * a space, a sign or fewer digits ("2026- 7-04T12:00", "2026-+7-04T12:00"). */
+static void local_time_is_strict(void **state)
+{
+    (void)state;
+    static const char *const bad[] = {
+        "2026- 7-04T12:00", "2026-+7-04T12:00", "2026-07- 4T12:00", "2026-07-04T 2:00",
+        "2026-07-04T+2:00", "2026-07-04T12: 5", "2026-07-04T12:00: 5", "2026-07-04T12:00:+5",
+        " 2026-07-04T12:00", "+2026-07-04T12:00", "2026-07-04T12:00:", "2026-07-04T12:00:5",
+        "2026-07-04T12:0", "2026-7-04T12:00", "2026-07-04T12:00Z", "2026-07-04T24:00",
+        "1969-12-31T23:00", "",
+    };
+    int64_t t;
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        if (gl_local_to_utc("UTC", bad[i], &t) != -1)
+            fail_msg("accepted local time \"%s\"", bad[i]);
+    struct gl_recur r = {"FREQ=WEEKLY", "2026- 1-03T22:00", "UTC", 3600};
+    struct gl_error err;
+    assert_int_equal(gl_recur_check(&r, &err), GL_E_INVALID);
+    assert_string_equal(err.field, "start");
+    assert_int_equal(gl_local_to_utc("UTC", "2026-07-04T09:05:07", &t), 0);
+    assert_int_equal(t, T("2026-07-04T09:05:07Z"));
+    assert_int_equal(gl_local_to_utc("UTC", "9999-12-31T23:59", &t), 0);
+}
+
 static void weekly_window_far_from_start(void **state)
 {
     (void)state;
@@ -244,6 +269,7 @@ int main(void)
         cmocka_unit_test(new_york_dst),
         cmocka_unit_test(sydney_dst),
         cmocka_unit_test(local_round_trip),
+        cmocka_unit_test(local_time_is_strict),
         cmocka_unit_test(weekly_window_far_from_start),
         cmocka_unit_test(bad_recurrences),
         cmocka_unit_test(range_too_large),
