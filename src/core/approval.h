@@ -127,8 +127,9 @@ int gl_approval_missing(const struct gl_approval_status *s, enum gl_approval_sta
  * Decides what u may vote as on change c (route r, status s over the round's votes).
  * On success *stage is the stage the vote counts for: the first stage of the route that
  * still misses approvals and that u qualifies for (for a rejection, any stage of the route
- * u qualifies for). Refusals: GL_E_FORBIDDEN (u qualifies for no stage of the route,
- * separation of duties named when that is the reason), GL_E_DUPLICATE (u already voted in
+ * u qualifies for). Refusals: GL_E_FORBIDDEN (u qualifies for no stage of the route; a
+ * party to c is always told "separation of duties", never which role they lack),
+ * GL_E_DUPLICATE (u already voted in
  * this round), GL_E_PRECONDITION (u may only vote on a stage that is already complete),
  * GL_E_TRANSITION (a preapproved route has nothing to vote on).
  */
@@ -137,6 +138,15 @@ int gl_approval_authorize(const struct gl_user *u, const struct gl_change *c,
                           const struct gl_approval_vote *votes, size_t n,
                           enum gl_vote_decision decision, enum gl_approval_stage *stage,
                           struct gl_error *err);
+
+/*
+ * Separation of duties, checked before the state or the route: a party to c (who raised,
+ * created or implements it) is refused with the separation-of-duties reason (GL_E_FORBIDDEN)
+ * unless they may be "self" (the implementer who also raised it), which only the route can
+ * settle (gl_approval_authorize). Returns 0 for anyone else. Admins are bound too.
+ */
+int gl_approval_check_duties(const struct gl_user *u, const struct gl_change *c,
+                             enum gl_vote_decision decision, struct gl_error *err);
 
 /* Whether u could vote as `stage` on c at all (roles and separation of duties only). */
 bool gl_approval_qualifies(const struct gl_user *u, const struct gl_change *c,

@@ -252,6 +252,9 @@ int gl_h_change_vote(struct gl_request *req, struct gl_response *res, enum gl_ac
         gl_error_set(&err, GL_E_INVALID, "reason", "an approval takes a comment, not a reason");
         goto fail;
     }
+    /* A party to the change hears "separation of duties" first, whatever the state. */
+    if (gl_approval_check_duties(&req->user, &before, d, &err))
+        goto fail;
     /* Not in a state to vote on (standard changes never are): the lifecycle says why. */
     if (!gl_lifecycle_allows(&before, action)) {
         gl_lifecycle_apply(&before, action, NULL, req->now, &after, &err);
