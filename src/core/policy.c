@@ -83,6 +83,12 @@ void gl_policy_default(struct gl_policy *p)
     p->template_min_changes = 5;
     p->prior_failures = 1;
     p->prior_successes = 9;
+    /* What an experienced change manager reviews before closing: whatever carried a high
+     * risk, whatever did not go to plan, and every emergency (the review is part of the
+     * emergency process, see emergency_review_hours). */
+    p->review_before_close.levels = LEVEL_BIT(GL_RISK_HIGH) | LEVEL_BIT(GL_RISK_CRITICAL);
+    p->review_before_close.outcomes = (1u << GL_OUTCOME_FAILED) | (1u << GL_OUTCOME_ROLLED_BACK);
+    p->review_before_close.emergency = true;
 }
 
 static int check_number(double v, double lo, double hi, const char *field, struct gl_error *err)
@@ -163,6 +169,22 @@ static int check_signoff(const struct gl_policy *p, struct gl_error *err)
     return 0;
 }
 
+/* Outcomes a review can follow: a change without one has not finished. */
+#define REVIEW_OUTCOMES                                                                           \
+    ((1u << GL_OUTCOME_SUCCESSFUL) | (1u << GL_OUTCOME_FAILED) | (1u << GL_OUTCOME_ROLLED_BACK))
+
+static int check_review(const struct gl_review_rule *r, struct gl_error *err)
+{
+    if (r->levels & ~ALL_LEVELS)
+        return gl_error_set(err, GL_E_INVALID, "review_before_close.levels",
+                            "review_before_close.levels holds an unknown level");
+    if (r->outcomes & ~REVIEW_OUTCOMES)
+        return gl_error_set(err, GL_E_INVALID, "review_before_close.outcomes",
+                            "review_before_close.outcomes may list successful, failed and "
+                            "rolled_back only");
+    return 0;
+}
+
 int gl_policy_validate(const struct gl_policy *p, struct gl_error *err)
 {
     if (check_weights(p, err) || check_thresholds(p, err) || check_approval(p, err))
@@ -189,7 +211,7 @@ int gl_policy_validate(const struct gl_policy *p, struct gl_error *err)
     if (!isfinite(p->prior_successes) || p->prior_successes <= 0 || p->prior_successes > 1000)
         return gl_error_set(err, GL_E_INVALID, "history_prior.successes",
                             "history_prior.successes must be above 0 and at most 1000");
-    return 0;
+    return check_review(&p->review_before_close, err);
 }
 
 bool gl_policy_needs_signoff(const struct gl_policy *p, const char *client_key,

@@ -12,7 +12,9 @@
  * {"low": "self_or_peer", ...}, ...}, "cab_quorum": 2, "client_signoff": {"default":
  * ["high", "critical"], "clients": {"acme": ["moderate", "high", "critical"]}},
  * "emergency_review_hours": 72, "template_failure_threshold": 0.2,
- * "template_min_changes": 5, "history_prior": {"failures": 1, "successes": 9}}
+ * "template_min_changes": 5, "history_prior": {"failures": 1, "successes": 9},
+ * "review_before_close": {"levels": ["high", "critical"], "outcomes": ["failed",
+ * "rolled_back"], "emergency": true}}
  */
 #ifndef GL_POLICY_H
 #define GL_POLICY_H
@@ -69,6 +71,14 @@ struct gl_policy_signoff {
     unsigned levels;
 };
 
+/* Which changes need a post-implementation review before they may be closed (see
+ * core/review.h). A change needs one when any of the three asks for it. */
+struct gl_review_rule {
+    unsigned levels;   /* risk levels, bit (1u << enum gl_risk_level) */
+    unsigned outcomes; /* outcomes, bit (1u << enum gl_outcome); never GL_OUTCOME_NONE */
+    bool emergency;    /* every emergency change */
+};
+
 struct gl_policy {
     int64_t version; /* 0 = built-in default, never stored */
     double weights[GL_FACTOR__COUNT];
@@ -84,13 +94,15 @@ struct gl_policy {
     int template_min_changes;          /* changes from a template before revocation can apply */
     double prior_failures;             /* Beta prior of the failure rate: (f + a) / (n + a + b) */
     double prior_successes;
+    struct gl_review_rule review_before_close;
 };
 
 /* The built-in policy in force until an admin stores one. */
 void gl_policy_default(struct gl_policy *p);
 
 /* Checks ranges and ordering; GL_E_INVALID with err->field naming the offending member
- * ("weights.conflicts", "thresholds.high", "approval.emergency.low", "cab_quorum"). */
+ * ("weights.conflicts", "thresholds.high", "approval.emergency.low", "cab_quorum",
+ * "review_before_close.outcomes"). */
 int gl_policy_validate(const struct gl_policy *p, struct gl_error *err);
 
 /* Whether a change of client_key (requires_signoff from its client record) at `level`

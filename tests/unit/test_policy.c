@@ -34,6 +34,11 @@ static void test_default_valid(void **state)
     assert_int_equal(p.approval[GL_TYPE_STANDARD][GL_RISK_LOW], GL_TIER_PREAPPROVED);
     assert_int_equal(p.approval[GL_TYPE_EMERGENCY][GL_RISK_CRITICAL], GL_TIER_EMERGENCY);
     assert_true(p.prior_failures > 0 && p.prior_successes > 0);
+    /* Reviewed before close: high and critical, failed and rolled back, every emergency. */
+    assert_int_equal(p.review_before_close.levels, (1u << GL_RISK_HIGH) | (1u << GL_RISK_CRITICAL));
+    assert_int_equal(p.review_before_close.outcomes,
+                     (1u << GL_OUTCOME_FAILED) | (1u << GL_OUTCOME_ROLLED_BACK));
+    assert_true(p.review_before_close.emergency);
 }
 
 /* Breaks one member of a default policy and expects that field in the error. */
@@ -124,6 +129,15 @@ static void dup_key(struct gl_policy *p)
     snprintf(p->signoff[1].client_key, sizeof p->signoff[1].client_key, "acme");
 }
 
+static void review_level_bits(struct gl_policy *p)
+{
+    p->review_before_close.levels = 1u << 9;
+}
+static void review_outcome_none(struct gl_policy *p)
+{
+    p->review_before_close.outcomes = 1u << GL_OUTCOME_NONE;
+}
+
 static void test_validate_fields(void **state)
 {
     (void)state;
@@ -145,6 +159,8 @@ static void test_validate_fields(void **state)
     expect_field(default_bits, "client_signoff.default");
     expect_field(bad_key, "client_signoff.clients");
     expect_field(dup_key, "client_signoff.clients.acme");
+    expect_field(review_level_bits, "review_before_close.levels");
+    expect_field(review_outcome_none, "review_before_close.outcomes");
 }
 
 static void test_signoff(void **state)
