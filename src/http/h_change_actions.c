@@ -158,6 +158,8 @@ int gl_h_change_action(struct gl_request *req, struct gl_response *res)
     struct gl_change before, after;
     struct action_body ab = {0};
     struct gl_sched_gate gate = {0};
+    struct gl_h_route *route = NULL;
+    struct gl_review_need review;
     enum gl_action action;
     json_t *body = NULL;
     gl_error_clear(&err);
@@ -202,6 +204,14 @@ int gl_h_change_action(struct gl_request *req, struct gl_response *res)
                      "a justification is given with the schedule action only");
         goto fail;
     }
+    /* Which changes are reviewed before close is the policy's (core/review.h). */
+    if (action == GL_ACTION_CLOSE) {
+        if (gl_h_route_load(req, &before, &route, &err))
+            goto fail;
+        in.review = &review;
+        gl_review_before_close(&route->policy.review_before_close, &before,
+                               route->assessed ? &route->risk : NULL, &review);
+    }
     if (gl_lifecycle_apply(&before, action, &in, req->now, &after, &err))
         goto fail;
     /* Scheduling passes the calendar's checks (h_calendar.h) and records what it found. */
@@ -231,6 +241,7 @@ int gl_h_change_action(struct gl_request *req, struct gl_response *res)
 fail:
     gl_res_problem(res, req, &err);
 out:
+    gl_h_route_free(route);
     gl_h_schedule_gate_release(&gate);
     json_decref(body);
     gl_change_release(&before);
