@@ -43,14 +43,21 @@ static const char *const tier_names[GL_TIER__COUNT] = {
     [GL_TIER_EMERGENCY] = "emergency",
 };
 
-/* Default weights sum to 100, so a change that maxes every factor scores exactly 100. */
+/*
+ * Default weights sum to 100, so a change that maxes every factor scores exactly 100.
+ * They and the default thresholds are calibrated against the table of realistic changes in
+ * tests/unit/test_risk_calibration.c (issue 10): most of the weight is on what a change
+ * touches (criticality, users, blast radius), because the schedule factors rarely apply
+ * together; a change on a criticality-5 CI is never low, a blackout lifts a moderate change
+ * to high, and only a wide blast radius with a weak rollback reaches critical.
+ */
 static const double default_weights[GL_FACTOR__COUNT] = {
-    [GL_FACTOR_CI_CRITICALITY] = 20, [GL_FACTOR_DEPENDENT_CRITICALITY] = 10,
-    [GL_FACTOR_USERS_AFFECTED] = 10, [GL_FACTOR_REVERSIBILITY] = 15,
-    [GL_FACTOR_BLAST_CIS] = 8,       [GL_FACTOR_BLAST_CLIENTS] = 5,
-    [GL_FACTOR_OUTSIDE_WINDOW] = 5,  [GL_FACTOR_BLACKOUT] = 10,
-    [GL_FACTOR_SHORT_NOTICE] = 4,    [GL_FACTOR_CONFLICTS] = 5,
-    [GL_FACTOR_CI_HISTORY] = 4,      [GL_FACTOR_TEMPLATE_HISTORY] = 4,
+    [GL_FACTOR_CI_CRITICALITY] = 26, [GL_FACTOR_DEPENDENT_CRITICALITY] = 5,
+    [GL_FACTOR_USERS_AFFECTED] = 11, [GL_FACTOR_REVERSIBILITY] = 12,
+    [GL_FACTOR_BLAST_CIS] = 15,      [GL_FACTOR_BLAST_CLIENTS] = 7,
+    [GL_FACTOR_OUTSIDE_WINDOW] = 3,  [GL_FACTOR_BLACKOUT] = 11,
+    [GL_FACTOR_SHORT_NOTICE] = 2,    [GL_FACTOR_CONFLICTS] = 3,
+    [GL_FACTOR_CI_HISTORY] = 3,      [GL_FACTOR_TEMPLATE_HISTORY] = 2,
 };
 
 #define LEVEL_BIT(l) (1u << (l))
@@ -63,8 +70,8 @@ void gl_policy_default(struct gl_policy *p)
     memcpy(p->weights, default_weights, sizeof p->weights);
     p->threshold[GL_RISK_LOW] = 0;
     p->threshold[GL_RISK_MODERATE] = 25;
-    p->threshold[GL_RISK_HIGH] = 50;
-    p->threshold[GL_RISK_CRITICAL] = 75;
+    p->threshold[GL_RISK_HIGH] = 40;
+    p->threshold[GL_RISK_CRITICAL] = 65;
     for (int l = 0; l < GL_RISK__COUNT; l++) {
         /* A standard change that fits its template is pre-approved at any level; the
          * template's maximum risk is what keeps risky work out of the standard path. */

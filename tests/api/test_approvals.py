@@ -2,8 +2,8 @@
 whole flows through the API and the CLI.
 
 The module's server runs one policy (set by the first case that needs it) in which only CI
-criticality counts, so a change's level is chosen by its CI: criticality 1 -> low (20),
-2 -> moderate (40), 3 -> high (60), 4 or 5 -> critical."""
+criticality counts and the thresholds are its own (25, 50, 75), so a change's level is chosen
+by its CI: criticality 1 -> low (20), 2 -> moderate (40), 3 -> high (60), 4 or 5 -> critical."""
 
 import datetime
 import json
@@ -26,6 +26,7 @@ def policy(ctx):
     version = p.get("version", 0)
     p["weights"] = {k: 0 for k in p["weights"]}
     p["weights"]["ci_criticality"] = 100
+    p["thresholds"] = {"moderate": 25, "high": 50, "critical": 75}
     p["cab_quorum"] = 2
     p["emergency_review_hours"] = 1
     p["template_min_changes"] = 2

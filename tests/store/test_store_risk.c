@@ -197,7 +197,10 @@ static void test_assess_gathers_and_stores(void **state)
     assert_int_equal(cur.assessed_at, T0 + 10);
     assert_true(gl_risk_inputs_equal(&cur.inputs, &a.inputs));
     assert_string_equal(cur.factors[GL_FACTOR_REVERSIBILITY].explanation, "no rollback plan");
-    assert_true(cur.factors[GL_FACTOR_CI_CRITICALITY].weight == 20);
+    struct gl_policy dflt; /* none stored: scored under the built-in default */
+    gl_policy_default(&dflt);
+    assert_true(cur.factors[GL_FACTOR_CI_CRITICALITY].weight ==
+                dflt.weights[GL_FACTOR_CI_CRITICALITY]);
 
     /* The rendering carries the summary. */
     struct gl_change_doc doc;

@@ -71,7 +71,7 @@ static void high_below(struct gl_policy *p)
 }
 static void crit_equal(struct gl_policy *p)
 {
-    p->threshold[GL_RISK_CRITICAL] = 50;
+    p->threshold[GL_RISK_CRITICAL] = p->threshold[GL_RISK_HIGH];
 }
 static void mod_zero(struct gl_policy *p)
 {
