@@ -221,15 +221,16 @@ int gl_policy_validate(const struct gl_policy *p, struct gl_error *err)
     return check_review(&p->review_before_close, err);
 }
 
-bool gl_policy_needs_signoff(const struct gl_policy *p, const char *client_key,
-                             bool requires_signoff, enum gl_risk_level level)
+unsigned gl_policy_signoff_levels(const struct gl_policy *p, const char *client_key,
+                                  bool *listed)
 {
-    if ((unsigned)level >= GL_RISK__COUNT)
-        return false;
+    *listed = false;
     for (size_t i = 0; client_key && i < p->nsignoff; i++)
-        if (strcmp(p->signoff[i].client_key, client_key) == 0)
-            return (p->signoff[i].levels & LEVEL_BIT(level)) != 0;
-    return requires_signoff && (p->signoff_default_levels & LEVEL_BIT(level)) != 0;
+        if (strcmp(p->signoff[i].client_key, client_key) == 0) {
+            *listed = true;
+            return p->signoff[i].levels;
+        }
+    return p->signoff_default_levels;
 }
 
 static int parse_name(const char *s, const char *const *names, int n)

@@ -105,11 +105,12 @@ void gl_policy_default(struct gl_policy *p);
  * "review_before_close.outcomes"). */
 int gl_policy_validate(const struct gl_policy *p, struct gl_error *err);
 
-/* Whether a change of client_key (requires_signoff from its client record) at `level`
- * needs the client's sign-off. A client listed in p->signoff uses its own levels; an
- * unlisted client uses the default levels only when requires_signoff is set. */
-bool gl_policy_needs_signoff(const struct gl_policy *p, const char *client_key,
-                             bool requires_signoff, enum gl_risk_level level);
+/* The levels (bit (1u << level)) at which the policy itself asks client_key's sign-off:
+ * its entry in client_signoff.clients when it has one (*listed set), else
+ * client_signoff.default, which applies to clients whose record requires sign-off. The
+ * client's own requires_signoff adds to these (gl_approval_route decides the route). */
+unsigned gl_policy_signoff_levels(const struct gl_policy *p, const char *client_key,
+                                  bool *listed);
 
 /* Wire names: "low".."critical", "ci_criticality".., "preapproved", "self_or_peer",
  * "change_manager", "cab", "emergency". Parse returns 0 or -1. */

@@ -82,9 +82,8 @@ int gl_h_route_load(struct gl_request *req, const struct gl_change *c, struct gl
     }
     /* Never assessed: a change manager decides, the middle of the road. */
     enum gl_risk_level level = r->assessed ? r->risk.level : GL_RISK_MODERATE;
-    bool signoff = gl_policy_needs_signoff(&r->policy, client.key, client.requires_signoff, level);
+    gl_approval_route(c->type, level, &r->policy, &client, standing, &r->route);
     gl_client_release(&client);
-    gl_approval_route(c->type, level, &r->policy, signoff, standing, &r->route);
     gl_approval_evaluate(&r->route, r->record.votes.items, r->record.votes.len, r->record.round,
                          &r->status);
     *out = r;

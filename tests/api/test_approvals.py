@@ -101,9 +101,15 @@ def _(ctx):
     a = approvals(ctx, change_at(ctx, "high", signoff=True)["id"])
     eq([(s["stage"], s["quorum"]) for s in a["route"]["stages"]], [("cab", 2), ("client", 1)],
        "high change of a client that signs off")
+    # A client that requires sign-off is asked wherever a manager is (issue 10), not only
+    # at the levels of client_signoff.default.
     a = approvals(ctx, change_at(ctx, "moderate", signoff=True)["id"])
-    eq([s["stage"] for s in a["route"]["stages"]], ["change_manager"],
-       "moderate: the policy asks client sign-off from high up")
+    eq([(s["stage"], s["rule"]) for s in a["route"]["stages"]],
+       [("change_manager", "approval.normal.moderate"), ("client", "client.requires_signoff")],
+       "moderate change of a client that signs off")
+    a = approvals(ctx, change_at(ctx, "low", signoff=True)["id"])
+    eq([s["stage"] for s in a["route"]["stages"]], ["self_or_peer"],
+       "low: self or peer, no client stage")
 
 
 @t("a high-risk change is blocked until CAB quorum and the client's sign-off")

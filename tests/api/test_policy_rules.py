@@ -135,3 +135,92 @@ def _(ctx):
     for ident in (failed, rolled, em, high):
         eq(walk(ctx, ident, ["close"])["state"], "closed", f"{ident} closes without a review")
     ctx.store["policy"] = put_policy(ctx).json
+
+
+# ---------------------------------------------------------------------------- client sign-off
+
+TIERS = {"low": "self_or_peer", "moderate": "change_manager", "high": "cab", "critical": "cab"}
+
+
+def route(ctx, ident):
+    r = ctx.api.get(f"/api/v1/changes/{ident}/approvals")
+    expect_status(r, 200, "GET approvals")
+    return r.json["route"]
+
+
+def assessed_at(ctx, level, signoff=False, c=None):
+    """A normal change of `level` submitted and assessed; c: a client key of its own."""
+    if c is None:
+        c = client(ctx, signoff)
+    ci = ctx.make_ci(c, criticality=LEVEL_CRIT[level], name=unique("lvl"))
+    ident = ctx.make_change(c, cis=[ci["id"]])["id"]
+    walk(ctx, ident, ["submit", "assess"])
+    return ident
+
+
+def stage_rules(rt):
+    return [(s["stage"], s["rule"]) for s in rt["stages"]]
+
+
+@t("requires_signoff: the client's flag and the policy agree — a client that requires sign-off "
+   "gets a client stage wherever the policy asks more than self or peer, and each stage names "
+   "its rule")
+def _(ctx):
+    listed = ctx.make_client()["key"]   # no flag, but listed in the policy at low
+    plain = ctx.make_client()["key"]    # no flag, not listed
+    ctx.store["policy"] = put_policy(ctx, {"approval": {"normal": TIERS}, "client_signoff": {
+        "default": ["high", "critical"], "clients": {listed: ["low"]}}}).json
+    for level, tier in (("moderate", "change_manager"), ("high", "cab"), ("critical", "cab")):
+        rt = route(ctx, assessed_at(ctx, level, signoff=True))
+        eq(stage_rules(rt), [(tier, f"approval.normal.{level}"),
+                             ("client", "client.requires_signoff")],
+           f"{level} change of a client that requires sign-off")
+        check(rt["stages"][1]["reason"].startswith("client requires sign-off "
+                                                   "(client.requires_signoff)"),
+              f"client stage reason: {rt['stages'][1]['reason']!r}")
+        check(rt["stages"][0]["reason"].startswith(f"policy: a normal change at level {level}"),
+              f"tier stage reason: {rt['stages'][0]['reason']!r}")
+        eq(rt["client_signoff"]["required"], True, "client_signoff.required")
+        eq(rt["client_signoff"]["rule"], "client.requires_signoff", "client_signoff.rule")
+    # Low risk is the requester's or a peer's routine work: no client stage, and why not.
+    rt = route(ctx, assessed_at(ctx, "low", signoff=True))
+    eq(stage_rules(rt), [("self_or_peer", "approval.normal.low")], "low, requires sign-off")
+    eq(rt["client_signoff"]["required"], False, "no sign-off at low")
+    check("self or peer" in rt["client_signoff"]["reason"],
+          f"why no client stage: {rt['client_signoff']['reason']!r}")
+    # The policy may ask more: a listed client signs off at its levels, flag or not.
+    rt = route(ctx, assessed_at(ctx, "low", c=listed))
+    eq(stage_rules(rt), [("self_or_peer", "approval.normal.low"),
+                         ("client", f"client_signoff.clients.{listed}")], "listed client at low")
+    check(rt["stages"][1]["reason"].startswith("policy: client stage at level low"),
+          f"listed client stage reason: {rt['stages'][1]['reason']!r}")
+    rt = route(ctx, assessed_at(ctx, "high", c=plain))
+    eq(stage_rules(rt), [("cab", "approval.normal.high")], "client without the flag, unlisted")
+    eq(rt["client_signoff"]["required"], False, "no sign-off without the flag")
+    check("client.requires_signoff" in rt["client_signoff"]["reason"],
+          f"why no client stage: {rt['client_signoff']['reason']!r}")
+    # client_signoff.default adds levels for clients that require sign-off.
+    ctx.store["policy"] = put_policy(ctx, {"approval": {"normal": TIERS}, "client_signoff": {
+        "default": ["low", "high", "critical"], "clients": {}}}).json
+    rt = route(ctx, assessed_at(ctx, "low", signoff=True))
+    eq(stage_rules(rt), [("self_or_peer", "approval.normal.low"),
+                         ("client", "client_signoff.default")], "default levels include low")
+    ctx.store["policy"] = put_policy(ctx).json
+
+
+@t("requires_signoff: a moderate change of such a client is approved only once the client "
+   "signed off")
+def _(ctx):
+    c = client(ctx, signoff=True)
+    ctx.store["policy"] = put_policy(ctx, {"approval": {"normal": TIERS}}).json
+    i = assessed_at(ctx, "moderate", signoff=True)
+    mgr = ctx.user_api("change_manager", [c], name=f"mgr-{c}")
+    r = mgr.post(f"/api/v1/changes/{i}/approve", {"comment": "fine"})
+    expect_status(r, 200, "change manager approves")
+    eq(r.json["state"], "assessed", "still waiting for the client")
+    eq(r.json["approval"]["route"]["missing"], ["client"], "missing after the change manager")
+    signer = ctx.user_api("client_approver", [c], name=f"signer-{c}")
+    r = signer.post(f"/api/v1/changes/{i}/approve", {"comment": "ok for us"})
+    expect_status(r, 200, "client signs off")
+    eq(r.json["state"], "approved", "approved once the client signed off")
+    ctx.store["policy"] = put_policy(ctx).json

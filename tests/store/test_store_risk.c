@@ -55,7 +55,9 @@ static void test_policy_versions(void **state)
     assert_int_equal(got.cab_quorum, 3);
     assert_int_equal(got.nsignoff, 1);
     assert_string_equal(got.signoff[0].client_key, "acme");
-    assert_true(gl_policy_needs_signoff(&got, "acme", false, GL_RISK_MODERATE));
+    bool listed = false;
+    assert_int_equal(gl_policy_signoff_levels(&got, "acme", &listed), 1u << GL_RISK_MODERATE);
+    assert_true(listed);
 
     /* Replacing version 0 again is stale; -1 replaces whatever is in force. */
     struct gl_policy stale = got;

@@ -175,20 +175,20 @@ static void test_signoff(void **state)
     p.signoff[1].levels = 0;
     assert_int_equal(gl_policy_validate(&p, NULL), 0);
 
-    /* Unlisted client: default levels, only when the client record asks for sign-off. */
-    assert_false(gl_policy_needs_signoff(&p, "other", false, GL_RISK_CRITICAL));
-    assert_true(gl_policy_needs_signoff(&p, "other", true, GL_RISK_CRITICAL));
-    assert_true(gl_policy_needs_signoff(&p, "other", true, GL_RISK_HIGH));
-    assert_false(gl_policy_needs_signoff(&p, "other", true, GL_RISK_MODERATE));
-    assert_false(gl_policy_needs_signoff(&p, "other", true, GL_RISK_LOW));
-    assert_true(gl_policy_needs_signoff(&p, NULL, true, GL_RISK_HIGH));
-    /* Listed client: its own levels, whatever its record says. */
-    assert_true(gl_policy_needs_signoff(&p, "acme", false, GL_RISK_MODERATE));
-    assert_true(gl_policy_needs_signoff(&p, "acme", false, GL_RISK_HIGH));
-    assert_false(gl_policy_needs_signoff(&p, "acme", true, GL_RISK_CRITICAL));
-    assert_false(gl_policy_needs_signoff(&p, "acme", true, GL_RISK_LOW));
-    assert_false(gl_policy_needs_signoff(&p, "relaxed", true, GL_RISK_CRITICAL));
-    assert_false(gl_policy_needs_signoff(&p, "other", true, (enum gl_risk_level)9));
+    /* Unlisted client: the default levels (for clients whose record requires sign-off;
+     * core/approval.c combines them with the flag). */
+    bool listed = true;
+    unsigned dflt = (1u << GL_RISK_HIGH) | (1u << GL_RISK_CRITICAL);
+    assert_int_equal(gl_policy_signoff_levels(&p, "other", &listed), dflt);
+    assert_false(listed);
+    assert_int_equal(gl_policy_signoff_levels(&p, NULL, &listed), dflt);
+    assert_false(listed);
+    /* Listed client: its own levels, none included. */
+    assert_int_equal(gl_policy_signoff_levels(&p, "acme", &listed),
+                     (1u << GL_RISK_MODERATE) | (1u << GL_RISK_HIGH));
+    assert_true(listed);
+    assert_int_equal(gl_policy_signoff_levels(&p, "relaxed", &listed), 0);
+    assert_true(listed);
 }
 
 static void test_names(void **state)
