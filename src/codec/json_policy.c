@@ -73,6 +73,9 @@ static json_t *policy_body(const struct gl_policy *p)
     json_object_set_new(o, "review_before_close",
                         json_pack("{s:o, s:o, s:b}", "levels", levels_json(rv->levels), "outcomes",
                                   outcomes_json(rv->outcomes), "emergency", rv->emergency));
+    json_object_set_new(o, "reapproval",
+                        json_pack("{s:f, s:b}", "score_delta", p->reapproval.score_delta,
+                                  "on_level_increase", p->reapproval.on_level_increase));
     return o;
 }
 
@@ -326,6 +329,31 @@ static int parse_review(const json_t *v, struct gl_policy *p, struct gl_error *e
     return 0;
 }
 
+static int parse_reapproval(const json_t *v, struct gl_policy *p, struct gl_error *err)
+{
+    const char *key;
+    json_t *x;
+    if (need_object(v, "reapproval", err))
+        return GL_E_INVALID;
+    json_object_foreach((json_t *)v, key, x)
+    {
+        int rc;
+        if (strcmp(key, "score_delta") == 0)
+            rc = read_number(x, "reapproval.score_delta", &p->reapproval.score_delta, err);
+        else if (strcmp(key, "on_level_increase") == 0)
+            rc = read_bool(x, "reapproval.on_level_increase", &p->reapproval.on_level_increase,
+                           err);
+        else {
+            char field[64];
+            snprintf(field, sizeof field, "reapproval.%.40s", key);
+            rc = bad(err, field, "is not a member (score_delta, on_level_increase)");
+        }
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
 static int parse_member(const char *key, const json_t *v, struct gl_policy *p, struct gl_error *err)
 {
     if (strcmp(key, "version") == 0)
@@ -342,6 +370,8 @@ static int parse_member(const char *key, const json_t *v, struct gl_policy *p, s
         return parse_prior(v, p, err);
     if (strcmp(key, "review_before_close") == 0)
         return parse_review(v, p, err);
+    if (strcmp(key, "reapproval") == 0)
+        return parse_reapproval(v, p, err);
     if (strcmp(key, "cab_quorum") == 0)
         return read_int(v, key, &p->cab_quorum, err);
     if (strcmp(key, "emergency_review_hours") == 0)

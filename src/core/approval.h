@@ -180,7 +180,8 @@ bool gl_approval_qualifies(const struct gl_user *u, const struct gl_change *c,
  */
 const char *gl_approval_edit_needs_reapproval(const struct gl_change *before,
                                               const struct gl_change *after);
-/* Whether a change in this state holds an approval that a risk change invalidates. */
+/* Whether a change in this state holds an approval that a risk change may invalidate
+ * (whether a given re-score does is core/reapproval.h's gl_reapproval_decide). */
 bool gl_approval_holds(const struct gl_change *c);
 /* Moves c back to assessed with state_reason "re-approval needed: <why>". 0 or
  * GL_E_INTERNAL (no memory). */

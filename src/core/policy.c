@@ -96,6 +96,11 @@ void gl_policy_default(struct gl_policy *p)
     p->review_before_close.levels = LEVEL_BIT(GL_RISK_HIGH) | LEVEL_BIT(GL_RISK_CRITICAL);
     p->review_before_close.outcomes = (1u << GL_OUTCOME_FAILED) | (1u << GL_OUTCOME_ROLLED_BACK);
     p->review_before_close.emergency = true;
+    /* An approval stands until this change's own risk moved materially: into a higher level
+     * (whose tier may need other approvers), or by 5 points, about one factor turning bad
+     * (a rollback found untested, a window missed with a conflict). */
+    p->reapproval.score_delta = 5;
+    p->reapproval.on_level_increase = true;
 }
 
 static int check_number(double v, double lo, double hi, const char *field, struct gl_error *err)
@@ -218,7 +223,14 @@ int gl_policy_validate(const struct gl_policy *p, struct gl_error *err)
     if (!isfinite(p->prior_successes) || p->prior_successes <= 0 || p->prior_successes > 1000)
         return gl_error_set(err, GL_E_INVALID, "history_prior.successes",
                             "history_prior.successes must be above 0 and at most 1000");
-    return check_review(&p->review_before_close, err);
+    if (check_review(&p->review_before_close, err))
+        return GL_E_INVALID;
+    /* 0 would make any rise material, which is the behaviour this rule exists to end. */
+    if (!isfinite(p->reapproval.score_delta) || p->reapproval.score_delta <= 0 ||
+        p->reapproval.score_delta > 100)
+        return gl_error_set(err, GL_E_INVALID, "reapproval.score_delta",
+                            "reapproval.score_delta must be above 0 and at most 100");
+    return 0;
 }
 
 unsigned gl_policy_signoff_levels(const struct gl_policy *p, const char *client_key,

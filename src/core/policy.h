@@ -14,7 +14,8 @@
  * "emergency_review_hours": 72, "template_failure_threshold": 0.2,
  * "template_min_changes": 5, "history_prior": {"failures": 1, "successes": 9},
  * "review_before_close": {"levels": ["high", "critical"], "outcomes": ["failed",
- * "rolled_back"], "emergency": true}}
+ * "rolled_back"], "emergency": true}, "reapproval": {"score_delta": 5,
+ * "on_level_increase": true}}
  */
 #ifndef GL_POLICY_H
 #define GL_POLICY_H
@@ -79,6 +80,12 @@ struct gl_review_rule {
     bool emergency;    /* every emergency change */
 };
 
+/* When a re-scored change needs its approval again (see core/reapproval.h). */
+struct gl_reapproval_rule {
+    double score_delta;     /* a rise of the score by at least this much, 0 < x <= 100 */
+    bool on_level_increase; /* any rise of the level */
+};
+
 struct gl_policy {
     int64_t version; /* 0 = built-in default, never stored */
     double weights[GL_FACTOR__COUNT];
@@ -95,6 +102,7 @@ struct gl_policy {
     double prior_failures;             /* Beta prior of the failure rate: (f + a) / (n + a + b) */
     double prior_successes;
     struct gl_review_rule review_before_close;
+    struct gl_reapproval_rule reapproval;
 };
 
 /* The built-in policy in force until an admin stores one. */

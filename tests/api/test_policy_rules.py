@@ -1,6 +1,7 @@
 """Rules of the policy that decide a change's process (issue 10): which changes need a
-post-implementation review before they may be closed (review_before_close), and how a
-client's own requires_signoff and the policy's client_signoff agree on the route.
+post-implementation review before they may be closed (review_before_close), the re-approval
+materiality rule (reapproval), and how a client's own requires_signoff and the policy's
+client_signoff agree on the route.
 
 The module's server runs a policy in which only CI criticality counts, so a change's level is
 chosen by its CI: criticality 1 -> low (20), 2 -> moderate (40), 3 -> high (60), 5 ->
@@ -134,6 +135,25 @@ def _(ctx):
         "levels": [], "outcomes": [], "emergency": False}}).json
     for ident in (failed, rolled, em, high):
         eq(walk(ctx, ident, ["close"])["state"], "closed", f"{ident} closes without a review")
+    ctx.store["policy"] = put_policy(ctx).json
+
+
+# ---------------------------------------------------------------------------- re-approval rule
+
+
+@t("reapproval: the policy's materiality rule reads, validates and stores like any member")
+def _(ctx):
+    eq(ctx.api.get("/api/v1/policy").json.get("reapproval"),
+       {"score_delta": 5, "on_level_increase": True}, "reapproval of the built-in default")
+    for bad, field in (({"score_delta": 0}, "reapproval.score_delta"),
+                       ({"score_delta": 101}, "reapproval.score_delta"),
+                       ({"score_delta": "5"}, "reapproval.score_delta"),
+                       ({"on_level_increase": "yes"}, "reapproval.on_level_increase"),
+                       ({"inputs": ["users_affected"]}, "reapproval.inputs")):
+        expect_problem(put_policy(ctx, {"reapproval": bad}, status=400), 400,
+                       "/problems/invalid-input", field=field)
+    r = put_policy(ctx, {"reapproval": {"score_delta": 8}})
+    eq(r.json["reapproval"], {"score_delta": 8, "on_level_increase": True}, "stored, rest default")
     ctx.store["policy"] = put_policy(ctx).json
 
 

@@ -39,6 +39,9 @@ static void test_default_valid(void **state)
     assert_int_equal(p.review_before_close.outcomes,
                      (1u << GL_OUTCOME_FAILED) | (1u << GL_OUTCOME_ROLLED_BACK));
     assert_true(p.review_before_close.emergency);
+    /* Re-approval: a level increase, or a rise of 5 points. */
+    assert_true(p.reapproval.score_delta == 5);
+    assert_true(p.reapproval.on_level_increase);
 }
 
 /* Breaks one member of a default policy and expects that field in the error. */
@@ -138,6 +141,19 @@ static void review_outcome_none(struct gl_policy *p)
     p->review_before_close.outcomes = 1u << GL_OUTCOME_NONE;
 }
 
+static void reapproval_zero(struct gl_policy *p)
+{
+    p->reapproval.score_delta = 0;
+}
+static void reapproval_nan(struct gl_policy *p)
+{
+    p->reapproval.score_delta = 0.0 / 0.0;
+}
+static void reapproval_big(struct gl_policy *p)
+{
+    p->reapproval.score_delta = 100.5;
+}
+
 static void test_validate_fields(void **state)
 {
     (void)state;
@@ -161,6 +177,9 @@ static void test_validate_fields(void **state)
     expect_field(dup_key, "client_signoff.clients.acme");
     expect_field(review_level_bits, "review_before_close.levels");
     expect_field(review_outcome_none, "review_before_close.outcomes");
+    expect_field(reapproval_zero, "reapproval.score_delta");
+    expect_field(reapproval_nan, "reapproval.score_delta");
+    expect_field(reapproval_big, "reapproval.score_delta");
 }
 
 static void test_signoff(void **state)

@@ -40,7 +40,11 @@ static void test_policy_round_trip(void **state)
     p.review_before_close.levels = 1u << GL_RISK_MODERATE;
     p.review_before_close.outcomes = 1u << GL_OUTCOME_SUCCESSFUL;
     p.review_before_close.emergency = false;
+    p.reapproval.score_delta = 7.5;
+    p.reapproval.on_level_increase = false;
     char *text = gl_json_policy_dump_body(&p);
+    assert_non_null(strstr(text, "\"reapproval\":{\"score_delta\":7.5,"
+                                 "\"on_level_increase\":false}"));
     assert_non_null(strstr(text, "\"review_before_close\":{\"levels\":[\"moderate\"],"
                                  "\"outcomes\":[\"successful\"],\"emergency\":false}"));
     assert_non_null(text);
@@ -58,6 +62,8 @@ static void test_policy_round_trip(void **state)
     assert_int_equal(back.review_before_close.levels, p.review_before_close.levels);
     assert_int_equal(back.review_before_close.outcomes, p.review_before_close.outcomes);
     assert_false(back.review_before_close.emergency);
+    assert_true(back.reapproval.score_delta == 7.5);
+    assert_false(back.reapproval.on_level_increase);
     free(text);
     free(again);
 
@@ -140,6 +146,11 @@ static void test_policy_refusals(void **state)
                "review_before_close.outcomes");
     expect_bad("{\"review_before_close\": {\"emergency\": 1}}", "review_before_close.emergency");
     expect_bad("{\"review_before_close\": {\"always\": true}}", "review_before_close.always");
+    expect_bad("{\"reapproval\": 5}", "reapproval");
+    expect_bad("{\"reapproval\": {\"score_delta\": \"5\"}}", "reapproval.score_delta");
+    expect_bad("{\"reapproval\": {\"score_delta\": 0}}", "reapproval.score_delta");
+    expect_bad("{\"reapproval\": {\"on_level_increase\": 1}}", "reapproval.on_level_increase");
+    expect_bad("{\"reapproval\": {\"inputs\": []}}", "reapproval.inputs");
 }
 
 static void test_risk_round_trip(void **state)
