@@ -341,8 +341,8 @@ static int parse_reapproval(const json_t *v, struct gl_policy *p, struct gl_erro
         if (strcmp(key, "score_delta") == 0)
             rc = read_number(x, "reapproval.score_delta", &p->reapproval.score_delta, err);
         else if (strcmp(key, "on_level_increase") == 0)
-            rc = read_bool(x, "reapproval.on_level_increase", &p->reapproval.on_level_increase,
-                           err);
+            rc =
+                read_bool(x, "reapproval.on_level_increase", &p->reapproval.on_level_increase, err);
         else {
             char field[64];
             snprintf(field, sizeof field, "reapproval.%.40s", key);

@@ -182,7 +182,7 @@ static int check_signoff(const struct gl_policy *p, struct gl_error *err)
 }
 
 /* Outcomes a review can follow: a change without one has not finished. */
-#define REVIEW_OUTCOMES                                                                           \
+#define REVIEW_OUTCOMES                                                                            \
     ((1u << GL_OUTCOME_SUCCESSFUL) | (1u << GL_OUTCOME_FAILED) | (1u << GL_OUTCOME_ROLLED_BACK))
 
 static int check_review(const struct gl_review_rule *r, struct gl_error *err)
@@ -233,8 +233,7 @@ int gl_policy_validate(const struct gl_policy *p, struct gl_error *err)
     return 0;
 }
 
-unsigned gl_policy_signoff_levels(const struct gl_policy *p, const char *client_key,
-                                  bool *listed)
+unsigned gl_policy_signoff_levels(const struct gl_policy *p, const char *client_key, bool *listed)
 {
     *listed = false;
     for (size_t i = 0; client_key && i < p->nsignoff; i++)

@@ -37,8 +37,8 @@ static size_t diff_inputs(const struct gl_risk_inputs *a, const struct gl_risk_i
         {"type", a->type != b->type, false},
         {"affected_cis", a->affected_cis != b->affected_cis, false},
         {"max_ci_criticality", a->max_ci_criticality != b->max_ci_criticality, false},
-        {"max_dependent_criticality",
-         a->max_dependent_criticality != b->max_dependent_criticality, false},
+        {"max_dependent_criticality", a->max_dependent_criticality != b->max_dependent_criticality,
+         false},
         {"users_affected", a->users_affected != b->users_affected, false},
         {"has_rollback_plan", a->has_rollback_plan != b->has_rollback_plan, false},
         {"rollback_tested", a->rollback_tested != b->rollback_tested, false},
@@ -115,8 +115,9 @@ static void describe(struct gl_buf *b, const struct input_diff *d, size_t nd,
         double moved = after->factors[f].points - before->factors[f].points;
         if (moved > -0.05 && moved < 0.05)
             continue;
-        gl_buf_printf(b, "%s%s %+.1f", *factors ? ", " : "; factors: ",
-                      gl_risk_factor_name((enum gl_risk_factor)f), moved);
+        gl_buf_printf(b, "%s%s %+.1f",
+                      *factors ? ", " : "; factors: ", gl_risk_factor_name((enum gl_risk_factor)f),
+                      moved);
         *factors |= 1u << f;
     }
 }
@@ -131,12 +132,16 @@ static void judge(const struct gl_policy *p, const struct gl_risk_assessment *b,
     bool by_delta = out->delta >= p->reapproval.score_delta - 1e-9;
     char head[160];
     snprintf(head, sizeof head, "the risk %s from %.1f (%s) to %.1f (%s), %+.1f",
-             out->delta > 0 ? "rose" : out->delta < 0 ? "fell" : "moved", b->score,
-             gl_risk_level_name(b->level), a->score, gl_risk_level_name(a->level), out->delta);
+             out->delta > 0   ? "rose"
+             : out->delta < 0 ? "fell"
+                              : "moved",
+             b->score, gl_risk_level_name(b->level), a->score, gl_risk_level_name(a->level),
+             out->delta);
     out->needed = by_level || by_delta;
     if (by_level && by_delta)
-        say(out, "%s: the level rose (reapproval.on_level_increase) and the rise reaches "
-                 "reapproval.score_delta %g; %s",
+        say(out,
+            "%s: the level rose (reapproval.on_level_increase) and the rise reaches "
+            "reapproval.score_delta %g; %s",
             head, p->reapproval.score_delta, gl_buf_str(what));
     else if (by_level)
         say(out, "%s: the level rose (reapproval.on_level_increase); %s", head, gl_buf_str(what));
@@ -144,8 +149,9 @@ static void judge(const struct gl_policy *p, const struct gl_risk_assessment *b,
         say(out, "%s: the rise reaches reapproval.score_delta %g; %s", head,
             p->reapproval.score_delta, gl_buf_str(what));
     else if (out->delta <= 0 && !level_up)
-        say(out, "no re-approval: %s: a lower risk is covered by the approval given for a "
-                 "higher one; %s",
+        say(out,
+            "no re-approval: %s: a lower risk is covered by the approval given for a "
+            "higher one; %s",
             head, gl_buf_str(what));
     else
         say(out, "no re-approval: %s, below reapproval.score_delta %g%s; %s", head,
@@ -176,8 +182,9 @@ bool gl_reapproval_decide(const struct gl_policy *p, const struct gl_risk_assess
     for (size_t i = 0; i < nd; i++)
         own = own || !d[i].history;
     if (nd == 0) {
-        say(out, "no re-approval: the change's risk inputs did not change (re-scored under "
-                 "policy version %lld, which applies to approvals from now on)",
+        say(out,
+            "no re-approval: the change's risk inputs did not change (re-scored under "
+            "policy version %lld, which applies to approvals from now on)",
             (long long)after->policy_version);
         return false;
     }
@@ -191,8 +198,9 @@ bool gl_reapproval_decide(const struct gl_policy *p, const struct gl_risk_assess
     gl_buf_init(&what, sizeof out->reason - 1);
     describe(&what, d, nd, &b, &a, &out->factors_changed);
     if (!own)
-        say(out, "no re-approval: only the history of other changes on its CIs or from its "
-                 "template moved, not this change's own inputs (%s)",
+        say(out,
+            "no re-approval: only the history of other changes on its CIs or from its "
+            "template moved, not this change's own inputs (%s)",
             gl_buf_str(&what));
     else
         judge(p, &b, &a, &what, out);

@@ -45,8 +45,8 @@ bool gl_review_before_close(const struct gl_review_rule *rule, const struct gl_c
     if (c->type == GL_TYPE_EMERGENCY && rule->emergency)
         add_reason(out, &b, "review_before_close.emergency", "it is an emergency change");
     if (risk && (unsigned)risk->level < GL_RISK__COUNT && (rule->levels & (1u << risk->level))) {
-        snprintf(text, sizeof text, "its risk level is %s, %.1f",
-                 gl_risk_level_name(risk->level), risk->score);
+        snprintf(text, sizeof text, "its risk level is %s, %.1f", gl_risk_level_name(risk->level),
+                 risk->score);
         add_reason(out, &b, "review_before_close.levels", text);
     }
     out->needed = out->rule != NULL;

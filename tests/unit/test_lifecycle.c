@@ -699,7 +699,8 @@ static void test_close_follows_the_review_decision(void **state)
 {
     struct gl_change c;
     struct gl_error err;
-    struct gl_review_need need = {.needed = true, .rule = "review_before_close.levels",
+    struct gl_review_need need = {.needed = true,
+                                  .rule = "review_before_close.levels",
                                   .why = "its risk level is high, 61.0 "
                                          "(review_before_close.levels)"};
     struct gl_action_input in = GL_ACTION_INPUT_INIT;
@@ -711,9 +712,10 @@ static void test_close_follows_the_review_decision(void **state)
     assert_string_equal(err.detail, "a completed change cannot be closed before its "
                                     "post-implementation review (the review action): its risk "
                                     "level is high, 61.0 (review_before_close.levels)");
-    apply_ok(&c, GL_ACTION_REVIEW, &(struct gl_action_input){.review_summary = "ok",
-                                                             .planned_start = GL_TIME_UNSET,
-                                                             .planned_end = GL_TIME_UNSET},
+    apply_ok(&c, GL_ACTION_REVIEW,
+             &(struct gl_action_input){.review_summary = "ok",
+                                       .planned_start = GL_TIME_UNSET,
+                                       .planned_end = GL_TIME_UNSET},
              NOW);
     apply_ok(&c, GL_ACTION_CLOSE, &in, NOW);
     gl_change_release(&c);

@@ -244,9 +244,9 @@ static void test_reason_names_everything(void **state)
     b.ci_failures = 2;
     struct gl_reapproval r;
     assert_true(decide(&p, GL_TYPE_NORMAL, GL_STATE_SCHEDULED, &a, &b, &r));
-    const char *names[] = {"max_ci_criticality", "users_affected", "dependent_cis",
-                           "clients_touched", "schedule.outside_window", "schedule.short_notice",
-                           "ci_criticality +", "blast_cis +"};
+    const char *names[] = {
+        "max_ci_criticality",      "users_affected",        "dependent_cis",    "clients_touched",
+        "schedule.outside_window", "schedule.short_notice", "ci_criticality +", "blast_cis +"};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         if (!strstr(r.reason, names[i]))
             fail_msg("reason lacks %s: %s", names[i], r.reason);

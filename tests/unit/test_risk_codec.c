@@ -84,9 +84,8 @@ static void test_policy_partial_takes_default(void **state)
     assert_true(p.weights[GL_FACTOR_BLACKOUT] == dflt.weights[GL_FACTOR_BLACKOUT]);
     assert_int_equal(p.approval[GL_TYPE_NORMAL][GL_RISK_HIGH], GL_TIER_CAB);
     /* A member object given in part keeps the default for the rest. */
-    assert_int_equal(gl_json_policy_loads("{\"review_before_close\": {\"emergency\": false}}",
-                                          &p, &err),
-                     0);
+    assert_int_equal(
+        gl_json_policy_loads("{\"review_before_close\": {\"emergency\": false}}", &p, &err), 0);
     assert_false(p.review_before_close.emergency);
     assert_int_equal(p.review_before_close.levels, dflt.review_before_close.levels);
     assert_int_equal(p.review_before_close.outcomes, dflt.review_before_close.outcomes);
@@ -138,8 +137,7 @@ static void test_policy_refusals(void **state)
     expect_bad("{\"template_failure_threshold\": 1.5}", "template_failure_threshold");
     expect_bad("{\"emergency_review_hours\": true}", "emergency_review_hours");
     expect_bad("{\"review_before_close\": true}", "review_before_close");
-    expect_bad("{\"review_before_close\": {\"levels\": [\"huge\"]}}",
-               "review_before_close.levels");
+    expect_bad("{\"review_before_close\": {\"levels\": [\"huge\"]}}", "review_before_close.levels");
     expect_bad("{\"review_before_close\": {\"outcomes\": [\"none\"]}}",
                "review_before_close.outcomes");
     expect_bad("{\"review_before_close\": {\"outcomes\": \"failed\"}}",
