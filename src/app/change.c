@@ -10,6 +10,7 @@
 #include "app/risk.h"
 #include "app/template.h"
 #include "core/authz.h"
+#include "core/review.h"
 
 #include "util/banned.h"
 
@@ -192,6 +193,17 @@ static int act_tx(struct gl_store *st, void *arg, struct gl_error *err)
     }
     struct gl_action_input in = x->in;
     in.actor = a->user->name;
+    /* Which changes are reviewed before close is the policy's (core/review.h). */
+    struct gl_review_need review;
+    if (x->action == GL_ACTION_CLOSE) {
+        struct gl_app_route *r = NULL;
+        if ((rc = gl_app_route_load(a, &before, &r, err)))
+            goto out;
+        gl_review_before_close(&r->policy.review_before_close, &before,
+                               r->assessed ? &r->risk : NULL, &review);
+        in.review = &review;
+        gl_app_route_free(r);
+    }
     rc = gl_lifecycle_apply(&before, x->action, &in, a->now, &out->change, err);
     if (rc == GL_E_TRANSITION && x->action == GL_ACTION_SCHEDULE &&
         before.state == GL_STATE_ASSESSED)
@@ -312,6 +324,9 @@ static int vote_tx(struct gl_store *st, void *arg, struct gl_error *err)
         rc = gl_app_check_version(before.version, in->if_match, false, err);
     if (!rc && in->reason && in->decision == GL_VOTE_APPROVE)
         rc = gl_error_set(err, GL_E_INVALID, "reason", "an approval takes a comment, not a reason");
+    /* A party to the change hears "separation of duties" first, whatever the state. */
+    if (!rc)
+        rc = gl_approval_check_duties(a->user, &before, in->decision, err);
     if (rc)
         goto out;
     /* Not in a state to vote on (standard changes never are): the lifecycle says why. */

@@ -69,9 +69,8 @@ int gl_app_route_load(const struct gl_app *a, const struct gl_change *c,
     }
     /* Never assessed: a change manager decides, the middle of the road. */
     enum gl_risk_level level = r->assessed ? r->risk.level : GL_RISK_MODERATE;
-    bool signoff = gl_policy_needs_signoff(&r->policy, client.key, client.requires_signoff, level);
+    gl_approval_route(c->type, level, &r->policy, &client, standing, &r->route);
     gl_client_release(&client);
-    gl_approval_route(c->type, level, &r->policy, signoff, standing, &r->route);
     gl_approval_evaluate(&r->route, r->record.votes.items, r->record.votes.len, r->record.round,
                          &r->status);
     *out = r;
@@ -130,10 +129,11 @@ int gl_app_route_after_assess(const struct gl_app *a, struct gl_change *c,
     bool holds = !rc && gl_approval_holds(c);
     bool voting = !rc && !holds && round_has_votes(r) &&
                   (c->state == GL_STATE_ASSESSED || c->state == GL_STATE_SUBMITTED);
-    char why[GL_REAPPROVAL_REASON_MAX];
+    struct gl_reapproval verdict;
     if (rc || !(holds || voting) ||
-        !gl_reapproval_needed(&r->policy, c, before, after, why, sizeof why))
+        !gl_reapproval_decide(&r->policy, before, after, c->type, c->state, &verdict))
         goto out;
+    const char *why = verdict.reason;
     if (gl_change_copy(&next, c)) {
         rc = gl_error_set(err, GL_E_INTERNAL, NULL, "out of memory");
         goto out;

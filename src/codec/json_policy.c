@@ -25,6 +25,15 @@ static json_t *levels_json(unsigned levels)
     return a;
 }
 
+static json_t *outcomes_json(unsigned outcomes)
+{
+    json_t *a = json_array();
+    for (int o = 0; o < GL_OUTCOME__COUNT; o++)
+        if ((outcomes & (1u << o)) && gl_outcome_name((enum gl_outcome)o))
+            json_array_append_new(a, json_string(gl_outcome_name((enum gl_outcome)o)));
+    return a;
+}
+
 static json_t *policy_body(const struct gl_policy *p)
 {
     json_t *o = json_object();
@@ -60,6 +69,13 @@ static json_t *policy_body(const struct gl_policy *p)
     json_object_set_new(
         o, "history_prior",
         json_pack("{s:f, s:f}", "failures", p->prior_failures, "successes", p->prior_successes));
+    const struct gl_review_rule *rv = &p->review_before_close;
+    json_object_set_new(o, "review_before_close",
+                        json_pack("{s:o, s:o, s:b}", "levels", levels_json(rv->levels), "outcomes",
+                                  outcomes_json(rv->outcomes), "emergency", rv->emergency));
+    json_object_set_new(o, "reapproval",
+                        json_pack("{s:f, s:b}", "score_delta", p->reapproval.score_delta,
+                                  "on_level_increase", p->reapproval.on_level_increase));
     return o;
 }
 
@@ -259,6 +275,85 @@ static int parse_prior(const json_t *v, struct gl_policy *p, struct gl_error *er
     return 0;
 }
 
+static int read_outcomes(const json_t *v, const char *field, unsigned *out, struct gl_error *err)
+{
+    static const char what[] = "must list outcomes: successful, failed, rolled_back";
+    if (!json_is_array(v))
+        return bad(err, field, what);
+    unsigned m = 0;
+    size_t i;
+    json_t *x;
+    json_array_foreach(v, i, x)
+    {
+        enum gl_outcome o;
+        if (!json_is_string(x) || gl_outcome_parse(json_string_value(x), &o))
+            return bad(err, field, what);
+        m |= 1u << o;
+    }
+    *out = m;
+    return 0;
+}
+
+static int read_bool(const json_t *v, const char *field, bool *out, struct gl_error *err)
+{
+    if (!json_is_boolean(v))
+        return bad(err, field, "must be true or false");
+    *out = json_is_true(v);
+    return 0;
+}
+
+static int parse_review(const json_t *v, struct gl_policy *p, struct gl_error *err)
+{
+    struct gl_review_rule *r = &p->review_before_close;
+    const char *key;
+    json_t *x;
+    if (need_object(v, "review_before_close", err))
+        return GL_E_INVALID;
+    json_object_foreach((json_t *)v, key, x)
+    {
+        int rc;
+        if (strcmp(key, "levels") == 0)
+            rc = read_levels(x, "review_before_close.levels", &r->levels, err);
+        else if (strcmp(key, "outcomes") == 0)
+            rc = read_outcomes(x, "review_before_close.outcomes", &r->outcomes, err);
+        else if (strcmp(key, "emergency") == 0)
+            rc = read_bool(x, "review_before_close.emergency", &r->emergency, err);
+        else {
+            char field[64];
+            snprintf(field, sizeof field, "review_before_close.%.40s", key);
+            rc = bad(err, field, "is not a member (levels, outcomes, emergency)");
+        }
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+static int parse_reapproval(const json_t *v, struct gl_policy *p, struct gl_error *err)
+{
+    const char *key;
+    json_t *x;
+    if (need_object(v, "reapproval", err))
+        return GL_E_INVALID;
+    json_object_foreach((json_t *)v, key, x)
+    {
+        int rc;
+        if (strcmp(key, "score_delta") == 0)
+            rc = read_number(x, "reapproval.score_delta", &p->reapproval.score_delta, err);
+        else if (strcmp(key, "on_level_increase") == 0)
+            rc =
+                read_bool(x, "reapproval.on_level_increase", &p->reapproval.on_level_increase, err);
+        else {
+            char field[64];
+            snprintf(field, sizeof field, "reapproval.%.40s", key);
+            rc = bad(err, field, "is not a member (score_delta, on_level_increase)");
+        }
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
 static int parse_member(const char *key, const json_t *v, struct gl_policy *p, struct gl_error *err)
 {
     if (strcmp(key, "version") == 0)
@@ -273,6 +368,10 @@ static int parse_member(const char *key, const json_t *v, struct gl_policy *p, s
         return parse_signoff(v, p, err);
     if (strcmp(key, "history_prior") == 0)
         return parse_prior(v, p, err);
+    if (strcmp(key, "review_before_close") == 0)
+        return parse_review(v, p, err);
+    if (strcmp(key, "reapproval") == 0)
+        return parse_reapproval(v, p, err);
     if (strcmp(key, "cab_quorum") == 0)
         return read_int(v, key, &p->cab_quorum, err);
     if (strcmp(key, "emergency_review_hours") == 0)

@@ -210,10 +210,11 @@ json_t *gl_json_approval_status(const struct gl_approval_route *r,
     for (int i = 0; i < r->nstages; i++) {
         enum gl_approval_stage st = r->stages[i].stage;
         int miss = gl_approval_missing(s, st);
-        json_array_append_new(stages, json_pack("{s:s, s:i, s:i, s:i}", "stage",
+        json_array_append_new(stages, json_pack("{s:s, s:i, s:i, s:i, s:s, s:s}", "stage",
                                                 gl_approval_stage_name(st), "quorum",
                                                 r->stages[i].quorum, "approvals", s->have[st],
-                                                "missing", miss));
+                                                "missing", miss, "rule", r->stages[i].rule,
+                                                "reason", r->stages[i].reason));
         if (miss)
             json_array_append_new(missing, json_string(gl_approval_stage_name(st)));
     }
@@ -222,6 +223,10 @@ json_t *gl_json_approval_status(const struct gl_approval_route *r,
     json_object_set_new(o, "satisfied", json_boolean(s->satisfied));
     json_object_set_new(o, "missing", missing);
     json_object_set_new(o, "rejected_by", str_or_null(s->rejection ? s->rejection->user : NULL));
+    json_object_set_new(o, "client_signoff",
+                        json_pack("{s:b, s:o, s:s}", "required", r->signoff, "rule",
+                                  str_or_null(r->signoff_rule[0] ? r->signoff_rule : NULL),
+                                  "reason", r->signoff_reason));
     return o;
 }
 

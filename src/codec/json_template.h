@@ -37,8 +37,10 @@ int gl_json_strlist_parse(const json_t *v, const char *field, struct gl_strlist 
                           struct gl_error *err);
 
 /* {"tier": "cab", "level": "high", "routed_as_normal": false, "stages": [{"stage": "cab",
- * "quorum": 2, "approvals": 1, "missing": 1}, ...], "satisfied": false, "round": 1,
- * "rejected_by": null, "missing": ["cab", "client"]} */
+ * "quorum": 2, "approvals": 1, "missing": 1, "rule": "approval.normal.high", "reason":
+ * "policy: ..."}, ...], "satisfied": false, "round": 1, "rejected_by": null, "missing":
+ * ["cab", "client"], "client_signoff": {"required": true, "rule":
+ * "client.requires_signoff", "reason": "client requires sign-off ..."}} */
 json_t *gl_json_approval_status(const struct gl_approval_route *r,
                                 const struct gl_approval_status *s);
 /* {"round", "user", "as", "decision", "comment", "assessed_at", "at"} */

@@ -8,6 +8,8 @@
  */
 #include "core/approval.h"
 
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -76,15 +78,150 @@ void gl_approval_votes_release(struct gl_approval_votes *v)
 
 /* ---- routing ----------------------------------------------------------------------- */
 
-static void add_stage(struct gl_approval_route *r, enum gl_approval_stage s, int quorum)
+/* Display text into a fixed field, cut at its size: a reason longer than the field is
+ * still a readable sentence start, and a route never fails for it. */
+static void say(char *dst, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void say(char *dst, size_t size, const char *fmt, ...)
 {
-    r->stages[r->nstages].stage = s;
-    r->stages[r->nstages].quorum = quorum < 1 ? 1 : quorum;
-    r->nstages++;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(dst, size, fmt, ap);
+    va_end(ap);
+}
+
+static void add_stage(struct gl_approval_route *r, enum gl_approval_stage s, int quorum,
+                      const char *rule, const char *reason)
+{
+    struct gl_route_stage *st = &r->stages[r->nstages++];
+    st->stage = s;
+    st->quorum = quorum < 1 ? 1 : quorum;
+    say(st->rule, sizeof st->rule, "%s", rule);
+    say(st->reason, sizeof st->reason, "%s", reason);
+}
+
+static const char *type_article(enum gl_change_type t)
+{
+    return t == GL_TYPE_EMERGENCY ? "an" : "a";
+}
+
+/* The tier's stage, with "policy: a normal change at level high needs 2 CAB members
+ * (approval.normal.high, cab_quorum)". `as` is the type the route was taken for. */
+static void add_tier_stage(struct gl_approval_route *r, const struct gl_policy *p,
+                           enum gl_change_type as, bool preapproved_fallback)
+{
+    static const enum gl_approval_stage stage_of[GL_TIER__COUNT] = {
+        [GL_TIER_SELF_OR_PEER] = GL_STAGE_SELF_OR_PEER,
+        [GL_TIER_CHANGE_MANAGER] = GL_STAGE_CHANGE_MANAGER,
+        [GL_TIER_CAB] = GL_STAGE_CAB,
+        [GL_TIER_EMERGENCY] = GL_STAGE_EMERGENCY,
+    };
+    char rule[GL_ROUTE_RULE_MAX], needs[64], reason[GL_ROUTE_REASON_MAX];
+    const char *type = gl_change_type_name(as), *level = gl_risk_level_name(r->level);
+    int quorum = r->tier == GL_TIER_CAB ? p->cab_quorum : 1;
+    say(rule, sizeof rule, "approval.%s.%s", type, level);
+    switch (r->tier) {
+    case GL_TIER_SELF_OR_PEER:
+        say(needs, sizeof needs, "is approved by its implementer who raised it, or a peer");
+        break;
+    case GL_TIER_CAB:
+        say(needs, sizeof needs, "needs %d CAB member%s", quorum, quorum == 1 ? "" : "s");
+        break;
+    case GL_TIER_EMERGENCY:
+        say(needs, sizeof needs, "needs one emergency approver");
+        break;
+    default:
+        say(needs, sizeof needs, "needs a change manager");
+        break;
+    }
+    if (preapproved_fallback)
+        say(reason, sizeof reason,
+                 "policy: %s says preapproved, which only a template gives, so it %s (%s)", rule,
+                 needs, rule);
+    else if (r->routed_as_normal)
+        say(reason, sizeof reason,
+                 "policy: its template is not in good standing, so as a normal change at level "
+                 "%s it %s (%s%s)",
+                 level, needs, rule, r->tier == GL_TIER_CAB ? ", cab_quorum" : "");
+    else
+        say(reason, sizeof reason, "policy: %s %s change at level %s %s (%s%s)",
+                 type_article(as), type, level, needs, rule,
+                 r->tier == GL_TIER_CAB ? ", cab_quorum" : "");
+    add_stage(r, stage_of[r->tier], quorum, rule, reason);
+}
+
+static void no_signoff(struct gl_approval_route *r, const char *reason)
+{
+    r->signoff = false;
+    r->signoff_rule[0] = '\0';
+    say(r->signoff_reason, sizeof r->signoff_reason, "%s", reason);
+}
+
+/* Whether the client signs off, by the rule documented in approval.h, and why (not). */
+static void decide_signoff(struct gl_approval_route *r, const struct gl_policy *p,
+                           const struct gl_client *cl)
+{
+    char rule[GL_ROUTE_RULE_MAX], reason[GL_ROUTE_REASON_MAX], listing[GL_ROUTE_RULE_MAX];
+    const char *level = gl_risk_level_name(r->level);
+    const char *none = r->tier == GL_TIER_PREAPPROVED
+                           ? "no client stage: the change is pre-approved by its template"
+                       : r->tier == GL_TIER_EMERGENCY
+                           ? "no client stage on an emergency route: the emergency process is "
+                             "expedited by design"
+                       : !cl ? "no client stage: no client record to ask"
+                             : NULL;
+    if (none) {
+        no_signoff(r, none);
+        return;
+    }
+    bool listed;
+    unsigned levels = gl_policy_signoff_levels(p, cl->key, &listed);
+    bool at_level = (levels & (1u << r->level)) != 0;
+    bool managed = r->tier == GL_TIER_CHANGE_MANAGER || r->tier == GL_TIER_CAB;
+    if (listed)
+        say(listing, sizeof listing, "client_signoff.clients.%s", cl->key);
+    else
+        say(listing, sizeof listing, "client_signoff.default");
+    if (cl->requires_signoff && managed) {
+        say(rule, sizeof rule, "client.requires_signoff");
+        say(reason, sizeof reason,
+                 "client requires sign-off (client.requires_signoff): asked on every change "
+                 "that needs more than self or peer approval");
+    } else if (at_level && (listed || cl->requires_signoff)) {
+        say(rule, sizeof rule, "%s", listing);
+        if (listed)
+            say(reason, sizeof reason, "policy: client stage at level %s for %s (%s)", level,
+                     cl->key, listing);
+        else
+            say(reason, sizeof reason,
+                     "policy: client stage at level %s for a client that requires sign-off (%s)",
+                     level, listing);
+    } else {
+        if (cl->requires_signoff)
+            say(reason, sizeof reason,
+                     "no client stage: a client that requires sign-off (client.requires_signoff) "
+                     "is asked where more than self or peer approval is needed, and %s does not "
+                     "list level %s",
+                     listing, level);
+        else if (listed)
+            say(reason, sizeof reason,
+                     "no client stage: %s does not list level %s and the client does not "
+                     "require sign-off (client.requires_signoff)",
+                     listing, level);
+        else
+            say(reason, sizeof reason,
+                     "no client stage: the client does not require sign-off "
+                     "(client.requires_signoff) and client_signoff.clients does not list it");
+        no_signoff(r, reason);
+        return;
+    }
+    r->signoff = true;
+    say(r->signoff_rule, sizeof r->signoff_rule, "%s", rule);
+    say(r->signoff_reason, sizeof r->signoff_reason, "%s", reason);
+    add_stage(r, GL_STAGE_CLIENT, 1, rule, reason);
 }
 
 void gl_approval_route(enum gl_change_type type, enum gl_risk_level level,
-                       const struct gl_policy *p, bool needs_signoff,
+                       const struct gl_policy *p, const struct gl_client *client,
                        enum gl_template_standing standing, struct gl_approval_route *out)
 {
     memset(out, 0, sizeof *out);
@@ -100,28 +237,12 @@ void gl_approval_route(enum gl_change_type type, enum gl_risk_level level,
     out->tier = p->approval[as][out->level];
     /* Pre-approval is a template's to give: a policy that maps a normal or emergency
      * level to it still needs a change manager. */
-    if (out->tier == GL_TIER_PREAPPROVED && as != GL_TYPE_STANDARD)
+    bool fallback = out->tier == GL_TIER_PREAPPROVED && as != GL_TYPE_STANDARD;
+    if (fallback || (unsigned)out->tier >= GL_TIER__COUNT)
         out->tier = GL_TIER_CHANGE_MANAGER;
-    switch (out->tier) {
-    case GL_TIER_PREAPPROVED:
-        return;
-    case GL_TIER_SELF_OR_PEER:
-        add_stage(out, GL_STAGE_SELF_OR_PEER, 1);
-        break;
-    case GL_TIER_CAB:
-        add_stage(out, GL_STAGE_CAB, p->cab_quorum);
-        break;
-    case GL_TIER_EMERGENCY:
-        add_stage(out, GL_STAGE_EMERGENCY, 1);
-        return;
-    case GL_TIER_CHANGE_MANAGER:
-    default:
-        out->tier = GL_TIER_CHANGE_MANAGER;
-        add_stage(out, GL_STAGE_CHANGE_MANAGER, 1);
-        break;
-    }
-    if (needs_signoff)
-        add_stage(out, GL_STAGE_CLIENT, 1);
+    if (out->tier != GL_TIER_PREAPPROVED)
+        add_tier_stage(out, p, as, fallback);
+    decide_signoff(out, p, client);
 }
 
 /* ---- evaluation -------------------------------------------------------------------- */
@@ -267,22 +388,33 @@ static void held_roles(const struct gl_user *u, int64_t client_id, char *out, si
         memcpy(out, u->admin ? "admin" : "no role", u->admin ? 6 : 8);
 }
 
+static int refuse_party(const struct gl_user *u, const struct gl_change *c, const char *part,
+                        enum gl_vote_decision d, struct gl_error *err)
+{
+    return gl_error_set(err, GL_E_FORBIDDEN, NULL,
+                        "separation of duties: %s %s this change and may not %s it", u->name,
+                        part, d == GL_VOTE_REJECT ? "reject" : "approve");
+}
+
+int gl_approval_check_duties(const struct gl_user *u, const struct gl_change *c,
+                             enum gl_vote_decision decision, struct gl_error *err)
+{
+    const char *part = u && u->name ? party(u, c) : NULL;
+    if (!part || is_self(u, c))
+        return 0;
+    return refuse_party(u, c, part, decision, err);
+}
+
 static int refuse_voter(const struct gl_user *u, const struct gl_change *c,
                         const struct gl_approval_route *r, enum gl_vote_decision d,
                         struct gl_error *err)
 {
     const char *verb = d == GL_VOTE_REJECT ? "reject" : "approve";
     const char *part = party(u, c);
-    /* A party who could decide on this change, or on changes in general, is refused for
-     * who they are, not for a missing role. */
-    bool could = allowed(u, GL_PERM_CHANGE_APPROVE, c->client_id) ||
-                 allowed(u, GL_PERM_CHANGE_APPROVE_EMERGENCY, c->client_id);
-    for (int i = 0; part && !could && i < r->nstages; i++)
-        could = entitled(u, c, r->stages[i].stage);
-    if (part && could)
-        return gl_error_set(err, GL_E_FORBIDDEN, NULL,
-                            "separation of duties: %s %s this change and may not %s it",
-                            u->name, part, verb);
+    /* A party is refused for who they are, even when they also lack the stage's role: a
+     * requester told "you need the change_manager role" would read it as a way round. */
+    if (part)
+        return refuse_party(u, c, part, d, err);
     char roles[120];
     held_roles(u, c->client_id, roles, sizeof roles);
     return gl_error_set(err, GL_E_FORBIDDEN, NULL,

@@ -10,7 +10,9 @@
  * A route is at most two stages run in order of the list: the tier's stage (self_or_peer,
  * change_manager, cab with its quorum, emergency) and, where required, the client's
  * sign-off. A preapproved route has no stage. A rejection by anyone entitled to vote on
- * any stage ends the round.
+ * any stage ends the round. Every stage carries the rule that put it there (a policy member
+ * or the client's flag) and a sentence saying so; the route also says why the client does
+ * or does not sign off, so "why is (no) client approval needed?" has an answer.
  *
  * Separation of duties (who may vote as what):
  *  - "self" exists only at the self_or_peer tier: the implementer of a low-risk change who
@@ -37,6 +39,7 @@
 #include <stdint.h>
 
 #include "core/change.h"
+#include "core/cmdb.h"
 #include "core/error.h"
 #include "core/policy.h"
 #include "core/user.h"
@@ -59,10 +62,16 @@ enum gl_template_standing {
 };
 
 #define GL_ROUTE_STAGES_MAX 2
+#define GL_ROUTE_RULE_MAX 64
+#define GL_ROUTE_REASON_MAX 200
 
 struct gl_route_stage {
     enum gl_approval_stage stage;
     int quorum; /* approvals needed, >= 1 */
+    /* What put the stage there: "approval.normal.high", "client.requires_signoff",
+     * "client_signoff.default", "client_signoff.clients.acme". */
+    char rule[GL_ROUTE_RULE_MAX];
+    char reason[GL_ROUTE_REASON_MAX]; /* one sentence naming the rule */
 };
 
 struct gl_approval_route {
@@ -72,17 +81,29 @@ struct gl_approval_route {
     bool routed_as_normal; /* a standard change whose template is not in good standing */
     struct gl_route_stage stages[GL_ROUTE_STAGES_MAX];
     int nstages; /* 0 = preapproved */
+    /* Whether the client signs off, the rule that decided it ("" when no rule asks it) and
+     * why, also when it does not. */
+    bool signoff;
+    char signoff_rule[GL_ROUTE_RULE_MAX];
+    char signoff_reason[GL_ROUTE_REASON_MAX];
 };
 
 /*
- * The route of a change. Standard changes under a template in good standing take the
- * policy's standard tier (pre-approved by default); without one they are routed as normal
- * (routed_as_normal). Client sign-off (needs_signoff, from gl_policy_needs_signoff) adds a
- * client stage to every route except preapproved and emergency ones: the client approved
- * the template, and an emergency is expedited by design.
+ * The route of a change of `client` (NULL: no client record, so no sign-off). Standard
+ * changes under a template in good standing take the policy's standard tier (pre-approved
+ * by default); without one they are routed as normal (routed_as_normal).
+ *
+ * Client sign-off: the client's flag and the policy agree. A client whose record has
+ * requires_signoff signs off every route whose tier asks more than self or peer (a change
+ * manager or the CAB), whatever the policy lists for it: a client that requires sign-off
+ * expects to be asked wherever a manager would be, and the low-risk self-or-peer path stays
+ * fast. The policy adds levels on top: a client listed in client_signoff.clients signs off
+ * at its levels (flag or not), any other client that requires sign-off also at
+ * client_signoff.default's. Preapproved and emergency routes never get a client stage: the
+ * client's template was approved once, and an emergency is expedited by design.
  */
 void gl_approval_route(enum gl_change_type type, enum gl_risk_level level,
-                       const struct gl_policy *p, bool needs_signoff,
+                       const struct gl_policy *p, const struct gl_client *client,
                        enum gl_template_standing standing, struct gl_approval_route *out);
 
 enum gl_vote_decision { GL_VOTE_APPROVE, GL_VOTE_REJECT };
@@ -127,8 +148,9 @@ int gl_approval_missing(const struct gl_approval_status *s, enum gl_approval_sta
  * Decides what u may vote as on change c (route r, status s over the round's votes).
  * On success *stage is the stage the vote counts for: the first stage of the route that
  * still misses approvals and that u qualifies for (for a rejection, any stage of the route
- * u qualifies for). Refusals: GL_E_FORBIDDEN (u qualifies for no stage of the route,
- * separation of duties named when that is the reason), GL_E_DUPLICATE (u already voted in
+ * u qualifies for). Refusals: GL_E_FORBIDDEN (u qualifies for no stage of the route; a
+ * party to c is always told "separation of duties", never which role they lack),
+ * GL_E_DUPLICATE (u already voted in
  * this round), GL_E_PRECONDITION (u may only vote on a stage that is already complete),
  * GL_E_TRANSITION (a preapproved route has nothing to vote on).
  */
@@ -137,6 +159,15 @@ int gl_approval_authorize(const struct gl_user *u, const struct gl_change *c,
                           const struct gl_approval_vote *votes, size_t n,
                           enum gl_vote_decision decision, enum gl_approval_stage *stage,
                           struct gl_error *err);
+
+/*
+ * Separation of duties, checked before the state or the route: a party to c (who raised,
+ * created or implements it) is refused with the separation-of-duties reason (GL_E_FORBIDDEN)
+ * unless they may be "self" (the implementer who also raised it), which only the route can
+ * settle (gl_approval_authorize). Returns 0 for anyone else. Admins are bound too.
+ */
+int gl_approval_check_duties(const struct gl_user *u, const struct gl_change *c,
+                             enum gl_vote_decision decision, struct gl_error *err);
 
 /* Whether u could vote as `stage` on c at all (roles and separation of duties only). */
 bool gl_approval_qualifies(const struct gl_user *u, const struct gl_change *c,
@@ -149,7 +180,8 @@ bool gl_approval_qualifies(const struct gl_user *u, const struct gl_change *c,
  */
 const char *gl_approval_edit_needs_reapproval(const struct gl_change *before,
                                               const struct gl_change *after);
-/* Whether a change in this state holds an approval that a risk change invalidates. */
+/* Whether a change in this state holds an approval that a risk change may invalidate
+ * (whether a given re-score does is core/reapproval.h's gl_reapproval_decide). */
 bool gl_approval_holds(const struct gl_change *c);
 /* Moves c back to assessed with state_reason "re-approval needed: <why>". 0 or
  * GL_E_INTERNAL (no memory). */

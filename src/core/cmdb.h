@@ -53,7 +53,7 @@ struct gl_client {
     char *name;     /* display name */
     char *timezone; /* IANA zone, e.g. "Europe/London" */
     int notice_hours;      /* how far ahead the client must be told of availability changes */
-    bool requires_signoff; /* client approver must sign off high-risk changes */
+    bool requires_signoff; /* client approver signs off what needs more than self/peer */
     int64_t created_at;
     int64_t updated_at;
 };

@@ -68,7 +68,8 @@ static const unsigned from_states[GL_ACTION__COUNT][GL_TYPE__COUNT] = {
     [GL_ACTION_FAIL] = ALL_TYPES(S(IN_PROGRESS)),
     [GL_ACTION_ROLLBACK] = ALL_TYPES(S(IN_PROGRESS) | S(FAILED)),
     [GL_ACTION_REVIEW] = ALL_TYPES(S(COMPLETED) | S(FAILED) | S(ROLLED_BACK)),
-    [GL_ACTION_CLOSE] = {S(REVIEWED) | S(COMPLETED), S(REVIEWED) | S(COMPLETED), S(REVIEWED)},
+    /* Whether a review must come first is the policy's (do_close). */
+    [GL_ACTION_CLOSE] = ALL_TYPES(S(REVIEWED) | S(COMPLETED) | S(FAILED) | S(ROLLED_BACK)),
     [GL_ACTION_CANCEL] =
         ALL_TYPES(S(DRAFT) | S(SUBMITTED) | S(ASSESSED) | S(APPROVED) | S(REJECTED) | S(SCHEDULED)),
 };
@@ -163,15 +164,6 @@ static int refuse_transition(const struct gl_change *c, enum gl_action action, s
         return gl_error_set(err, GL_E_TRANSITION, NULL,
                             "standard changes are pre-approved and cannot be rejected; "
                             "cancel them instead");
-    if (action == GL_ACTION_CLOSE && c->state == GL_STATE_COMPLETED)
-        return gl_error_set(err, GL_E_TRANSITION, NULL,
-                            "a completed emergency change cannot be closed without a "
-                            "post-implementation review");
-    if (action == GL_ACTION_CLOSE &&
-        (c->state == GL_STATE_FAILED || c->state == GL_STATE_ROLLED_BACK))
-        return gl_error_set(err, GL_E_TRANSITION, NULL,
-                            "a %s change cannot be closed without a post-implementation review",
-                            state_label(c->state));
     return gl_error_set(err, GL_E_TRANSITION, NULL, "cannot %s a change that is %s",
                         gl_action_name(action), state_label(c->state));
 }
@@ -373,9 +365,30 @@ static int do_review(struct gl_change *c, const struct gl_action_input *in, int6
     return 0;
 }
 
+/* The review the policy asks for (in->review, else the floor) must be there. */
+static int check_review(const struct gl_change *c, const struct gl_action_input *in,
+                        struct gl_error *err)
+{
+    struct gl_review_need floor;
+    const struct gl_review_need *need = in->review;
+    if (c->state == GL_STATE_REVIEWED || has_text(c->review_summary))
+        return 0;
+    if (!need)
+        need = (gl_review_before_close(&gl_review_rule_floor, c, NULL, &floor), &floor);
+    if (!need->needed)
+        return 0;
+    return gl_error_set(err, GL_E_PRECONDITION, "summary",
+                        "a %s change cannot be closed before its post-implementation review "
+                        "(the review action): %s",
+                        state_label(c->state), need->why);
+}
+
 static int do_close(struct gl_change *c, const struct gl_action_input *in, int64_t now,
                     struct gl_error *err)
 {
+    int rc = check_review(c, in, err);
+    if (rc)
+        return rc;
     if (c->type == GL_TYPE_EMERGENCY) {
         if (!has_text(c->implementation_plan))
             return gl_error_set(err, GL_E_PRECONDITION, "implementation_plan",
@@ -387,10 +400,6 @@ static int do_close(struct gl_change *c, const struct gl_action_input *in, int64
         if (!has_text(c->rollback_plan))
             return gl_error_set(err, GL_E_PRECONDITION, "rollback_plan",
                                 "an emergency change cannot be closed without a rollback plan");
-        if (!has_text(c->review_summary))
-            return gl_error_set(err, GL_E_PRECONDITION, "summary",
-                                "an emergency change cannot be closed without a "
-                                "post-implementation review");
     }
     c->state = GL_STATE_CLOSED;
     return 0;

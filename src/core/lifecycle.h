@@ -10,7 +10,10 @@
  *
  * Type-specific paths: standard changes are pre-approved (assessed -> scheduled without an
  * approval); emergency changes may be approved straight from submitted and started straight
- * from approved, but cannot be closed before they are fully documented and reviewed.
+ * from approved, but cannot be closed before they are fully documented. Which finished
+ * changes must be reviewed before close is the policy's (core/review.h): close leaves
+ * completed, failed, rolled back or reviewed, and is refused (GL_E_PRECONDITION, field
+ * "summary", the rule named) while a needed review is missing.
  *
  * gl_lifecycle_apply is pure: it checks the action against the state and its preconditions
  * and, when they hold, writes the resulting record into `after` (state, times, outcome,
@@ -23,6 +26,7 @@
 
 #include "core/change.h"
 #include "core/error.h"
+#include "core/review.h"
 
 enum gl_action {
     GL_ACTION_SUBMIT,
@@ -51,6 +55,11 @@ struct gl_action_input {
     const char *review_lessons; /* review */
     int64_t planned_start;      /* schedule: optional new window, else the planned one; */
     int64_t planned_end;        /* GL_TIME_UNSET or 0 means "not given" */
+    /* close: whether the policy in force asks a post-implementation review first
+     * (gl_review_before_close). NULL: gl_review_rule_floor applies (failed, rolled back
+     * and emergency changes), which is never less than the policy's default asks but for
+     * the risk levels, which the caller must supply. */
+    const struct gl_review_need *review;
 };
 
 /* An input with nothing given: `struct gl_action_input in = GL_ACTION_INPUT_INIT;`.

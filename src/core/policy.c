@@ -43,14 +43,21 @@ static const char *const tier_names[GL_TIER__COUNT] = {
     [GL_TIER_EMERGENCY] = "emergency",
 };
 
-/* Default weights sum to 100, so a change that maxes every factor scores exactly 100. */
+/*
+ * Default weights sum to 100, so a change that maxes every factor scores exactly 100.
+ * They and the default thresholds are calibrated against the table of realistic changes in
+ * tests/unit/test_risk_calibration.c (issue 10): most of the weight is on what a change
+ * touches (criticality, users, blast radius), because the schedule factors rarely apply
+ * together; a change on a criticality-5 CI is never low, a blackout lifts a moderate change
+ * to high, and only a wide blast radius with a weak rollback reaches critical.
+ */
 static const double default_weights[GL_FACTOR__COUNT] = {
-    [GL_FACTOR_CI_CRITICALITY] = 20, [GL_FACTOR_DEPENDENT_CRITICALITY] = 10,
-    [GL_FACTOR_USERS_AFFECTED] = 10, [GL_FACTOR_REVERSIBILITY] = 15,
-    [GL_FACTOR_BLAST_CIS] = 8,       [GL_FACTOR_BLAST_CLIENTS] = 5,
-    [GL_FACTOR_OUTSIDE_WINDOW] = 5,  [GL_FACTOR_BLACKOUT] = 10,
-    [GL_FACTOR_SHORT_NOTICE] = 4,    [GL_FACTOR_CONFLICTS] = 5,
-    [GL_FACTOR_CI_HISTORY] = 4,      [GL_FACTOR_TEMPLATE_HISTORY] = 4,
+    [GL_FACTOR_CI_CRITICALITY] = 26, [GL_FACTOR_DEPENDENT_CRITICALITY] = 5,
+    [GL_FACTOR_USERS_AFFECTED] = 11, [GL_FACTOR_REVERSIBILITY] = 12,
+    [GL_FACTOR_BLAST_CIS] = 15,      [GL_FACTOR_BLAST_CLIENTS] = 7,
+    [GL_FACTOR_OUTSIDE_WINDOW] = 3,  [GL_FACTOR_BLACKOUT] = 11,
+    [GL_FACTOR_SHORT_NOTICE] = 2,    [GL_FACTOR_CONFLICTS] = 3,
+    [GL_FACTOR_CI_HISTORY] = 3,      [GL_FACTOR_TEMPLATE_HISTORY] = 2,
 };
 
 #define LEVEL_BIT(l) (1u << (l))
@@ -63,8 +70,8 @@ void gl_policy_default(struct gl_policy *p)
     memcpy(p->weights, default_weights, sizeof p->weights);
     p->threshold[GL_RISK_LOW] = 0;
     p->threshold[GL_RISK_MODERATE] = 25;
-    p->threshold[GL_RISK_HIGH] = 50;
-    p->threshold[GL_RISK_CRITICAL] = 75;
+    p->threshold[GL_RISK_HIGH] = 40;
+    p->threshold[GL_RISK_CRITICAL] = 65;
     for (int l = 0; l < GL_RISK__COUNT; l++) {
         /* A standard change that fits its template is pre-approved at any level; the
          * template's maximum risk is what keeps risky work out of the standard path. */
@@ -83,6 +90,17 @@ void gl_policy_default(struct gl_policy *p)
     p->template_min_changes = 5;
     p->prior_failures = 1;
     p->prior_successes = 9;
+    /* What an experienced change manager reviews before closing: whatever carried a high
+     * risk, whatever did not go to plan, and every emergency (the review is part of the
+     * emergency process, see emergency_review_hours). */
+    p->review_before_close.levels = LEVEL_BIT(GL_RISK_HIGH) | LEVEL_BIT(GL_RISK_CRITICAL);
+    p->review_before_close.outcomes = (1u << GL_OUTCOME_FAILED) | (1u << GL_OUTCOME_ROLLED_BACK);
+    p->review_before_close.emergency = true;
+    /* An approval stands until this change's own risk moved materially: into a higher level
+     * (whose tier may need other approvers), or by 5 points, about one factor turning bad
+     * (a rollback found untested, a window missed with a conflict). */
+    p->reapproval.score_delta = 5;
+    p->reapproval.on_level_increase = true;
 }
 
 static int check_number(double v, double lo, double hi, const char *field, struct gl_error *err)
@@ -163,6 +181,22 @@ static int check_signoff(const struct gl_policy *p, struct gl_error *err)
     return 0;
 }
 
+/* Outcomes a review can follow: a change without one has not finished. */
+#define REVIEW_OUTCOMES                                                                            \
+    ((1u << GL_OUTCOME_SUCCESSFUL) | (1u << GL_OUTCOME_FAILED) | (1u << GL_OUTCOME_ROLLED_BACK))
+
+static int check_review(const struct gl_review_rule *r, struct gl_error *err)
+{
+    if (r->levels & ~ALL_LEVELS)
+        return gl_error_set(err, GL_E_INVALID, "review_before_close.levels",
+                            "review_before_close.levels holds an unknown level");
+    if (r->outcomes & ~REVIEW_OUTCOMES)
+        return gl_error_set(err, GL_E_INVALID, "review_before_close.outcomes",
+                            "review_before_close.outcomes may list successful, failed and "
+                            "rolled_back only");
+    return 0;
+}
+
 int gl_policy_validate(const struct gl_policy *p, struct gl_error *err)
 {
     if (check_weights(p, err) || check_thresholds(p, err) || check_approval(p, err))
@@ -189,18 +223,25 @@ int gl_policy_validate(const struct gl_policy *p, struct gl_error *err)
     if (!isfinite(p->prior_successes) || p->prior_successes <= 0 || p->prior_successes > 1000)
         return gl_error_set(err, GL_E_INVALID, "history_prior.successes",
                             "history_prior.successes must be above 0 and at most 1000");
+    if (check_review(&p->review_before_close, err))
+        return GL_E_INVALID;
+    /* 0 would make any rise material, which is the behaviour this rule exists to end. */
+    if (!isfinite(p->reapproval.score_delta) || p->reapproval.score_delta <= 0 ||
+        p->reapproval.score_delta > 100)
+        return gl_error_set(err, GL_E_INVALID, "reapproval.score_delta",
+                            "reapproval.score_delta must be above 0 and at most 100");
     return 0;
 }
 
-bool gl_policy_needs_signoff(const struct gl_policy *p, const char *client_key,
-                             bool requires_signoff, enum gl_risk_level level)
+unsigned gl_policy_signoff_levels(const struct gl_policy *p, const char *client_key, bool *listed)
 {
-    if ((unsigned)level >= GL_RISK__COUNT)
-        return false;
+    *listed = false;
     for (size_t i = 0; client_key && i < p->nsignoff; i++)
-        if (strcmp(p->signoff[i].client_key, client_key) == 0)
-            return (p->signoff[i].levels & LEVEL_BIT(level)) != 0;
-    return requires_signoff && (p->signoff_default_levels & LEVEL_BIT(level)) != 0;
+        if (strcmp(p->signoff[i].client_key, client_key) == 0) {
+            *listed = true;
+            return p->signoff[i].levels;
+        }
+    return p->signoff_default_levels;
 }
 
 static int parse_name(const char *s, const char *const *names, int n)

@@ -12,7 +12,10 @@
  * {"low": "self_or_peer", ...}, ...}, "cab_quorum": 2, "client_signoff": {"default":
  * ["high", "critical"], "clients": {"acme": ["moderate", "high", "critical"]}},
  * "emergency_review_hours": 72, "template_failure_threshold": 0.2,
- * "template_min_changes": 5, "history_prior": {"failures": 1, "successes": 9}}
+ * "template_min_changes": 5, "history_prior": {"failures": 1, "successes": 9},
+ * "review_before_close": {"levels": ["high", "critical"], "outcomes": ["failed",
+ * "rolled_back"], "emergency": true}, "reapproval": {"score_delta": 5,
+ * "on_level_increase": true}}
  */
 #ifndef GL_POLICY_H
 #define GL_POLICY_H
@@ -69,6 +72,20 @@ struct gl_policy_signoff {
     unsigned levels;
 };
 
+/* Which changes need a post-implementation review before they may be closed (see
+ * core/review.h). A change needs one when any of the three asks for it. */
+struct gl_review_rule {
+    unsigned levels;   /* risk levels, bit (1u << enum gl_risk_level) */
+    unsigned outcomes; /* outcomes, bit (1u << enum gl_outcome); never GL_OUTCOME_NONE */
+    bool emergency;    /* every emergency change */
+};
+
+/* When a re-scored change needs its approval again (see core/reapproval.h). */
+struct gl_reapproval_rule {
+    double score_delta;     /* a rise of the score by at least this much, 0 < x <= 100 */
+    bool on_level_increase; /* any rise of the level */
+};
+
 struct gl_policy {
     int64_t version; /* 0 = built-in default, never stored */
     double weights[GL_FACTOR__COUNT];
@@ -84,20 +101,24 @@ struct gl_policy {
     int template_min_changes;          /* changes from a template before revocation can apply */
     double prior_failures;             /* Beta prior of the failure rate: (f + a) / (n + a + b) */
     double prior_successes;
+    struct gl_review_rule review_before_close;
+    struct gl_reapproval_rule reapproval;
 };
 
 /* The built-in policy in force until an admin stores one. */
 void gl_policy_default(struct gl_policy *p);
 
 /* Checks ranges and ordering; GL_E_INVALID with err->field naming the offending member
- * ("weights.conflicts", "thresholds.high", "approval.emergency.low", "cab_quorum"). */
+ * ("weights.conflicts", "thresholds.high", "approval.emergency.low", "cab_quorum",
+ * "review_before_close.outcomes"). */
 int gl_policy_validate(const struct gl_policy *p, struct gl_error *err);
 
-/* Whether a change of client_key (requires_signoff from its client record) at `level`
- * needs the client's sign-off. A client listed in p->signoff uses its own levels; an
- * unlisted client uses the default levels only when requires_signoff is set. */
-bool gl_policy_needs_signoff(const struct gl_policy *p, const char *client_key,
-                             bool requires_signoff, enum gl_risk_level level);
+/* The levels (bit (1u << level)) at which the policy itself asks client_key's sign-off:
+ * its entry in client_signoff.clients when it has one (*listed set), else
+ * client_signoff.default, which applies to clients whose record requires sign-off. The
+ * client's own requires_signoff adds to these (gl_approval_route decides the route). */
+unsigned gl_policy_signoff_levels(const struct gl_policy *p, const char *client_key,
+                                  bool *listed);
 
 /* Wire names: "low".."critical", "ci_criticality".., "preapproved", "self_or_peer",
  * "change_manager", "cab", "emergency". Parse returns 0 or -1. */

@@ -39,6 +39,7 @@ import test_login  # noqa: E402
 import test_serve  # noqa: E402
 import test_report  # noqa: E402
 import test_ci_attrs  # noqa: E402
+import test_policy_rules  # noqa: E402
 import test_risk  # noqa: E402
 import test_calendar  # noqa: E402
 import test_reapproval  # noqa: E402
@@ -47,7 +48,7 @@ import test_quickstart  # noqa: E402
 MODULES = [test_auth, test_authz, test_clients_cis, test_changes, test_lifecycle, test_bad_input,
            test_cli, test_serve, test_audit, test_login, test_hardening, test_graph,
            test_import, test_documents, test_report, test_risk, test_ci_attrs, test_calendar,
-           test_approvals, test_reapproval, test_quickstart]
+           test_approvals, test_policy_rules, test_reapproval, test_quickstart]
 
 
 class Tap:

@@ -2,9 +2,9 @@
 whole flows through the API and the CLI.
 
 The module's server runs one policy (set by the first case that needs it) in which CI
-criticality counts (and, for the one case with dependants, their criticality a little), so a
-change's level is chosen by its CI: criticality 1 -> low (20), 2 -> moderate (40), 3 -> high
-(60), 4 or 5 -> critical."""
+criticality counts (and, for the one case with dependants, their criticality a little) and
+the thresholds are its own (25, 50, 75), so a change's level is chosen by its CI: criticality
+1 -> low (20), 2 -> moderate (40), 3 -> high (60), 4 or 5 -> critical."""
 
 import datetime
 import json
@@ -28,6 +28,7 @@ def policy(ctx):
     p["weights"] = {k: 0 for k in p["weights"]}
     p["weights"]["ci_criticality"] = 100
     p["weights"]["dependent_criticality"] = 10  # only the decision-point case has dependents
+    p["thresholds"] = {"moderate": 25, "high": 50, "critical": 75}
     p["cab_quorum"] = 2
     p["emergency_review_hours"] = 1
     p["template_min_changes"] = 2
@@ -102,9 +103,15 @@ def _(ctx):
     a = approvals(ctx, change_at(ctx, "high", signoff=True)["id"])
     eq([(s["stage"], s["quorum"]) for s in a["route"]["stages"]], [("cab", 2), ("client", 1)],
        "high change of a client that signs off")
+    # A client that requires sign-off is asked wherever a manager is (issue 10), not only
+    # at the levels of client_signoff.default.
     a = approvals(ctx, change_at(ctx, "moderate", signoff=True)["id"])
-    eq([s["stage"] for s in a["route"]["stages"]], ["change_manager"],
-       "moderate: the policy asks client sign-off from high up")
+    eq([(s["stage"], s["rule"]) for s in a["route"]["stages"]],
+       [("change_manager", "approval.normal.moderate"), ("client", "client.requires_signoff")],
+       "moderate change of a client that signs off")
+    a = approvals(ctx, change_at(ctx, "low", signoff=True)["id"])
+    eq([s["stage"] for s in a["route"]["stages"]], ["self_or_peer"],
+       "low: self or peer, no client stage")
 
 
 @t("a high-risk change is blocked until CAB quorum and the client's sign-off")

@@ -283,6 +283,42 @@ def _(ctx):
                   "another change manager approves")
 
 
+@t("separation of duties: a requester voting on their own change is always told so, "
+   "whatever its state and the roles they lack (issue 10)")
+def _(ctx):
+    w = world(ctx)
+    me = ctx.user_api("requester", [w["A"]], name="sod-requester")
+    r = me.post("/api/v1/changes", ctx.change_body(
+        w["A"], cis=[ctx.make_ci(w["A"], name=unique("own"))["id"]]))
+    expect_status(r, 201)
+    ident = r.json["id"]
+    eq(r.json["raised_by"], "sod-requester", "raised_by")
+    votes = (("approve", {"comment": "mine"}), ("reject", {"reason": "mine"}))
+
+    def refused(state):
+        before = ctx.get_change(ident)
+        eq(before["state"], state, "state")
+        for a, body in votes:
+            p = expect_problem(me.post(f"/api/v1/changes/{ident}/{a}", body), 403,
+                               "/problems/forbidden", what=f"requester {a}s own {state} change")
+            check(p["detail"].startswith("separation of duties: sod-requester raised this "
+                                         f"change and may not {a} it"), f"detail: {p['detail']!r}")
+        eq(to_json(ctx.get_change(ident)), to_json(before), "change after refused votes")
+
+    refused("draft")
+    expect_status(me.post(f"/api/v1/changes/{ident}/submit"), 200, "requester submits")
+    refused("submitted")
+    ctx.act(ident, "assess")
+    refused("assessed")
+    # The implementer (no approve role) of someone else's change is told the same.
+    impl = ctx.user_api("implementer", [w["A"]], name="sod-implementer")
+    ch = fresh_change(ctx, w["A"], ["submit", "assess"], implementer="sod-implementer")
+    p = expect_problem(impl.post(f"/api/v1/changes/{ch['id']}/approve", {"comment": "x"}), 403,
+                       "/problems/forbidden")
+    check("separation of duties: sod-implementer implements" in p["detail"],
+          f"detail: {p['detail']!r}")
+
+
 @t("separation of duties: the implementer cannot approve, even as CAB member")
 def _(ctx):
     w = world(ctx)

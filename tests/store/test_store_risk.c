@@ -85,7 +85,9 @@ static void test_policy_versions(void **state)
     assert_int_equal(got.cab_quorum, 3);
     assert_int_equal(got.nsignoff, 1);
     assert_string_equal(got.signoff[0].client_key, "acme");
-    assert_true(gl_policy_needs_signoff(&got, "acme", false, GL_RISK_MODERATE));
+    bool listed = false;
+    assert_int_equal(gl_policy_signoff_levels(&got, "acme", &listed), 1u << GL_RISK_MODERATE);
+    assert_true(listed);
 
     /* Replacing version 0 again is stale; -1 replaces whatever is in force. */
     struct gl_policy stale = got;
@@ -227,7 +229,10 @@ static void test_assess_gathers_and_stores(void **state)
     assert_int_equal(cur.assessed_at, T0 + 10);
     assert_true(gl_risk_inputs_equal(&cur.inputs, &a.inputs));
     assert_string_equal(cur.factors[GL_FACTOR_REVERSIBILITY].explanation, "no rollback plan");
-    assert_true(cur.factors[GL_FACTOR_CI_CRITICALITY].weight == 20);
+    struct gl_policy dflt; /* none stored: scored under the built-in default */
+    gl_policy_default(&dflt);
+    assert_true(cur.factors[GL_FACTOR_CI_CRITICALITY].weight ==
+                dflt.weights[GL_FACTOR_CI_CRITICALITY]);
 
     /* The rendering carries the summary. */
     struct gl_change_doc doc;

@@ -21,6 +21,17 @@
 
 /* ---- routing: the whole matrix, written out independently ------------------------------ */
 
+static char key_acme[] = "acme";
+
+/* A client record that requires sign-off (or not), not listed in the policy. */
+static struct gl_client client_rec(bool requires_signoff)
+{
+    struct gl_client c = {.id = 7, .key = key_acme, .requires_signoff = requires_signoff};
+    return c;
+}
+
+static const struct gl_client signing = {.id = 7, .key = key_acme, .requires_signoff = true};
+
 struct expect {
     enum gl_approval_tier tier;
     enum gl_approval_stage first;
@@ -41,7 +52,8 @@ static void check_route(enum gl_change_type type, enum gl_risk_level level, bool
     struct gl_policy p;
     gl_policy_default(&p);
     struct gl_approval_route r;
-    gl_approval_route(type, level, &p, signoff, standing, &r);
+    struct gl_client cl = client_rec(signoff);
+    gl_approval_route(type, level, &p, &cl, standing, &r);
     char what[120];
     snprintf(what, sizeof what, "%s/%s/signoff=%d/standing=%d", gl_change_type_name(type),
              gl_risk_level_name(level), signoff, (int)standing);
@@ -62,10 +74,13 @@ static void check_route(enum gl_change_type type, enum gl_risk_level level, bool
     if (r.tier != e->tier || r.stages[0].stage != e->first || r.stages[0].quorum != e->quorum)
         fail_msg("%s: got tier %s stage %s quorum %d", what, gl_approval_tier_name(r.tier),
                  gl_approval_stage_name(r.stages[0].stage), r.stages[0].quorum);
-    if (r.nstages != (signoff ? 2 : 1))
-        fail_msg("%s: %d stages", what, r.nstages);
-    if (signoff && (r.stages[1].stage != GL_STAGE_CLIENT || r.stages[1].quorum != 1))
-        fail_msg("%s: second stage should be the client's sign-off", what);
+    /* A client that requires sign-off is asked wherever more than self or peer is. */
+    bool client_stage = signoff && level != GL_RISK_LOW;
+    if (r.nstages != (client_stage ? 2 : 1) || r.signoff != client_stage)
+        fail_msg("%s: %d stages, signoff %d", what, r.nstages, r.signoff);
+    if (client_stage && (r.stages[1].stage != GL_STAGE_CLIENT || r.stages[1].quorum != 1 ||
+                         strcmp(r.stages[1].rule, "client.requires_signoff") != 0))
+        fail_msg("%s: second stage should be the client's sign-off, by its flag", what);
     if (r.routed_as_normal != (type == GL_TYPE_STANDARD))
         fail_msg("%s: routed_as_normal %d", what, r.routed_as_normal);
 }
@@ -90,18 +105,117 @@ static void test_route_follows_policy(void **state)
     p.approval[GL_TYPE_NORMAL][GL_RISK_LOW] = GL_TIER_CAB;
     p.approval[GL_TYPE_STANDARD][GL_RISK_CRITICAL] = GL_TIER_CHANGE_MANAGER;
     struct gl_approval_route r;
-    gl_approval_route(GL_TYPE_NORMAL, GL_RISK_LOW, &p, false, GL_TEMPLATE_NONE, &r);
+    gl_approval_route(GL_TYPE_NORMAL, GL_RISK_LOW, &p, NULL, GL_TEMPLATE_NONE, &r);
     assert_int_equal(r.tier, GL_TIER_CAB);
     assert_int_equal(r.stages[0].quorum, 4);
     /* A policy may ask more of a critical standard change than its template. */
-    gl_approval_route(GL_TYPE_STANDARD, GL_RISK_CRITICAL, &p, true, GL_TEMPLATE_GOOD, &r);
+    gl_approval_route(GL_TYPE_STANDARD, GL_RISK_CRITICAL, &p, &signing, GL_TEMPLATE_GOOD, &r);
     assert_int_equal(r.tier, GL_TIER_CHANGE_MANAGER);
     assert_int_equal(r.nstages, 2);
     /* Pre-approval is never given to a normal change, whatever the policy says. */
     p.approval[GL_TYPE_NORMAL][GL_RISK_MODERATE] = GL_TIER_PREAPPROVED;
-    gl_approval_route(GL_TYPE_NORMAL, GL_RISK_MODERATE, &p, false, GL_TEMPLATE_NONE, &r);
+    gl_approval_route(GL_TYPE_NORMAL, GL_RISK_MODERATE, &p, NULL, GL_TEMPLATE_NONE, &r);
     assert_int_equal(r.tier, GL_TIER_CHANGE_MANAGER);
     assert_int_equal(r.nstages, 1);
+}
+
+/* Issue 10: the client's requires_signoff and the policy agree, and the route says which
+ * rule put each stage there. */
+static void test_signoff_rules(void **state)
+{
+    struct gl_policy p;
+    gl_policy_default(&p);
+    struct gl_approval_route r;
+    struct gl_client flag = client_rec(true), plain = client_rec(false);
+    /* The flag: a client stage wherever more than self or peer approves. */
+    gl_approval_route(GL_TYPE_NORMAL, GL_RISK_MODERATE, &p, &flag, GL_TEMPLATE_NONE, &r);
+    assert_int_equal(r.nstages, 2);
+    assert_string_equal(r.stages[0].rule, "approval.normal.moderate");
+    assert_string_equal(r.stages[0].reason, "policy: a normal change at level moderate needs a "
+                                            "change manager (approval.normal.moderate)");
+    assert_int_equal(r.stages[1].stage, GL_STAGE_CLIENT);
+    assert_string_equal(r.stages[1].rule, "client.requires_signoff");
+    assert_non_null(strstr(r.stages[1].reason, "client requires sign-off "
+                                               "(client.requires_signoff)"));
+    assert_true(r.signoff);
+    assert_string_equal(r.signoff_rule, "client.requires_signoff");
+    gl_approval_route(GL_TYPE_NORMAL, GL_RISK_HIGH, &p, &flag, GL_TEMPLATE_NONE, &r);
+    assert_string_equal(r.stages[0].reason, "policy: a normal change at level high needs 2 CAB "
+                                            "members (approval.normal.high, cab_quorum)");
+    assert_string_equal(r.stages[1].rule, "client.requires_signoff");
+    /* ...not on the self-or-peer path, and the route says why not. */
+    gl_approval_route(GL_TYPE_NORMAL, GL_RISK_LOW, &p, &flag, GL_TEMPLATE_NONE, &r);
+    assert_int_equal(r.nstages, 1);
+    assert_false(r.signoff);
+    assert_string_equal(r.signoff_rule, "");
+    assert_non_null(strstr(r.signoff_reason, "more than self or peer"));
+    assert_non_null(strstr(r.signoff_reason, "client_signoff.default does not list level low"));
+    /* The flag follows the policy's tiers, not fixed levels. */
+    p.approval[GL_TYPE_NORMAL][GL_RISK_MODERATE] = GL_TIER_SELF_OR_PEER;
+    p.approval[GL_TYPE_NORMAL][GL_RISK_LOW] = GL_TIER_CAB;
+    gl_approval_route(GL_TYPE_NORMAL, GL_RISK_MODERATE, &p, &flag, GL_TEMPLATE_NONE, &r);
+    assert_int_equal(r.nstages, 1);
+    gl_approval_route(GL_TYPE_NORMAL, GL_RISK_LOW, &p, &flag, GL_TEMPLATE_NONE, &r);
+    assert_int_equal(r.nstages, 2);
+    assert_string_equal(r.stages[1].rule, "client.requires_signoff");
+    gl_policy_default(&p);
+    /* client_signoff.default adds levels for a client that requires sign-off. */
+    p.signoff_default_levels |= 1u << GL_RISK_LOW;
+    gl_approval_route(GL_TYPE_NORMAL, GL_RISK_LOW, &p, &flag, GL_TEMPLATE_NONE, &r);
+    assert_int_equal(r.nstages, 2);
+    assert_string_equal(r.stages[1].rule, "client_signoff.default");
+    assert_string_equal(r.stages[1].reason, "policy: client stage at level low for a client "
+                                            "that requires sign-off (client_signoff.default)");
+    gl_approval_route(GL_TYPE_NORMAL, GL_RISK_LOW, &p, &plain, GL_TEMPLATE_NONE, &r);
+    assert_int_equal(r.nstages, 1); /* the default levels are for clients that require it */
+    gl_policy_default(&p);
+    /* A client listed in the policy signs off at its levels, flag or not... */
+    p.nsignoff = 1;
+    snprintf(p.signoff[0].client_key, sizeof p.signoff[0].client_key, "acme");
+    p.signoff[0].levels = 1u << GL_RISK_LOW;
+    gl_approval_route(GL_TYPE_NORMAL, GL_RISK_LOW, &p, &plain, GL_TEMPLATE_NONE, &r);
+    assert_int_equal(r.nstages, 2);
+    assert_string_equal(r.stages[1].rule, "client_signoff.clients.acme");
+    assert_string_equal(r.stages[1].reason, "policy: client stage at level low for acme "
+                                            "(client_signoff.clients.acme)");
+    gl_approval_route(GL_TYPE_NORMAL, GL_RISK_HIGH, &p, &plain, GL_TEMPLATE_NONE, &r);
+    assert_int_equal(r.nstages, 1);
+    assert_non_null(strstr(r.signoff_reason, "client_signoff.clients.acme does not list level "
+                                             "high"));
+    /* ...but a listing cannot take away what the client's own record requires. */
+    p.signoff[0].levels = 0;
+    gl_approval_route(GL_TYPE_NORMAL, GL_RISK_CRITICAL, &p, &flag, GL_TEMPLATE_NONE, &r);
+    assert_int_equal(r.nstages, 2);
+    assert_string_equal(r.stages[1].rule, "client.requires_signoff");
+    gl_policy_default(&p);
+    /* Without the flag or a listing nobody signs off, and the reason says so. */
+    gl_approval_route(GL_TYPE_NORMAL, GL_RISK_CRITICAL, &p, &plain, GL_TEMPLATE_NONE, &r);
+    assert_int_equal(r.nstages, 1);
+    assert_non_null(strstr(r.signoff_reason, "does not require sign-off"));
+    gl_approval_route(GL_TYPE_NORMAL, GL_RISK_CRITICAL, &p, NULL, GL_TEMPLATE_NONE, &r);
+    assert_int_equal(r.nstages, 1);
+    assert_false(r.signoff);
+    /* Emergency and pre-approved routes never wait for the client; a standard change out
+     * of its template's standing is routed, and signed off, as a normal one. */
+    gl_approval_route(GL_TYPE_EMERGENCY, GL_RISK_HIGH, &p, &flag, GL_TEMPLATE_NONE, &r);
+    assert_int_equal(r.nstages, 1);
+    assert_string_equal(r.stages[0].rule, "approval.emergency.high");
+    assert_non_null(strstr(r.signoff_reason, "emergency"));
+    gl_approval_route(GL_TYPE_STANDARD, GL_RISK_HIGH, &p, &flag, GL_TEMPLATE_GOOD, &r);
+    assert_int_equal(r.nstages, 0);
+    assert_non_null(strstr(r.signoff_reason, "pre-approved"));
+    gl_approval_route(GL_TYPE_STANDARD, GL_RISK_MODERATE, &p, &flag, GL_TEMPLATE_NOT_PREAPPROVED,
+                      &r);
+    assert_int_equal(r.nstages, 2);
+    assert_string_equal(r.stages[0].rule, "approval.normal.moderate");
+    assert_non_null(strstr(r.stages[0].reason, "template is not in good standing"));
+    assert_string_equal(r.stages[1].rule, "client.requires_signoff");
+    /* A policy mapping a normal level to preapproved still gets a change manager, and the
+     * reason says why. */
+    p.approval[GL_TYPE_NORMAL][GL_RISK_LOW] = GL_TIER_PREAPPROVED;
+    gl_approval_route(GL_TYPE_NORMAL, GL_RISK_LOW, &p, NULL, GL_TEMPLATE_NONE, &r);
+    assert_int_equal(r.tier, GL_TIER_CHANGE_MANAGER);
+    assert_non_null(strstr(r.stages[0].reason, "only a template gives"));
 }
 
 /* ---- evaluation ---------------------------------------------------------------------- */
@@ -118,7 +232,8 @@ static void cab_route(struct gl_approval_route *r, bool signoff)
 {
     struct gl_policy p;
     gl_policy_default(&p);
-    gl_approval_route(GL_TYPE_NORMAL, GL_RISK_HIGH, &p, signoff, GL_TEMPLATE_NONE, r);
+    gl_approval_route(GL_TYPE_NORMAL, GL_RISK_HIGH, &p, signoff ? &signing : NULL,
+                      GL_TEMPLATE_NONE, r);
 }
 
 static void test_quorum_and_signoff(void **state)
@@ -220,8 +335,8 @@ static void test_self_approval_only_at_self_or_peer(void **state)
     struct gl_error err;
     enum gl_approval_stage st;
     struct gl_approval_route low, moderate;
-    gl_approval_route(GL_TYPE_NORMAL, GL_RISK_LOW, &p, false, GL_TEMPLATE_NONE, &low);
-    gl_approval_route(GL_TYPE_NORMAL, GL_RISK_MODERATE, &p, false, GL_TEMPLATE_NONE, &moderate);
+    gl_approval_route(GL_TYPE_NORMAL, GL_RISK_LOW, &p, NULL, GL_TEMPLATE_NONE, &low);
+    gl_approval_route(GL_TYPE_NORMAL, GL_RISK_MODERATE, &p, NULL, GL_TEMPLATE_NONE, &moderate);
     /* Low risk: "self" is the implementer who raised the change, doing their own work... */
     assert_int_equal(authorize(&ivan, &c, &low, NULL, 0, GL_VOTE_APPROVE, &st, &err),
                      GL_E_FORBIDDEN); /* implements, but rita raised it */
@@ -256,6 +371,63 @@ static void test_self_approval_only_at_self_or_peer(void **state)
     gl_user_release(&mgr);
     gl_user_release(&other);
     gl_user_release(&peer);
+    gl_change_release(&c);
+}
+
+/* Issue 10: whoever raised, created or implements a change is told "separation of duties",
+ * whatever roles they lack, at every tier and for approve and reject alike. */
+static void test_party_always_told_separation_of_duties(void **state)
+{
+    struct gl_policy p;
+    gl_policy_default(&p);
+    struct gl_change c;
+    change(&c, GL_TYPE_NORMAL);
+    struct gl_user rita, ivan, olga;
+    user(&rita, "rita", GL_ROLE_REQUESTER, 7);   /* raised and created it */
+    user(&ivan, "ivan", GL_ROLE_IMPLEMENTER, 7); /* implements it */
+    user(&olga, "olga", GL_ROLE_REQUESTER, 7);   /* no part in it */
+    struct gl_error err;
+    enum gl_approval_stage st;
+    for (int l = 0; l < GL_RISK__COUNT; l++) {
+        struct gl_approval_route r;
+        gl_approval_route(GL_TYPE_NORMAL, (enum gl_risk_level)l, &p, NULL, GL_TEMPLATE_NONE, &r);
+        for (int d = GL_VOTE_APPROVE; d <= GL_VOTE_REJECT; d++) {
+            assert_int_equal(authorize(&rita, &c, &r, NULL, 0, (enum gl_vote_decision)d, &st,
+                                       &err),
+                             GL_E_FORBIDDEN);
+            assert_non_null(strstr(err.detail, "separation of duties: rita raised"));
+            assert_int_equal(authorize(&ivan, &c, &r, NULL, 0, (enum gl_vote_decision)d, &st,
+                                       &err),
+                             GL_E_FORBIDDEN);
+            assert_non_null(strstr(err.detail, "separation of duties: ivan implements"));
+            /* Someone with no part in it is refused for the role they lack. */
+            assert_int_equal(authorize(&olga, &c, &r, NULL, 0, (enum gl_vote_decision)d, &st,
+                                       &err),
+                             GL_E_FORBIDDEN);
+            assert_null(strstr(err.detail, "separation"));
+        }
+    }
+    /* Before any route or state is looked at: a party who can never be "self" is refused. */
+    c.state = GL_STATE_SUBMITTED;
+    assert_int_equal(gl_approval_check_duties(&rita, &c, GL_VOTE_APPROVE, &err), GL_E_FORBIDDEN);
+    assert_non_null(strstr(err.detail, "separation of duties: rita raised this change and may "
+                                       "not approve it"));
+    assert_int_equal(gl_approval_check_duties(&ivan, &c, GL_VOTE_REJECT, &err), GL_E_FORBIDDEN);
+    assert_non_null(strstr(err.detail, "may not reject it"));
+    assert_int_equal(gl_approval_check_duties(&olga, &c, GL_VOTE_APPROVE, &err), 0);
+    /* The implementer who raised it may still be "self" at the self_or_peer tier: that is
+     * for the route to decide, so the early check lets them through. */
+    assert_int_equal(gl_change_set_str(&c.raised_by, "ivan"), 0);
+    assert_int_equal(gl_change_set_str(&c.created_by, "ivan"), 0);
+    assert_int_equal(gl_approval_check_duties(&ivan, &c, GL_VOTE_APPROVE, &err), 0);
+    struct gl_approval_route moderate;
+    gl_approval_route(GL_TYPE_NORMAL, GL_RISK_MODERATE, &p, NULL, GL_TEMPLATE_NONE, &moderate);
+    assert_int_equal(authorize(&ivan, &c, &moderate, NULL, 0, GL_VOTE_APPROVE, &st, &err),
+                     GL_E_FORBIDDEN);
+    assert_non_null(strstr(err.detail, "separation of duties: ivan raised"));
+    gl_user_release(&rita);
+    gl_user_release(&ivan);
+    gl_user_release(&olga);
     gl_change_release(&c);
 }
 
@@ -311,7 +483,7 @@ static void test_emergency_and_preapproved(void **state)
     struct gl_change c;
     change(&c, GL_TYPE_EMERGENCY);
     struct gl_approval_route r;
-    gl_approval_route(GL_TYPE_EMERGENCY, GL_RISK_CRITICAL, &p, true, GL_TEMPLATE_NONE, &r);
+    gl_approval_route(GL_TYPE_EMERGENCY, GL_RISK_CRITICAL, &p, &signing, GL_TEMPLATE_NONE, &r);
     struct gl_user ea, cab, impl;
     user(&ea, "erin", GL_ROLE_EMERGENCY_APPROVER, 7);
     user(&cab, "ann", GL_ROLE_CAB_MEMBER, 7);
@@ -329,7 +501,7 @@ static void test_emergency_and_preapproved(void **state)
     assert_int_equal(authorize(&impl, &c, &r, NULL, 0, GL_VOTE_APPROVE, &st, &err),
                      GL_E_FORBIDDEN);
     assert_non_null(strstr(err.detail, "separation of duties"));
-    gl_approval_route(GL_TYPE_STANDARD, GL_RISK_LOW, &p, false, GL_TEMPLATE_GOOD, &r);
+    gl_approval_route(GL_TYPE_STANDARD, GL_RISK_LOW, &p, NULL, GL_TEMPLATE_GOOD, &r);
     gl_approval_evaluate(&r, NULL, 0, 1, &s);
     assert_true(s.satisfied);
     assert_int_equal(authorize(&cab, &c, &r, NULL, 0, GL_VOTE_APPROVE, &st, &err),
@@ -413,9 +585,11 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_route_every_combination),
         cmocka_unit_test(test_route_follows_policy),
+        cmocka_unit_test(test_signoff_rules),
         cmocka_unit_test(test_quorum_and_signoff),
         cmocka_unit_test(test_rounds_and_rejection),
         cmocka_unit_test(test_self_approval_only_at_self_or_peer),
+        cmocka_unit_test(test_party_always_told_separation_of_duties),
         cmocka_unit_test(test_stages_need_their_roles),
         cmocka_unit_test(test_emergency_and_preapproved),
         cmocka_unit_test(test_reapproval_on_implementer_change),

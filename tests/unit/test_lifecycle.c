@@ -54,7 +54,11 @@ static const struct legal {
     {T_ALL, GL_STATE_FAILED, GL_ACTION_REVIEW, GL_STATE_REVIEWED},
     {T_ALL, GL_STATE_ROLLED_BACK, GL_ACTION_REVIEW, GL_STATE_REVIEWED},
     {T_ALL, GL_STATE_REVIEWED, GL_ACTION_CLOSE, GL_STATE_CLOSED},
-    {T_STD | T_NRM, GL_STATE_COMPLETED, GL_ACTION_CLOSE, GL_STATE_CLOSED},
+    /* From the finished states too: whether a review must come first is the policy's
+     * (issue 10), a precondition rather than a transition. */
+    {T_ALL, GL_STATE_COMPLETED, GL_ACTION_CLOSE, GL_STATE_CLOSED},
+    {T_ALL, GL_STATE_FAILED, GL_ACTION_CLOSE, GL_STATE_CLOSED},
+    {T_ALL, GL_STATE_ROLLED_BACK, GL_ACTION_CLOSE, GL_STATE_CLOSED},
     {T_ALL, GL_STATE_DRAFT, GL_ACTION_CANCEL, GL_STATE_CANCELLED},
     {T_ALL, GL_STATE_SUBMITTED, GL_ACTION_CANCEL, GL_STATE_CANCELLED},
     {T_ALL, GL_STATE_ASSESSED, GL_ACTION_CANCEL, GL_STATE_CANCELLED},
@@ -191,7 +195,7 @@ static void test_every_legal_transition(void **state)
             count++;
         }
     }
-    assert_int_equal(count, 67);
+    assert_int_equal(count, 74);
 }
 
 static void test_every_illegal_pair_is_a_transition_error(void **state)
@@ -214,7 +218,7 @@ static void test_every_illegal_pair_is_a_transition_error(void **state)
             }
         }
     }
-    assert_int_equal(illegal, GL_TYPE__COUNT * GL_STATE__COUNT * GL_ACTION__COUNT - 67);
+    assert_int_equal(illegal, GL_TYPE__COUNT * GL_STATE__COUNT * GL_ACTION__COUNT - 74);
 }
 
 static void test_illegal_detail_names_action_and_state(void **state)
@@ -325,8 +329,9 @@ static void test_emergency_path_documented_afterwards(void **state)
     assert_int_equal(c.planned_start, NOW + 60);
     apply_ok(&c, GL_ACTION_COMPLETE, NULL, NOW + HOUR);
 
-    apply_refused(&c, GL_ACTION_CLOSE, NULL, NOW, GL_E_TRANSITION, NULL, &err);
+    apply_refused(&c, GL_ACTION_CLOSE, NULL, NOW, GL_E_PRECONDITION, "summary", &err);
     assert_non_null(strstr(err.detail, "post-implementation review"));
+    assert_non_null(strstr(err.detail, "review_before_close.emergency"));
     apply_ok(&c, GL_ACTION_REVIEW, &in, NOW + DAY);
 
     apply_refused(&c, GL_ACTION_CLOSE, NULL, NOW, GL_E_PRECONDITION, "implementation_plan", &err);
@@ -657,25 +662,85 @@ static void test_review_requires_summary(void **state)
     gl_change_release(&c);
 }
 
+/* Without the policy's answer (NULL input) the floor holds: failed and rolled back
+ * changes are reviewed first, whatever their type. */
 static void test_close_failed_needs_review(void **state)
 {
     const enum gl_change_state states[] = {GL_STATE_FAILED, GL_STATE_ROLLED_BACK};
+    const enum gl_outcome outcomes[] = {GL_OUTCOME_FAILED, GL_OUTCOME_ROLLED_BACK};
     for (int t = 0; t < GL_TYPE__COUNT; t++) {
         for (size_t i = 0; i < 2; i++) {
             struct gl_change c;
             struct gl_error err;
             make_ready(&c, (enum gl_change_type)t, states[i]);
-            apply_refused(&c, GL_ACTION_CLOSE, NULL, NOW, GL_E_TRANSITION, NULL, &err);
-            assert_non_null(strstr(err.detail, "without a post-implementation review"));
+            c.outcome = outcomes[i];
+            set(&c.review_summary, NULL);
+            apply_refused(&c, GL_ACTION_CLOSE, NULL, NOW, GL_E_PRECONDITION, "summary", &err);
+            assert_non_null(strstr(err.detail, "before its post-implementation review"));
+            assert_non_null(strstr(err.detail, "review_before_close.outcomes"));
             gl_change_release(&c);
         }
     }
     struct gl_change c;
     struct gl_error err;
     make_ready(&c, GL_TYPE_NORMAL, GL_STATE_FAILED);
-    apply_refused(&c, GL_ACTION_CLOSE, NULL, NOW, GL_E_TRANSITION, NULL, &err);
-    assert_string_equal(err.detail,
-                        "a failed change cannot be closed without a post-implementation review");
+    c.outcome = GL_OUTCOME_FAILED;
+    set(&c.review_summary, NULL);
+    apply_refused(&c, GL_ACTION_CLOSE, NULL, NOW, GL_E_PRECONDITION, "summary", &err);
+    assert_string_equal(err.detail, "a failed change cannot be closed before its "
+                                    "post-implementation review (the review action): its "
+                                    "outcome is failed (review_before_close.outcomes)");
+    gl_change_release(&c);
+}
+
+/* The caller's answer from the policy decides (issue 10): a review it asks for must be
+ * there, one it does not ask for is not, and a change already reviewed always closes. */
+static void test_close_follows_the_review_decision(void **state)
+{
+    struct gl_change c;
+    struct gl_error err;
+    struct gl_review_need need = {.needed = true,
+                                  .rule = "review_before_close.levels",
+                                  .why = "its risk level is high, 61.0 "
+                                         "(review_before_close.levels)"};
+    struct gl_action_input in = GL_ACTION_INPUT_INIT;
+    in.review = &need;
+    make_ready(&c, GL_TYPE_NORMAL, GL_STATE_COMPLETED);
+    c.outcome = GL_OUTCOME_SUCCESSFUL;
+    set(&c.review_summary, NULL);
+    apply_refused(&c, GL_ACTION_CLOSE, &in, NOW, GL_E_PRECONDITION, "summary", &err);
+    assert_string_equal(err.detail, "a completed change cannot be closed before its "
+                                    "post-implementation review (the review action): its risk "
+                                    "level is high, 61.0 (review_before_close.levels)");
+    apply_ok(&c, GL_ACTION_REVIEW,
+             &(struct gl_action_input){.review_summary = "ok",
+                                       .planned_start = GL_TIME_UNSET,
+                                       .planned_end = GL_TIME_UNSET},
+             NOW);
+    apply_ok(&c, GL_ACTION_CLOSE, &in, NOW);
+    gl_change_release(&c);
+    /* A policy that asks nothing lets even a failed emergency change close unreviewed
+     * (documented, as emergency changes must be). */
+    struct gl_review_need none = {0};
+    in.review = &none;
+    make_ready(&c, GL_TYPE_EMERGENCY, GL_STATE_FAILED);
+    c.outcome = GL_OUTCOME_FAILED;
+    set(&c.review_summary, NULL);
+    apply_ok(&c, GL_ACTION_CLOSE, &in, NOW);
+    assert_int_equal(c.state, GL_STATE_CLOSED);
+    gl_change_release(&c);
+    /* Without an answer a completed normal change closes (the floor has no levels)... */
+    make_ready(&c, GL_TYPE_NORMAL, GL_STATE_COMPLETED);
+    c.outcome = GL_OUTCOME_SUCCESSFUL;
+    set(&c.review_summary, NULL);
+    apply_ok(&c, GL_ACTION_CLOSE, NULL, NOW);
+    gl_change_release(&c);
+    /* ...and a completed emergency change does not. */
+    make_ready(&c, GL_TYPE_EMERGENCY, GL_STATE_COMPLETED);
+    c.outcome = GL_OUTCOME_SUCCESSFUL;
+    set(&c.review_summary, NULL);
+    apply_refused(&c, GL_ACTION_CLOSE, NULL, NOW, GL_E_PRECONDITION, "summary", &err);
+    assert_non_null(strstr(err.detail, "it is an emergency change"));
     gl_change_release(&c);
 }
 
@@ -724,6 +789,7 @@ int main(void)
         cmocka_unit_test(test_rollback_from_in_progress),
         cmocka_unit_test(test_review_requires_summary),
         cmocka_unit_test(test_close_failed_needs_review),
+        cmocka_unit_test(test_close_follows_the_review_decision),
         cmocka_unit_test(test_cancel_requires_reason),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -34,6 +34,14 @@ static void test_default_valid(void **state)
     assert_int_equal(p.approval[GL_TYPE_STANDARD][GL_RISK_LOW], GL_TIER_PREAPPROVED);
     assert_int_equal(p.approval[GL_TYPE_EMERGENCY][GL_RISK_CRITICAL], GL_TIER_EMERGENCY);
     assert_true(p.prior_failures > 0 && p.prior_successes > 0);
+    /* Reviewed before close: high and critical, failed and rolled back, every emergency. */
+    assert_int_equal(p.review_before_close.levels, (1u << GL_RISK_HIGH) | (1u << GL_RISK_CRITICAL));
+    assert_int_equal(p.review_before_close.outcomes,
+                     (1u << GL_OUTCOME_FAILED) | (1u << GL_OUTCOME_ROLLED_BACK));
+    assert_true(p.review_before_close.emergency);
+    /* Re-approval: a level increase, or a rise of 5 points. */
+    assert_true(p.reapproval.score_delta == 5);
+    assert_true(p.reapproval.on_level_increase);
 }
 
 /* Breaks one member of a default policy and expects that field in the error. */
@@ -66,7 +74,7 @@ static void high_below(struct gl_policy *p)
 }
 static void crit_equal(struct gl_policy *p)
 {
-    p->threshold[GL_RISK_CRITICAL] = 50;
+    p->threshold[GL_RISK_CRITICAL] = p->threshold[GL_RISK_HIGH];
 }
 static void mod_zero(struct gl_policy *p)
 {
@@ -124,6 +132,28 @@ static void dup_key(struct gl_policy *p)
     snprintf(p->signoff[1].client_key, sizeof p->signoff[1].client_key, "acme");
 }
 
+static void review_level_bits(struct gl_policy *p)
+{
+    p->review_before_close.levels = 1u << 9;
+}
+static void review_outcome_none(struct gl_policy *p)
+{
+    p->review_before_close.outcomes = 1u << GL_OUTCOME_NONE;
+}
+
+static void reapproval_zero(struct gl_policy *p)
+{
+    p->reapproval.score_delta = 0;
+}
+static void reapproval_nan(struct gl_policy *p)
+{
+    p->reapproval.score_delta = 0.0 / 0.0;
+}
+static void reapproval_big(struct gl_policy *p)
+{
+    p->reapproval.score_delta = 100.5;
+}
+
 static void test_validate_fields(void **state)
 {
     (void)state;
@@ -145,6 +175,11 @@ static void test_validate_fields(void **state)
     expect_field(default_bits, "client_signoff.default");
     expect_field(bad_key, "client_signoff.clients");
     expect_field(dup_key, "client_signoff.clients.acme");
+    expect_field(review_level_bits, "review_before_close.levels");
+    expect_field(review_outcome_none, "review_before_close.outcomes");
+    expect_field(reapproval_zero, "reapproval.score_delta");
+    expect_field(reapproval_nan, "reapproval.score_delta");
+    expect_field(reapproval_big, "reapproval.score_delta");
 }
 
 static void test_signoff(void **state)
@@ -159,20 +194,20 @@ static void test_signoff(void **state)
     p.signoff[1].levels = 0;
     assert_int_equal(gl_policy_validate(&p, NULL), 0);
 
-    /* Unlisted client: default levels, only when the client record asks for sign-off. */
-    assert_false(gl_policy_needs_signoff(&p, "other", false, GL_RISK_CRITICAL));
-    assert_true(gl_policy_needs_signoff(&p, "other", true, GL_RISK_CRITICAL));
-    assert_true(gl_policy_needs_signoff(&p, "other", true, GL_RISK_HIGH));
-    assert_false(gl_policy_needs_signoff(&p, "other", true, GL_RISK_MODERATE));
-    assert_false(gl_policy_needs_signoff(&p, "other", true, GL_RISK_LOW));
-    assert_true(gl_policy_needs_signoff(&p, NULL, true, GL_RISK_HIGH));
-    /* Listed client: its own levels, whatever its record says. */
-    assert_true(gl_policy_needs_signoff(&p, "acme", false, GL_RISK_MODERATE));
-    assert_true(gl_policy_needs_signoff(&p, "acme", false, GL_RISK_HIGH));
-    assert_false(gl_policy_needs_signoff(&p, "acme", true, GL_RISK_CRITICAL));
-    assert_false(gl_policy_needs_signoff(&p, "acme", true, GL_RISK_LOW));
-    assert_false(gl_policy_needs_signoff(&p, "relaxed", true, GL_RISK_CRITICAL));
-    assert_false(gl_policy_needs_signoff(&p, "other", true, (enum gl_risk_level)9));
+    /* Unlisted client: the default levels (for clients whose record requires sign-off;
+     * core/approval.c combines them with the flag). */
+    bool listed = true;
+    unsigned dflt = (1u << GL_RISK_HIGH) | (1u << GL_RISK_CRITICAL);
+    assert_int_equal(gl_policy_signoff_levels(&p, "other", &listed), dflt);
+    assert_false(listed);
+    assert_int_equal(gl_policy_signoff_levels(&p, NULL, &listed), dflt);
+    assert_false(listed);
+    /* Listed client: its own levels, none included. */
+    assert_int_equal(gl_policy_signoff_levels(&p, "acme", &listed),
+                     (1u << GL_RISK_MODERATE) | (1u << GL_RISK_HIGH));
+    assert_true(listed);
+    assert_int_equal(gl_policy_signoff_levels(&p, "relaxed", &listed), 0);
+    assert_true(listed);
 }
 
 static void test_names(void **state)

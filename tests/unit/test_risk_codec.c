@@ -37,7 +37,16 @@ static void test_policy_round_trip(void **state)
     p.signoff[1].levels = 0;
     p.template_failure_threshold = 0.3;
     p.prior_failures = 2;
+    p.review_before_close.levels = 1u << GL_RISK_MODERATE;
+    p.review_before_close.outcomes = 1u << GL_OUTCOME_SUCCESSFUL;
+    p.review_before_close.emergency = false;
+    p.reapproval.score_delta = 7.5;
+    p.reapproval.on_level_increase = false;
     char *text = gl_json_policy_dump_body(&p);
+    assert_non_null(strstr(text, "\"reapproval\":{\"score_delta\":7.5,"
+                                 "\"on_level_increase\":false}"));
+    assert_non_null(strstr(text, "\"review_before_close\":{\"levels\":[\"moderate\"],"
+                                 "\"outcomes\":[\"successful\"],\"emergency\":false}"));
     assert_non_null(text);
     assert_null(strstr(text, "0000000")); /* reals printed as typed, not 0.29999999999999999 */
     assert_int_equal(gl_json_policy_loads(text, &back, &err), 0);
@@ -50,6 +59,11 @@ static void test_policy_round_trip(void **state)
     assert_string_equal(back.signoff[1].client_key, "globex");
     assert_int_equal(back.signoff[0].levels, p.signoff[0].levels);
     assert_true(back.template_failure_threshold == 0.3);
+    assert_int_equal(back.review_before_close.levels, p.review_before_close.levels);
+    assert_int_equal(back.review_before_close.outcomes, p.review_before_close.outcomes);
+    assert_false(back.review_before_close.emergency);
+    assert_true(back.reapproval.score_delta == 7.5);
+    assert_false(back.reapproval.on_level_increase);
     free(text);
     free(again);
 
@@ -69,6 +83,12 @@ static void test_policy_partial_takes_default(void **state)
     assert_int_equal(p.version, 0); /* read-only */
     assert_true(p.weights[GL_FACTOR_BLACKOUT] == dflt.weights[GL_FACTOR_BLACKOUT]);
     assert_int_equal(p.approval[GL_TYPE_NORMAL][GL_RISK_HIGH], GL_TIER_CAB);
+    /* A member object given in part keeps the default for the rest. */
+    assert_int_equal(
+        gl_json_policy_loads("{\"review_before_close\": {\"emergency\": false}}", &p, &err), 0);
+    assert_false(p.review_before_close.emergency);
+    assert_int_equal(p.review_before_close.levels, dflt.review_before_close.levels);
+    assert_int_equal(p.review_before_close.outcomes, dflt.review_before_close.outcomes);
     assert_int_equal(gl_json_policy_loads("{}", &p, &err), 0);
     char *a = gl_json_policy_dump_body(&p), *b = gl_json_policy_dump_body(&dflt);
     assert_string_equal(a, b);
@@ -116,6 +136,19 @@ static void test_policy_refusals(void **state)
     expect_bad("{\"history_prior\": {\"alpha\": 1}}", "history_prior.alpha");
     expect_bad("{\"template_failure_threshold\": 1.5}", "template_failure_threshold");
     expect_bad("{\"emergency_review_hours\": true}", "emergency_review_hours");
+    expect_bad("{\"review_before_close\": true}", "review_before_close");
+    expect_bad("{\"review_before_close\": {\"levels\": [\"huge\"]}}", "review_before_close.levels");
+    expect_bad("{\"review_before_close\": {\"outcomes\": [\"none\"]}}",
+               "review_before_close.outcomes");
+    expect_bad("{\"review_before_close\": {\"outcomes\": \"failed\"}}",
+               "review_before_close.outcomes");
+    expect_bad("{\"review_before_close\": {\"emergency\": 1}}", "review_before_close.emergency");
+    expect_bad("{\"review_before_close\": {\"always\": true}}", "review_before_close.always");
+    expect_bad("{\"reapproval\": 5}", "reapproval");
+    expect_bad("{\"reapproval\": {\"score_delta\": \"5\"}}", "reapproval.score_delta");
+    expect_bad("{\"reapproval\": {\"score_delta\": 0}}", "reapproval.score_delta");
+    expect_bad("{\"reapproval\": {\"on_level_increase\": 1}}", "reapproval.on_level_increase");
+    expect_bad("{\"reapproval\": {\"inputs\": []}}", "reapproval.inputs");
 }
 
 static void test_risk_round_trip(void **state)
