@@ -7,8 +7,12 @@
  *   sqlite_commit.c  group commit of concurrent writes (sq_write)
  *   sqlite_change.c  changes: create, update, get, timeline
  *   sqlite_list.c    list queries: changes and CIs, with the client-scope filter
- *   sqlite_misc.c    clients, CIs, audit list, backup; the shared tx/audit helpers
- *   sqlite_audit.c   the audit export (one client's events in a time range, paged)
+ *   sqlite_tx.c      the shared helpers: one call as one transaction, audit snapshots
+ *   sqlite_client.c  clients: create, update, get, the list a scope sees
+ *   sqlite_ci.c      CIs: create, update, get, and the writes the bulk import reuses
+ *   sqlite_backup.c  online backup to a new file
+ *   sqlite_audit.c   the audit list by id and the export (one client's events in a time
+ *                    range, paged)
  *   sqlite_user.c    users and grants, API tokens
  *   sqlite_auth.c    passwords, browser sessions, failed-login bookkeeping
  *   sqlite_import.c  bulk import of CIs, many rows per transaction
@@ -307,7 +311,7 @@ int sq_graph_snapshot_adjacent(const struct sq_graph_snapshot *g, int64_t ci_id,
 /* sqlite_schema.c */
 int sq_migrate_conn(struct sq_conn *c, int *applied, struct gl_error *err);
 
-/* Helpers shared by the record and list files. */
+/* Helpers shared by the record and list files (sqlite_tx.c). */
 
 /* Runs fn in a transaction: a write through sq_write, a read in a deferred BEGIN/COMMIT. */
 int sq_with_tx(struct gl_store *st, bool write, sq_write_fn fn, void *arg, struct gl_error *err);
@@ -322,7 +326,7 @@ int sq_audit_json(struct sq_conn *c, const struct gl_write_ctx *ctx, const char 
     "c.id, c.version, c.client_id, k.key, c.name, c.type, c.criticality, c.users_affected, "       \
     "c.owner, c.created_at, c.updated_at, c.attributes"                                          \
     " FROM cis c LEFT JOIN clients k ON k.id = c.client_id"
-/* Fills out (initialised) from a stepped row of SQ_CI_COLS (sqlite_misc.c). */
+/* Fills out (initialised) from a stepped row of SQ_CI_COLS (sqlite_ci.c). */
 int sq_ci_read(sqlite3_stmt *st, struct gl_ci *out, struct gl_error *err);
 /* Loads change id with its lists into out (initialised); GL_E_NOT_FOUND when absent. */
 int sq_change_load(struct sq_conn *c, int64_t id, struct gl_change *out, struct gl_error *err);
@@ -430,7 +434,7 @@ int sq_change_doc_links_read(struct sq_conn *c, const int64_t *change_ids, size_
 int sq_rel_ensure(struct sq_conn *c, const struct gl_write_ctx *ctx, int64_t from_ci,
                   enum gl_rel_kind kind, int64_t to_ci, bool *added, struct gl_error *err);
 
-/* CI writes inside an open write transaction (sqlite_misc.c), and the bulk import. */
+/* CI writes inside an open write transaction (sqlite_ci.c), and the bulk import. */
 int sq_ci_load(struct sq_conn *c, int64_t id, struct gl_ci *out, struct gl_error *err);
 int sq_ci_insert(struct sq_conn *c, const struct gl_write_ctx *ctx, struct gl_ci *ci,
                  struct gl_error *err);
