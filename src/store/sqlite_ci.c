@@ -118,7 +118,6 @@ static int bind_ci(sqlite3_stmt *st, const struct gl_ci *ci, int64_t now, struct
 
 struct ci_write {
     const struct gl_write_ctx *ctx;
-    const struct gl_ci *before;
     struct gl_ci *ci;
 };
 
@@ -144,74 +143,54 @@ static int ci_create_tx(struct sq_conn *c, void *arg, struct gl_error *err)
                          gl_json_ci_dump(w->ci), false, err);
 }
 
+SQ_VERSIONED_ADAPTERS(ci, struct gl_ci, gl_ci_init, gl_ci_release, load_ci)
+
+static int ci_prepare(struct sq_conn *c, const struct sq_update *u, struct gl_error *err)
+{
+    return resolve_ci_client(c, u->after, err);
+}
+
+static int ci_write(struct sq_conn *c, const struct sq_update *u, struct gl_error *err)
+{
+    const struct gl_ci *stored = u->stored, *ci = u->after;
+    sqlite3_stmt *st = sq_stmt(c, SQ_CI_UPDATE, ci_update_sql, err);
+    if (!st)
+        return GL_E_INTERNAL;
+    int rc = bind_ci(st, ci, ci->updated_at, err);
+    if (rc)
+        return rc;
+    sqlite3_bind_int64(st, 9, stored->id);
+    sqlite3_bind_int64(st, 10, stored->version);
+    return sq_exec_stmt(c, st, "client", "update CI", err);
+}
+
+/* Filed under the new owner; a move between clients shows in before/after. */
+static int ci_record(struct sq_conn *c, const struct sq_update *u, struct gl_error *err)
+{
+    const struct gl_ci *stored = u->stored, *ci = u->after;
+    return sq_audit_json(c, u->ctx, "ci.update", "ci", ci->id, ci->client_id,
+                         gl_json_ci_dump(stored), gl_json_ci_dump(ci), true, err);
+}
+
+static const struct sq_versioned ci_versioned = {
+    SQ_VERSIONED_RECORD(ci, struct gl_ci),
+    .noun = "CI",
+    .prepare = ci_prepare,
+    .write = ci_write,
+    .record = ci_record,
+};
+
 int sq_ci_create(struct gl_store *st, const struct gl_write_ctx *ctx, struct gl_ci *ci,
                  struct gl_error *err)
 {
-    struct ci_write w = {ctx, NULL, ci};
-    const struct gl_ci saved = *ci;
-    int rc = sq_with_tx(st, true, ci_create_tx, &w, err);
-    if (rc) {
-        ci->id = saved.id;
-        ci->version = saved.version;
-        ci->created_at = saved.created_at;
-        ci->updated_at = saved.updated_at;
-    }
-    return rc;
-}
-
-static int ci_update_tx(struct sq_conn *c, void *arg, struct gl_error *err)
-{
-    struct ci_write *w = arg;
-    struct gl_ci stored;
-    gl_ci_init(&stored);
-    int rc = load_ci(c, w->before->id, &stored, err);
-    if (rc)
-        goto out;
-    if (stored.version != w->before->version) {
-        rc = gl_error_set(err, GL_E_STALE, "version", "the CI is at version %lld, not %lld",
-                          (long long)stored.version, (long long)w->before->version);
-        goto out;
-    }
-    rc = resolve_ci_client(c, w->ci, err);
-    if (rc)
-        goto out;
-    sqlite3_stmt *st = sq_stmt(c, SQ_CI_UPDATE, ci_update_sql, err);
-    if (!st) {
-        rc = GL_E_INTERNAL;
-        goto out;
-    }
-    if ((rc = bind_ci(st, w->ci, w->ctx->now, err)) != 0)
-        goto out;
-    sqlite3_bind_int64(st, 9, stored.id);
-    sqlite3_bind_int64(st, 10, stored.version);
-    rc = sq_exec_stmt(c, st, "client", "update CI", err);
-    if (rc)
-        goto out;
-    w->ci->id = stored.id;
-    w->ci->version = stored.version + 1;
-    w->ci->created_at = stored.created_at;
-    w->ci->updated_at = w->ctx->now;
-    /* Filed under the new owner; a move between clients shows in before/after. */
-    rc = sq_audit_json(c, w->ctx, "ci.update", "ci", stored.id, w->ci->client_id,
-                       gl_json_ci_dump(&stored), gl_json_ci_dump(w->ci), true, err);
-out:
-    gl_ci_release(&stored);
-    return rc;
+    struct ci_write w = {ctx, ci};
+    return sq_versioned_write(st, &ci_versioned, ci, ci_create_tx, &w, err);
 }
 
 int sq_ci_update(struct gl_store *st, const struct gl_write_ctx *ctx, const struct gl_ci *before,
                  struct gl_ci *after, struct gl_error *err)
 {
-    struct ci_write w = {ctx, before, after};
-    const struct gl_ci saved = *after;
-    int rc = sq_with_tx(st, true, ci_update_tx, &w, err);
-    if (rc) {
-        after->id = saved.id;
-        after->version = saved.version;
-        after->created_at = saved.created_at;
-        after->updated_at = saved.updated_at;
-    }
-    return rc;
+    return sq_versioned_update(st, &ci_versioned, ctx, before, after, NULL, err);
 }
 
 int sq_ci_load(struct sq_conn *c, int64_t id, struct gl_ci *out, struct gl_error *err)
@@ -222,15 +201,14 @@ int sq_ci_load(struct sq_conn *c, int64_t id, struct gl_ci *out, struct gl_error
 int sq_ci_insert(struct sq_conn *c, const struct gl_write_ctx *ctx, struct gl_ci *ci,
                  struct gl_error *err)
 {
-    struct ci_write w = {ctx, NULL, ci};
+    struct ci_write w = {ctx, ci};
     return ci_create_tx(c, &w, err);
 }
 
 int sq_ci_rewrite(struct sq_conn *c, const struct gl_write_ctx *ctx, const struct gl_ci *before,
                   struct gl_ci *after, struct gl_error *err)
 {
-    struct ci_write w = {ctx, before, after};
-    return ci_update_tx(c, &w, err);
+    return sq_versioned_update_conn(c, &ci_versioned, ctx, before, after, NULL, err);
 }
 
 struct ci_get_args {

@@ -81,7 +81,6 @@ static void bind_client(sqlite3_stmt *st, const struct gl_client *cl)
 
 struct client_write {
     const struct gl_write_ctx *ctx;
-    const struct gl_client *before;
     struct gl_client *cl;
 };
 
@@ -104,70 +103,47 @@ static int client_create_tx(struct sq_conn *c, void *arg, struct gl_error *err)
                          gl_json_client_dump(w->cl), false, err);
 }
 
+SQ_VERSIONED_ADAPTERS(client, struct gl_client, gl_client_init, gl_client_release,
+                      load_client_by_id)
+
+static int client_write(struct sq_conn *c, const struct sq_update *u, struct gl_error *err)
+{
+    const struct gl_client *stored = u->stored, *cl = u->after;
+    sqlite3_stmt *st = sq_stmt(c, SQ_CLIENT_UPDATE, client_update_sql, err);
+    if (!st)
+        return GL_E_INTERNAL;
+    bind_client(st, cl);
+    sqlite3_bind_int64(st, 6, cl->updated_at);
+    sqlite3_bind_int64(st, 7, stored->id);
+    sqlite3_bind_int64(st, 8, stored->version);
+    return sq_exec_stmt(c, st, "key", "update client", err);
+}
+
+static int client_record(struct sq_conn *c, const struct sq_update *u, struct gl_error *err)
+{
+    const struct gl_client *stored = u->stored, *cl = u->after;
+    return sq_audit_json(c, u->ctx, "client.update", "client", cl->id, cl->id,
+                         gl_json_client_dump(stored), gl_json_client_dump(cl), true, err);
+}
+
+static const struct sq_versioned client_versioned = {
+    SQ_VERSIONED_RECORD(client, struct gl_client),
+    .noun = "client",
+    .write = client_write,
+    .record = client_record,
+};
+
 int sq_client_create(struct gl_store *st, const struct gl_write_ctx *ctx, struct gl_client *cl,
                      struct gl_error *err)
 {
-    struct client_write w = {ctx, NULL, cl};
-    const struct gl_client saved = *cl;
-    int rc = sq_with_tx(st, true, client_create_tx, &w, err);
-    if (rc) {
-        cl->id = saved.id;
-        cl->version = saved.version;
-        cl->created_at = saved.created_at;
-        cl->updated_at = saved.updated_at;
-    }
-    return rc;
-}
-
-static int client_update_tx(struct sq_conn *c, void *arg, struct gl_error *err)
-{
-    struct client_write *w = arg;
-    struct gl_client stored;
-    gl_client_init(&stored);
-    int rc = load_client_by_id(c, w->before->id, &stored, err);
-    if (rc)
-        goto out;
-    if (stored.version != w->before->version) {
-        rc = gl_error_set(err, GL_E_STALE, "version", "the client is at version %lld, not %lld",
-                          (long long)stored.version, (long long)w->before->version);
-        goto out;
-    }
-    sqlite3_stmt *st = sq_stmt(c, SQ_CLIENT_UPDATE, client_update_sql, err);
-    if (!st) {
-        rc = GL_E_INTERNAL;
-        goto out;
-    }
-    bind_client(st, w->cl);
-    sqlite3_bind_int64(st, 6, w->ctx->now);
-    sqlite3_bind_int64(st, 7, stored.id);
-    sqlite3_bind_int64(st, 8, stored.version);
-    rc = sq_exec_stmt(c, st, "key", "update client", err);
-    if (rc)
-        goto out;
-    w->cl->id = stored.id;
-    w->cl->version = stored.version + 1;
-    w->cl->created_at = stored.created_at;
-    w->cl->updated_at = w->ctx->now;
-    rc = sq_audit_json(c, w->ctx, "client.update", "client", stored.id, stored.id,
-                       gl_json_client_dump(&stored), gl_json_client_dump(w->cl), true, err);
-out:
-    gl_client_release(&stored);
-    return rc;
+    struct client_write w = {ctx, cl};
+    return sq_versioned_write(st, &client_versioned, cl, client_create_tx, &w, err);
 }
 
 int sq_client_update(struct gl_store *st, const struct gl_write_ctx *ctx,
                      const struct gl_client *before, struct gl_client *after, struct gl_error *err)
 {
-    struct client_write w = {ctx, before, after};
-    const struct gl_client saved = *after;
-    int rc = sq_with_tx(st, true, client_update_tx, &w, err);
-    if (rc) {
-        after->id = saved.id;
-        after->version = saved.version;
-        after->created_at = saved.created_at;
-        after->updated_at = saved.updated_at;
-    }
-    return rc;
+    return sq_versioned_update(st, &client_versioned, ctx, before, after, NULL, err);
 }
 
 struct client_read {

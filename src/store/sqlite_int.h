@@ -31,6 +31,7 @@
 
 #include <pthread.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include <sqlite3.h>
@@ -321,6 +322,81 @@ int sq_oom(struct gl_error *err);
 int sq_audit_json(struct sq_conn *c, const struct gl_write_ctx *ctx, const char *dflt_action,
                   const char *entity, int64_t entity_id, int64_t client_id, char *before,
                   char *after, bool want_before, struct gl_error *err);
+
+/*
+ * The versioned update every record shares: load the stored record by before's id,
+ * refuse with GL_E_STALE (field "version") unless its version is before's, let the record
+ * check and complete `after` (prepare), stamp after with the stored id, version + 1, the
+ * stored created_at and updated_at = ctx->now, write the row (write), then what goes with
+ * it: the audit event from the before/after snapshots, and for some records a version row
+ * or a stored rendering (record). When anything fails, after's stamps are put back as the
+ * caller had them (the rest of after is the record's business).
+ *
+ * A record type has int64_t members id, version, created_at and updated_at; struct
+ * sq_versioned describes it once with designated initialisers, SQ_VERSIONED_STAMPS(type)
+ * giving the offsets of those members.
+ */
+struct sq_update {
+    const struct gl_write_ctx *ctx;
+    const void *before; /* the caller's: the record as read, whose version is expected */
+    void *after;        /* the record to write */
+    void *stored;       /* the record as stored when the update began */
+    void *arg;          /* the record's own extra argument (a document's new version) */
+};
+
+struct sq_versioned {
+    const char *noun; /* "the <noun> is at version N, not M" */
+    size_t size;      /* of the record type */
+    size_t id, version, created_at, updated_at;
+    void (*init)(void *rec);
+    void (*release)(void *rec);
+    /* Loads the record id into out (initialised); GL_E_NOT_FOUND when absent. */
+    int (*load)(struct sq_conn *c, int64_t id, void *out, struct gl_error *err);
+    /* Checks and completes u->after against u->stored before the stamps; may be NULL. */
+    int (*prepare)(struct sq_conn *c, const struct sq_update *u, struct gl_error *err);
+    /* Binds u->after and runs the UPDATE of u->stored's row (and its child rows). */
+    int (*write)(struct sq_conn *c, const struct sq_update *u, struct gl_error *err);
+    /* The audit event (ctx->action, else the record's update action) and its companions. */
+    int (*record)(struct sq_conn *c, const struct sq_update *u, struct gl_error *err);
+};
+
+#define SQ_VERSIONED_STAMPS(type)                                                                  \
+    .size = sizeof(type), .id = offsetof(type, id), .version = offsetof(type, version),            \
+    .created_at = offsetof(type, created_at), .updated_at = offsetof(type, updated_at)
+
+/* Defines name_init, name_release and name_load for struct sq_versioned from the record
+ * type's own init(type *), release(type *) and load(c, id, type *out, err). */
+#define SQ_VERSIONED_ADAPTERS(name, type, init_fn, release_fn, load_fn)                            \
+    static void name##_init(void *rec)                                                             \
+    {                                                                                              \
+        init_fn((type *)rec);                                                                      \
+    }                                                                                              \
+    static void name##_release(void *rec)                                                          \
+    {                                                                                              \
+        release_fn((type *)rec);                                                                   \
+    }                                                                                              \
+    static int name##_load(struct sq_conn *c, int64_t id, void *out, struct gl_error *err)         \
+    {                                                                                              \
+        return load_fn(c, id, (type *)out, err);                                                   \
+    }
+
+/* The record-type part of a struct sq_versioned initialiser, over SQ_VERSIONED_ADAPTERS'. */
+#define SQ_VERSIONED_RECORD(name, type)                                                            \
+    SQ_VERSIONED_STAMPS(type), .init = name##_init, .release = name##_release, .load = name##_load
+
+/* The versioned update as one write transaction (sq_write). */
+int sq_versioned_update(struct gl_store *st, const struct sq_versioned *v,
+                        const struct gl_write_ctx *ctx, const void *before, void *after, void *arg,
+                        struct gl_error *err);
+/* The same inside the write transaction already open on c. */
+int sq_versioned_update_conn(struct sq_conn *c, const struct sq_versioned *v,
+                             const struct gl_write_ctx *ctx, const void *before, void *after,
+                             void *arg, struct gl_error *err);
+/* Runs fn as one write transaction (sq_with_tx); when it fails, rec's id, version,
+ * created_at and updated_at are put back as they were (a create's skeleton). */
+int sq_versioned_write(struct gl_store *st, const struct sq_versioned *v, void *rec, sq_write_fn fn,
+                       void *arg, struct gl_error *err);
+
 /* CI columns with their FROM/JOIN, used as "SELECT " SQ_CI_COLS " WHERE ...". */
 #define SQ_CI_COLS                                                                                 \
     "c.id, c.version, c.client_id, k.key, c.name, c.type, c.criticality, c.users_affected, "       \
