@@ -11,7 +11,6 @@
 #include <jansson.h>
 
 #include "core/calendar.h"
-#include "store/store.h"
 
 json_t *gl_json_cal_window(const struct gl_cal_window *w);
 char *gl_json_cal_window_dump(const struct gl_cal_window *w);

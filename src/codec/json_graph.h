@@ -9,8 +9,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "core/docs.h"
 #include "core/impact.h"
-#include "store/store.h"
 #include "util/buf.h"
 
 /* How the answer sees its caller: whether a client's CIs may be shown (client 0, shared

@@ -2,7 +2,7 @@
  * json_report.h - the client report (GET /api/v1/clients/{key}/report) as JSON and as a
  * printable HTML page, and the documentation links of changes shared with what-changed.
  *
- * The JSON is built from the store's report data (store.h, struct gl_report_data): each
+ * The JSON is built from the report data the store gathers (core/report.h): each
  * change from its stored wire rendering (struct gl_change_doc), so the report shows
  * exactly what the API shows, the risk object included when the change has one. The HTML
  * page is rendered from that JSON, so both forms always agree.
@@ -15,7 +15,8 @@
 #include <jansson.h>
 
 #include "core/cmdb.h"
-#include "store/store.h"
+#include "core/docs.h"
+#include "core/report.h"
 #include "util/buf.h"
 
 /* {"document": "DOC-...", "title", "base_version", "result_version", "no_doc_affected"}

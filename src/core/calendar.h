@@ -7,7 +7,8 @@
  * Intervals are half-open [start, end): a change ending at 02:00 does not conflict with
  * one starting at 02:00.
  *
- * Ownership: a gl_ivlist owns its items; gl_ivlist_release frees them and accepts NULL.
+ * Ownership: a gl_ivlist owns its items, and the records and their lists own their strings;
+ * every *_release frees them and accepts NULL.
  */
 #ifndef GL_CALENDAR_H
 #define GL_CALENDAR_H
@@ -125,6 +126,51 @@ struct gl_cal_blackout {
 
 void gl_cal_window_release(struct gl_cal_window *w);
 void gl_cal_blackout_release(struct gl_cal_blackout *b);
+
+/* Lists of records as the store returns them. */
+struct gl_cal_window_list {
+    struct gl_cal_window *items;
+    size_t len;
+};
+
+struct gl_cal_blackout_list {
+    struct gl_cal_blackout *items;
+    size_t len;
+};
+
+/* A change as the calendar shows it. */
+struct gl_cal_change {
+    int64_t id, version, client_id;
+    char *client_key;
+    char *title;
+    enum gl_change_type type;
+    enum gl_change_state state;
+    int64_t planned_start, planned_end;
+    char *schedule_flags; /* "blackout_override,outside_window,..."; NULL when none */
+};
+
+struct gl_cal_change_list {
+    struct gl_cal_change *items;
+    size_t len;
+};
+
+/* A calendar feed token as listed: never its hash. client_id 0 = the per-user feed. */
+struct gl_feed_token {
+    int64_t id, user_id, client_id;
+    char *client_key;
+    int64_t created_at, revoked_at;
+};
+
+struct gl_feed_token_list {
+    struct gl_feed_token *items;
+    size_t len;
+};
+
+/* Each frees its items' strings and the array and leaves the list empty. Accept NULL. */
+void gl_cal_window_list_release(struct gl_cal_window_list *l);
+void gl_cal_blackout_list_release(struct gl_cal_blackout_list *l);
+void gl_cal_change_list_release(struct gl_cal_change_list *l);
+void gl_feed_token_list_release(struct gl_feed_token_list *l);
 
 /* A blackout occurrence a change overlaps. */
 struct gl_cal_blackout_hit {

@@ -103,6 +103,14 @@ void gl_change_release(struct gl_change *c)
     gl_change_init(c);
 }
 
+void gl_change_doc_release(struct gl_change_doc *d)
+{
+    if (!d)
+        return;
+    free(d->json);
+    d->json = NULL;
+}
+
 static int idlist_copy(struct gl_idlist *dst, const struct gl_idlist *src)
 {
     dst->items = NULL;

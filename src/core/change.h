@@ -127,6 +127,24 @@ int gl_change_copy(struct gl_change *dst, const struct gl_change *src);
 /* Replaces *field with a copy of value; NULL or "" clears it. Returns 0 or -1 (no memory). */
 int gl_change_set_str(char **field, const char *value);
 
+/*
+ * A change as stored on the wire: every write renders the record with the codec
+ * (codec/json.h, gl_json_change_dump) and keeps the text beside the row, in the same
+ * transaction. Reads that only return the record (GET, lists) then cost one lookup and no
+ * decoding or encoding. `format` is the codec's GL_JSON_CHANGE_FORMAT at the time of the write; a
+ * reader that finds another value must fall back to change_get / change_list (store.h).
+ */
+struct gl_change_doc {
+    int64_t id;
+    int64_t version;
+    int64_t client_id;
+    int format;
+    char *json; /* malloc'd */
+};
+
+/* Frees json (leaving it NULL). Accepts NULL. */
+void gl_change_doc_release(struct gl_change_doc *d);
+
 /* Wire names. Out-of-range values give "unknown"; gl_outcome_name gives NULL for
  * GL_OUTCOME_NONE (JSON null) and out-of-range values, and gl_outcome_parse refuses "none". */
 const char *gl_change_type_name(enum gl_change_type t);

@@ -54,6 +54,16 @@ void gl_doc_version_release(struct gl_doc_version *v)
     gl_doc_version_init(v);
 }
 
+void gl_change_doc_links_release(struct gl_change_doc_links *l)
+{
+    if (!l)
+        return;
+    for (size_t i = 0; i < l->len; i++)
+        free(l->items[i].title);
+    free(l->items);
+    memset(l, 0, sizeof *l);
+}
+
 const char *gl_doc_kind_name(enum gl_doc_kind k)
 {
     return (unsigned)k < GL_DOC_KIND__COUNT ? kind_names[k] : "unknown";

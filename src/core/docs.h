@@ -120,6 +120,23 @@ int gl_docs_check_completion(const struct gl_doc_ref *docs, size_t ndocs,
                              const struct gl_doc_result *results, size_t nresults,
                              bool no_doc_affected, struct gl_error *err);
 
+/* The documentation a change altered (change_documents): the version it started from and
+ * the one describing the new state (0 = none yet), or the "none affected" mark. */
+struct gl_change_doc_link {
+    int64_t change_id, document_id, client_id;
+    char *title; /* owned */
+    int64_t base_version, result_version;
+    bool no_doc_affected;
+};
+
+struct gl_change_doc_links {
+    struct gl_change_doc_link *items;
+    size_t len, cap;
+};
+
+/* Frees the titles and the array; leaves l empty. Accepts NULL. */
+void gl_change_doc_links_release(struct gl_change_doc_links *l);
+
 /*
  * Unified diff of two texts, line by line (Myers' O(ND) algorithm in linear space, with a
  * cost bound), three lines of context, "--- from_label" / "+++ to_label" headers and

@@ -69,6 +69,19 @@ void gl_impact_release(struct gl_impact *im)
     memset(im, 0, sizeof *im);
 }
 
+void gl_wc_rows_release(struct gl_wc_rows *r)
+{
+    if (!r)
+        return;
+    for (size_t i = 0; i < r->len; i++) {
+        free(r->items[i].client_key);
+        free(r->items[i].title);
+    }
+    free(r->items);
+    r->items = NULL;
+    r->len = r->cap = 0;
+}
+
 /* ---- visited set: open addressing over ci ids (never 0) ----------------------------- */
 
 struct idset {

@@ -13,8 +13,8 @@
  * and self-loops are handled by a visited set: every CI is reached once, at its smallest
  * depth, through the first parent the breadth-first order found.
  *
- * Ownership: gl_impact and gl_graph_edges own their arrays; *_release frees them and
- * accepts NULL or zeroed structs.
+ * Ownership: gl_impact, gl_graph_edges and gl_wc_rows own their arrays (the rows their
+ * strings too); *_release frees them and accepts NULL or zeroed structs.
  */
 #ifndef GL_IMPACT_H
 #define GL_IMPACT_H
@@ -23,6 +23,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/change.h"
 #include "core/error.h"
 
 enum gl_rel_kind { GL_REL_RUNS_ON, GL_REL_DEPENDS_ON, GL_REL_CONNECTS_TO, GL_REL__COUNT };
@@ -104,6 +105,28 @@ void gl_impact_totals(const struct gl_impact *im, gl_impact_keep_fn keep, void *
                       struct gl_impact_totals *out);
 
 /* ---- what changed ------------------------------------------------------------------ */
+
+/* What-changed as the store finds it: changes in the states that count (scheduled, in
+ * progress and the implemented ones) whose planned or actual window intersects
+ * [since, until). */
+struct gl_wc_row {
+    int64_t change_id, client_id;
+    int64_t ci_id; /* the CI it was found on; 0 in client mode */
+    char *client_key;
+    char *title;
+    enum gl_change_type type;
+    enum gl_change_state state;
+    enum gl_outcome outcome;
+    int64_t planned_start, planned_end, actual_start, actual_end;
+};
+
+struct gl_wc_rows {
+    struct gl_wc_row *items;
+    size_t len, cap;
+};
+
+/* Frees every row's strings and the array; leaves r empty. Accepts NULL. */
+void gl_wc_rows_release(struct gl_wc_rows *r);
 
 /* One change found on a reached CI; `node` indexes the walk (0 in client mode). */
 struct gl_wc_hit {

@@ -1,5 +1,6 @@
 /*
- * sqlite_audit.c - the audit export in SQLite: one client's events (or every event) in a
+ * sqlite_audit.c - reading the audit log in SQLite: the plain list by id (audit_list, which
+ * gl_store_audit_verify walks) and the export: one client's events (or every event) in a
  * time range, a page at a time.
  *
  * Invariants:
@@ -98,4 +99,37 @@ int sq_audit_export(struct gl_store *st, const struct gl_audit_filter *f, struct
     if (rc)
         gl_audit_page_release(out);
     return rc;
+}
+
+/* ---- the log by id --------------------------------------------------------------- */
+
+static const char audit_list_sql[] =
+    "SELECT " SQ_AUDIT_COLS " FROM audit_events WHERE id > ? ORDER BY id LIMIT ?";
+
+struct audit_args {
+    int64_t after_id;
+    int limit;
+    struct gl_audit_list *out;
+};
+
+static int audit_list_tx(struct sq_conn *c, void *arg, struct gl_error *err)
+{
+    struct audit_args *a = arg;
+    sqlite3_stmt *st = sq_stmt(c, SQ_AUDIT_LIST, audit_list_sql, err);
+    if (!st)
+        return GL_E_INTERNAL;
+    sqlite3_bind_int64(st, 1, a->after_id);
+    sqlite3_bind_int(st, 2, a->limit);
+    return sq_audit_read_all(c, st, a->out, err);
+}
+
+int sq_audit_list(struct gl_store *st, int64_t after_id, int limit, struct gl_audit_list *out,
+                  struct gl_error *err)
+{
+    out->items = NULL;
+    out->len = 0;
+    if (limit < 1)
+        return gl_error_set(err, GL_E_INVALID, "limit", "limit must be at least 1");
+    struct audit_args a = {after_id, limit, out};
+    return sq_with_tx(st, false, audit_list_tx, &a, err);
 }

@@ -515,12 +515,10 @@ static int create_in_tx(struct sq_conn *c, const struct gl_write_ctx *ctx, struc
     return rc;
 }
 
-/* Arguments of a queued change write (see sq_write). */
+/* Arguments of a queued change create (see sq_write). */
 struct change_write {
     const struct gl_write_ctx *ctx;
-    const struct gl_change *before;
     struct gl_change *change;
-    struct gl_change *stored;
 };
 
 static int create_job(struct sq_conn *c, void *arg, struct gl_error *err)
@@ -529,40 +527,17 @@ static int create_job(struct sq_conn *c, void *arg, struct gl_error *err)
     return create_in_tx(c, w->ctx, w->change, err);
 }
 
-int sq_change_create(struct gl_store *st, const struct gl_write_ctx *ctx, struct gl_change *ch,
-                     struct gl_error *err)
-{
-    const struct gl_change saved = *ch; /* scalars restored on failure */
-    bool set_creator = !ch->created_by && ctx->actor;
-    if (set_creator && gl_change_set_str(&ch->created_by, ctx->actor))
-        return gl_error_set(err, GL_E_INTERNAL, NULL, "out of memory");
-    struct change_write w = {.ctx = ctx, .change = ch};
-    int rc = sq_write(sq_store(st), create_job, &w, err);
-    if (rc) {
-        ch->id = saved.id;
-        ch->version = saved.version;
-        ch->created_at = saved.created_at;
-        ch->updated_at = saved.updated_at;
-        if (set_creator)
-            gl_change_set_str(&ch->created_by, NULL);
-    }
-    return rc;
-}
+SQ_VERSIONED_ADAPTERS(change, struct gl_change, gl_change_init, gl_change_release, sq_change_load)
 
-static int update_in_tx(struct sq_conn *c, const struct gl_write_ctx *ctx,
-                        const struct gl_change *before, struct gl_change *after,
-                        struct gl_change *stored, struct gl_error *err)
+/* The references an update adds must exist; the client key follows the client. */
+static int change_prepare(struct sq_conn *c, const struct sq_update *u, struct gl_error *err)
 {
-    int rc = sq_change_load(c, before->id, stored, err);
-    if (rc)
-        return rc;
-    if (stored->version != before->version)
-        return gl_error_set(err, GL_E_STALE, "version", "the change is at version %lld, not %lld",
-                            (long long)stored->version, (long long)before->version);
-
+    const struct gl_change *stored = u->stored;
+    struct gl_change *after = u->after;
     idlist_normalise(&after->ci_ids);
     idlist_normalise(&after->related_changes);
     bool moved = after->client_id != stored->client_id;
+    int rc = 0;
     if (moved)
         rc = lookup_client(c, after->client_id, &after->client_key, err);
     else if (!after->client_key || strcmp(after->client_key, stored->client_key) != 0)
@@ -573,64 +548,63 @@ static int update_in_tx(struct sq_conn *c, const struct gl_write_ctx *ctx,
         rc = check_cis(c, after->client_id, &after->ci_ids, moved ? NULL : &stored->ci_ids, err);
     if (!rc)
         rc = check_related(c, stored->id, &after->related_changes, &stored->related_changes, err);
-    if (rc)
-        return rc;
+    return rc;
+}
 
-    after->id = stored->id;
-    after->version = stored->version + 1;
-    after->updated_at = ctx->now;
-    after->created_at = stored->created_at;
+static int change_write(struct sq_conn *c, const struct sq_update *u, struct gl_error *err)
+{
+    const struct gl_change *stored = u->stored, *after = u->after;
     sqlite3_stmt *st = sq_stmt(c, SQ_CHANGE_UPDATE, change_update_sql, err);
     if (!st)
         return GL_E_INTERNAL;
     bind_fields(st, after);
     sqlite3_bind_int64(st, NFIELDS + 2, stored->id);
     sqlite3_bind_int64(st, NFIELDS + 3, stored->version);
-    rc = sq_exec_stmt(c, st, NULL, "update change", err);
+    int rc = sq_exec_stmt(c, st, NULL, "update change", err);
     if (rc)
         return rc;
     if (sqlite3_changes(c->db) != 1) /* cannot happen inside BEGIN IMMEDIATE; be sure */
         return gl_error_set(err, GL_E_STALE, "version", "the change was modified concurrently");
-    rc = write_children(c, after, stored, err);
-    if (!rc)
-        rc = record_change(c, ctx, "change.update", stored, after, err);
-    return rc;
+    return write_children(c, after, stored, err);
 }
 
-static int update_job(struct sq_conn *c, void *arg, struct gl_error *err)
+static int change_record(struct sq_conn *c, const struct sq_update *u, struct gl_error *err)
 {
-    struct change_write *w = arg;
-    return update_in_tx(c, w->ctx, w->before, w->change, w->stored, err);
+    return record_change(c, u->ctx, "change.update", u->stored, u->after, err);
+}
+
+static const struct sq_versioned change_versioned = {
+    SQ_VERSIONED_RECORD(change, struct gl_change),
+    .noun = "change",
+    .prepare = change_prepare,
+    .write = change_write,
+    .record = change_record,
+};
+
+int sq_change_create(struct gl_store *st, const struct gl_write_ctx *ctx, struct gl_change *ch,
+                     struct gl_error *err)
+{
+    bool set_creator = !ch->created_by && ctx->actor;
+    if (set_creator && gl_change_set_str(&ch->created_by, ctx->actor))
+        return gl_error_set(err, GL_E_INTERNAL, NULL, "out of memory");
+    struct change_write w = {.ctx = ctx, .change = ch};
+    int rc = sq_versioned_write(st, &change_versioned, ch, create_job, &w, err);
+    if (rc && set_creator)
+        gl_change_set_str(&ch->created_by, NULL);
+    return rc;
 }
 
 int sq_change_update_conn(struct sq_conn *c, const struct gl_write_ctx *ctx,
                           const struct gl_change *before, struct gl_change *after,
                           struct gl_error *err)
 {
-    struct gl_change stored;
-    gl_change_init(&stored);
-    int rc = update_in_tx(c, ctx, before, after, &stored, err);
-    gl_change_release(&stored);
-    return rc;
+    return sq_versioned_update_conn(c, &change_versioned, ctx, before, after, NULL, err);
 }
 
 int sq_change_update(struct gl_store *st, const struct gl_write_ctx *ctx,
                      const struct gl_change *before, struct gl_change *after, struct gl_error *err)
 {
-    struct gl_change stored;
-    gl_change_init(&stored);
-    const int64_t saved_id = after->id, saved_version = after->version,
-                  saved_updated = after->updated_at, saved_created = after->created_at;
-    struct change_write w = {.ctx = ctx, .before = before, .change = after, .stored = &stored};
-    int rc = sq_write(sq_store(st), update_job, &w, err);
-    if (rc) {
-        after->id = saved_id;
-        after->version = saved_version;
-        after->updated_at = saved_updated;
-        after->created_at = saved_created;
-    }
-    gl_change_release(&stored);
-    return rc;
+    return sq_versioned_update(st, &change_versioned, ctx, before, after, NULL, err);
 }
 
 int sq_change_get(struct gl_store *st, int64_t id, struct gl_change *out, struct gl_error *err)

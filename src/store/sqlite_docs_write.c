@@ -61,7 +61,6 @@ static int insert_version(struct sq_conn *c, int64_t doc_id, struct gl_doc_versi
 
 struct doc_write {
     const struct gl_write_ctx *ctx;
-    const struct gl_document *before;
     struct gl_document *doc;
     struct gl_doc_version *ver;
 };
@@ -113,18 +112,20 @@ int sq_doc_create(struct gl_store *st, const struct gl_write_ctx *ctx, struct gl
     return sq_with_tx(st, true, doc_create_tx, &w, err);
 }
 
-static int stored_version(struct sq_conn *c, int64_t id, int64_t *version, int64_t *current,
-                          struct gl_error *err)
+/* The stored row as far as an update needs it: id, versions and creation time. */
+static int load_head(struct sq_conn *c, int64_t id, struct gl_document *d, struct gl_error *err)
 {
     sqlite3_stmt *st =
-        prep(c, "SELECT version, current_version FROM documents WHERE id = ?", err);
+        prep(c, "SELECT version, current_version, created_at FROM documents WHERE id = ?", err);
     if (!st)
         return GL_E_INTERNAL;
     sqlite3_bind_int64(st, 1, id);
     int src = sqlite3_step(st), rc = 0;
     if (src == SQLITE_ROW) {
-        *version = sqlite3_column_int64(st, 0);
-        *current = sqlite3_column_int64(st, 1);
+        d->id = id;
+        d->version = sqlite3_column_int64(st, 0);
+        d->current_version = sqlite3_column_int64(st, 1);
+        d->created_at = sqlite3_column_int64(st, 2);
     } else if (src == SQLITE_DONE)
         rc = gl_error_set(err, GL_E_NOT_FOUND, NULL, "no such document");
     else
@@ -133,28 +134,27 @@ static int stored_version(struct sq_conn *c, int64_t id, int64_t *version, int64
     return rc;
 }
 
-static int doc_update_tx(struct sq_conn *c, void *arg, struct gl_error *err)
+SQ_VERSIONED_ADAPTERS(doc, struct gl_document, gl_document_init, gl_document_release, load_head)
+
+/* A new text version (u->arg, may be NULL) becomes the current one. */
+static int doc_prepare(struct sq_conn *c, const struct sq_update *u, struct gl_error *err)
 {
-    struct doc_write *w = arg;
-    struct gl_document *d = w->doc;
-    int64_t version = 0, current = 0;
-    int rc = stored_version(c, w->before->id, &version, &current, err);
-    if (rc)
-        return rc;
-    if (version != w->before->version)
-        return gl_error_set(err, GL_E_STALE, "version", "the document is at version %lld, not %lld",
-                            (long long)version, (long long)w->before->version);
-    d->id = w->before->id;
-    d->current_version = current;
-    if (w->ver) {
-        d->current_version = current + 1;
-        rc = insert_version(c, d->id, w->ver, d->current_version, w->ctx, err);
-        if (rc)
-            return rc;
-        d->last_version_at = w->ctx->now;
-    }
-    d->version = version + 1;
-    d->updated_at = w->ctx->now;
+    const struct gl_document *stored = u->stored;
+    struct gl_document *d = u->after;
+    struct gl_doc_version *ver = u->arg;
+    d->current_version = stored->current_version;
+    if (!ver)
+        return 0;
+    d->current_version = stored->current_version + 1;
+    int rc = insert_version(c, stored->id, ver, d->current_version, u->ctx, err);
+    if (!rc)
+        d->last_version_at = u->ctx->now;
+    return rc;
+}
+
+static int doc_write(struct sq_conn *c, const struct sq_update *u, struct gl_error *err)
+{
+    const struct gl_document *d = u->after;
     sqlite3_stmt *st = prep(c,
                             "UPDATE documents SET client_id = ?, ci_id = ?, kind = ?, title = ?, "
                             "current_version = ?, reviewed_at = ?, reviewed_by = ?, "
@@ -164,19 +164,30 @@ static int doc_update_tx(struct sq_conn *c, void *arg, struct gl_error *err)
         return GL_E_INTERNAL;
     bind_doc(st, d);
     sqlite3_bind_int64(st, 9, d->id);
-    rc = run(c, st, "ci", "update document", err);
-    if (rc)
-        return rc;
-    return sq_audit_json(c, w->ctx, "document.update", "document", d->id, d->client_id,
-                         gl_json_document_dump(w->before), gl_json_document_dump(d), true, err);
+    return run(c, st, "ci", "update document", err);
 }
+
+/* The stored row is read only in part, so the before snapshot is the caller's record. */
+static int doc_record(struct sq_conn *c, const struct sq_update *u, struct gl_error *err)
+{
+    const struct gl_document *d = u->after;
+    return sq_audit_json(c, u->ctx, "document.update", "document", d->id, d->client_id,
+                         gl_json_document_dump(u->before), gl_json_document_dump(d), true, err);
+}
+
+static const struct sq_versioned doc_versioned = {
+    SQ_VERSIONED_RECORD(doc, struct gl_document),
+    .noun = "document",
+    .prepare = doc_prepare,
+    .write = doc_write,
+    .record = doc_record,
+};
 
 int sq_doc_update(struct gl_store *st, const struct gl_write_ctx *ctx,
                   const struct gl_document *before, struct gl_document *after,
                   struct gl_doc_version *v, struct gl_error *err)
 {
-    struct doc_write w = {.ctx = ctx, .before = before, .doc = after, .ver = v};
-    return sq_with_tx(st, true, doc_update_tx, &w, err);
+    return sq_versioned_update(st, &doc_versioned, ctx, before, after, v, err);
 }
 
 /* ---- links between changes and documents ------------------------------------------- */

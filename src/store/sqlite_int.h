@@ -7,8 +7,12 @@
  *   sqlite_commit.c  group commit of concurrent writes (sq_write)
  *   sqlite_change.c  changes: create, update, get, timeline
  *   sqlite_list.c    list queries: changes and CIs, with the client-scope filter
- *   sqlite_misc.c    clients, CIs, audit list, backup; the shared tx/audit helpers
- *   sqlite_audit.c   the audit export (one client's events in a time range, paged)
+ *   sqlite_tx.c      the shared helpers: one call as one transaction, audit snapshots
+ *   sqlite_client.c  clients: create, update, get, the list a scope sees
+ *   sqlite_ci.c      CIs: create, update, get, and the writes the bulk import reuses
+ *   sqlite_backup.c  online backup to a new file
+ *   sqlite_audit.c   the audit list by id and the export (one client's events in a time
+ *                    range, paged)
  *   sqlite_user.c    users and grants, API tokens
  *   sqlite_auth.c    passwords, browser sessions, failed-login bookkeeping
  *   sqlite_import.c  bulk import of CIs, many rows per transaction
@@ -27,6 +31,7 @@
 
 #include <pthread.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include <sqlite3.h>
@@ -317,7 +322,7 @@ int sq_graph_snapshot_adjacent(const struct sq_graph_snapshot *g, int64_t ci_id,
 /* sqlite_schema.c */
 int sq_migrate_conn(struct sq_conn *c, int *applied, struct gl_error *err);
 
-/* Helpers shared by the record and list files. */
+/* Helpers shared by the record and list files (sqlite_tx.c). */
 
 /* Runs fn in a transaction: a write through sq_write, a read in a deferred BEGIN/COMMIT. */
 int sq_with_tx(struct gl_store *st, bool write, sq_write_fn fn, void *arg, struct gl_error *err);
@@ -331,12 +336,87 @@ int sq_oom(struct gl_error *err);
 int sq_audit_json(struct sq_conn *c, const struct gl_write_ctx *ctx, const char *dflt_action,
                   const char *entity, int64_t entity_id, int64_t client_id, char *before,
                   char *after, bool want_before, struct gl_error *err);
+
+/*
+ * The versioned update every record shares: load the stored record by before's id,
+ * refuse with GL_E_STALE (field "version") unless its version is before's, let the record
+ * check and complete `after` (prepare), stamp after with the stored id, version + 1, the
+ * stored created_at and updated_at = ctx->now, write the row (write), then what goes with
+ * it: the audit event from the before/after snapshots, and for some records a version row
+ * or a stored rendering (record). When anything fails, after's stamps are put back as the
+ * caller had them (the rest of after is the record's business).
+ *
+ * A record type has int64_t members id, version, created_at and updated_at; struct
+ * sq_versioned describes it once with designated initialisers, SQ_VERSIONED_STAMPS(type)
+ * giving the offsets of those members.
+ */
+struct sq_update {
+    const struct gl_write_ctx *ctx;
+    const void *before; /* the caller's: the record as read, whose version is expected */
+    void *after;        /* the record to write */
+    void *stored;       /* the record as stored when the update began */
+    void *arg;          /* the record's own extra argument (a document's new version) */
+};
+
+struct sq_versioned {
+    const char *noun; /* "the <noun> is at version N, not M" */
+    size_t size;      /* of the record type */
+    size_t id, version, created_at, updated_at;
+    void (*init)(void *rec);
+    void (*release)(void *rec);
+    /* Loads the record id into out (initialised); GL_E_NOT_FOUND when absent. */
+    int (*load)(struct sq_conn *c, int64_t id, void *out, struct gl_error *err);
+    /* Checks and completes u->after against u->stored before the stamps; may be NULL. */
+    int (*prepare)(struct sq_conn *c, const struct sq_update *u, struct gl_error *err);
+    /* Binds u->after and runs the UPDATE of u->stored's row (and its child rows). */
+    int (*write)(struct sq_conn *c, const struct sq_update *u, struct gl_error *err);
+    /* The audit event (ctx->action, else the record's update action) and its companions. */
+    int (*record)(struct sq_conn *c, const struct sq_update *u, struct gl_error *err);
+};
+
+#define SQ_VERSIONED_STAMPS(type)                                                                  \
+    .size = sizeof(type), .id = offsetof(type, id), .version = offsetof(type, version),            \
+    .created_at = offsetof(type, created_at), .updated_at = offsetof(type, updated_at)
+
+/* Defines name_init, name_release and name_load for struct sq_versioned from the record
+ * type's own init(type *), release(type *) and load(c, id, type *out, err). */
+#define SQ_VERSIONED_ADAPTERS(name, type, init_fn, release_fn, load_fn)                            \
+    static void name##_init(void *rec)                                                             \
+    {                                                                                              \
+        init_fn((type *)rec);                                                                      \
+    }                                                                                              \
+    static void name##_release(void *rec)                                                          \
+    {                                                                                              \
+        release_fn((type *)rec);                                                                   \
+    }                                                                                              \
+    static int name##_load(struct sq_conn *c, int64_t id, void *out, struct gl_error *err)         \
+    {                                                                                              \
+        return load_fn(c, id, (type *)out, err);                                                   \
+    }
+
+/* The record-type part of a struct sq_versioned initialiser, over SQ_VERSIONED_ADAPTERS'. */
+#define SQ_VERSIONED_RECORD(name, type)                                                            \
+    SQ_VERSIONED_STAMPS(type), .init = name##_init, .release = name##_release, .load = name##_load
+
+/* The versioned update as one write transaction (sq_write). */
+int sq_versioned_update(struct gl_store *st, const struct sq_versioned *v,
+                        const struct gl_write_ctx *ctx, const void *before, void *after, void *arg,
+                        struct gl_error *err);
+/* The same inside the write transaction already open on c. */
+int sq_versioned_update_conn(struct sq_conn *c, const struct sq_versioned *v,
+                             const struct gl_write_ctx *ctx, const void *before, void *after,
+                             void *arg, struct gl_error *err);
+/* Runs fn as one write transaction (sq_with_tx); when it fails, rec's id, version,
+ * created_at and updated_at are put back as they were (a create's skeleton). */
+int sq_versioned_write(struct gl_store *st, const struct sq_versioned *v, void *rec, sq_write_fn fn,
+                       void *arg, struct gl_error *err);
+
 /* CI columns with their FROM/JOIN, used as "SELECT " SQ_CI_COLS " WHERE ...". */
 #define SQ_CI_COLS                                                                                 \
     "c.id, c.version, c.client_id, k.key, c.name, c.type, c.criticality, c.users_affected, "       \
     "c.owner, c.created_at, c.updated_at, c.attributes"                                          \
     " FROM cis c LEFT JOIN clients k ON k.id = c.client_id"
-/* Fills out (initialised) from a stepped row of SQ_CI_COLS (sqlite_misc.c). */
+/* Fills out (initialised) from a stepped row of SQ_CI_COLS (sqlite_ci.c). */
 int sq_ci_read(sqlite3_stmt *st, struct gl_ci *out, struct gl_error *err);
 /* Loads change id with its lists into out (initialised); GL_E_NOT_FOUND when absent. */
 int sq_change_load(struct sq_conn *c, int64_t id, struct gl_change *out, struct gl_error *err);
@@ -444,7 +524,7 @@ int sq_change_doc_links_read(struct sq_conn *c, const int64_t *change_ids, size_
 int sq_rel_ensure(struct sq_conn *c, const struct gl_write_ctx *ctx, int64_t from_ci,
                   enum gl_rel_kind kind, int64_t to_ci, bool *added, struct gl_error *err);
 
-/* CI writes inside an open write transaction (sqlite_misc.c), and the bulk import. */
+/* CI writes inside an open write transaction (sqlite_ci.c), and the bulk import. */
 int sq_ci_load(struct sq_conn *c, int64_t id, struct gl_ci *out, struct gl_error *err);
 int sq_ci_insert(struct sq_conn *c, const struct gl_write_ctx *ctx, struct gl_ci *ci,
                  struct gl_error *err);

@@ -178,7 +178,6 @@ static int record(struct sq_conn *c, const struct gl_write_ctx *ctx, const char 
 
 struct tpl_write {
     const struct gl_write_ctx *ctx;
-    const struct gl_template *before;
     struct gl_template *t;
 };
 
@@ -219,52 +218,53 @@ int sq_template_create(struct gl_store *st, const struct gl_write_ctx *ctx, stru
 {
     if (!t->created_by && ctx->actor && gl_change_set_str(&t->created_by, ctx->actor))
         return sq_oom(err);
-    struct tpl_write w = {ctx, NULL, t};
+    struct tpl_write w = {ctx, t};
     return sq_with_tx(st, true, create_tx, &w, err);
 }
 
-static int update_tx(struct sq_conn *c, void *arg, struct gl_error *err)
+SQ_VERSIONED_ADAPTERS(tpl, struct gl_template, gl_template_init, gl_template_release, load)
+
+/* Writes the row, then re-reads it so the caller holds exactly what is stored. */
+static int tpl_write(struct sq_conn *c, const struct sq_update *u, struct gl_error *err)
 {
-    struct tpl_write *w = arg;
+    const struct gl_template *stored = u->stored;
+    struct gl_template *t = u->after;
     sqlite3_stmt *st = sq_stmt(c, SQ_TEMPLATE_UPDATE, update_sql, err);
     if (!st)
         return GL_E_INTERNAL;
     char *texts[3] = {0};
-    int rc = bind_template(st, w->t, w->ctx->now, texts);
+    int rc = bind_template(st, t, t->updated_at, texts);
     if (rc) {
         free_texts(texts);
         return sq_oom(err);
     }
-    sqlite3_bind_int64(st, 16, w->before->id);
-    sqlite3_bind_int64(st, 17, w->before->version);
+    sqlite3_bind_int64(st, 16, stored->id);
+    sqlite3_bind_int64(st, 17, stored->version);
     rc = sq_exec_stmt(c, st, "name", "update template", err);
     free_texts(texts);
     if (rc == GL_E_DUPLICATE)
         return gl_error_set(err, GL_E_DUPLICATE, "name",
-                            "a template of this client is already called %.80s", w->t->name);
-    if (rc)
-        return rc;
-    if (sqlite3_changes(c->db) != 1) {
-        struct gl_template probe;
-        gl_template_init(&probe);
-        rc = load(c, w->before->id, &probe, err);
-        gl_template_release(&probe);
-        return rc ? rc
-                  : gl_error_set(err, GL_E_STALE, "version",
-                                 "the template changed since version %lld: read it again",
-                                 (long long)w->before->version);
-    }
-    if ((rc = reload(c, w->before->id, w->t, err)))
-        return rc;
-    return record(c, w->ctx, "template.update", w->before, w->t, err);
+                            "a template of this client is already called %.80s", t->name);
+    return rc ? rc : reload(c, stored->id, t, err);
 }
+
+static int tpl_record(struct sq_conn *c, const struct sq_update *u, struct gl_error *err)
+{
+    return record(c, u->ctx, "template.update", u->before, u->after, err);
+}
+
+static const struct sq_versioned tpl_versioned = {
+    SQ_VERSIONED_RECORD(tpl, struct gl_template),
+    .noun = "template",
+    .write = tpl_write,
+    .record = tpl_record,
+};
 
 int sq_template_update(struct gl_store *st, const struct gl_write_ctx *ctx,
                        const struct gl_template *before, struct gl_template *after,
                        struct gl_error *err)
 {
-    struct tpl_write w = {ctx, before, after};
-    return sq_with_tx(st, true, update_tx, &w, err);
+    return sq_versioned_update(st, &tpl_versioned, ctx, before, after, NULL, err);
 }
 
 struct tpl_read {

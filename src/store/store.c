@@ -1,7 +1,8 @@
 /*
  * store.c - backend-independent parts of the storage interface (see store.h): closing a
- * store through its admin table, releasing the pages and lists the store hands out, and
- * verifying the audit chain through any backend's audit_list.
+ * store through its admin table, releasing the pages and lists that are the store's own
+ * (the plain records and their lists live in core/ with their releases), and verifying
+ * the audit chain through any backend's audit_list.
  *
  * Invariant: every release function accepts NULL and leaves the struct empty, so a
  * released page can be released again or refilled.
@@ -51,14 +52,6 @@ void gl_client_list_release(struct gl_client_list *l)
     free(l->items);
     l->items = NULL;
     l->len = 0;
-}
-
-void gl_change_doc_release(struct gl_change_doc *d)
-{
-    if (!d)
-        return;
-    free(d->json);
-    d->json = NULL;
 }
 
 void gl_change_doc_page_release(struct gl_change_doc_page *p)
@@ -127,17 +120,15 @@ void gl_ci_relation_list_release(struct gl_ci_relation_list *l)
     l->len = 0;
 }
 
-void gl_wc_rows_release(struct gl_wc_rows *r)
+void gl_ci_named_links_release(struct gl_ci_named_links *l)
 {
-    if (!r)
+    if (!l)
         return;
-    for (size_t i = 0; i < r->len; i++) {
-        free(r->items[i].client_key);
-        free(r->items[i].title);
-    }
-    free(r->items);
-    r->items = NULL;
-    r->len = r->cap = 0;
+    for (size_t i = 0; i < l->len; i++)
+        free(l->items[i].link.name);
+    free(l->items);
+    l->items = NULL;
+    l->len = 0;
 }
 
 void gl_approval_record_release(struct gl_approval_record *r)

@@ -37,6 +37,7 @@
 #include "core/error.h"
 #include "core/impact.h"
 #include "core/policy.h"
+#include "core/report.h"
 #include "core/risk.h"
 #include "core/template.h"
 #include "core/user.h"
@@ -72,21 +73,7 @@ struct gl_change_page {
     int64_t next_cursor; /* pass as before_id for the next page; 0 = no more */
 };
 
-/*
- * A change as stored on the wire: every write renders the record with the codec
- * (gl_json_change_dump) and keeps the text beside the row, in the same transaction. Reads
- * that only return the record (GET, lists) then cost one lookup and no decoding or
- * encoding. `format` is the codec's GL_JSON_CHANGE_FORMAT at the time of the write; a
- * reader that finds another value must fall back to change_get / change_list.
- */
-struct gl_change_doc {
-    int64_t id;
-    int64_t version;
-    int64_t client_id;
-    int format;
-    char *json; /* malloc'd */
-};
-
+/* Pages of stored change renderings (struct gl_change_doc, core/change.h). */
 struct gl_change_doc_page {
     struct gl_change_doc *items;
     size_t len;
@@ -171,24 +158,7 @@ struct gl_ci_relation_list {
  * one thread. */
 struct gl_graph_reader;
 
-/* What-changed: changes in the states that count (scheduled, in progress and the
- * implemented ones) whose planned or actual window intersects [since, until). */
-struct gl_wc_row {
-    int64_t change_id, client_id;
-    int64_t ci_id; /* the CI it was found on; 0 in client mode */
-    char *client_key;
-    char *title;
-    enum gl_change_type type;
-    enum gl_change_state state;
-    enum gl_outcome outcome;
-    int64_t planned_start, planned_end, actual_start, actual_end;
-};
-
-struct gl_wc_rows {
-    struct gl_wc_row *items;
-    size_t len, cap;
-};
-
+/* What-changed rows one query may return (struct gl_wc_rows, core/impact.h). */
 #define GL_WC_ROWS_MAX 10000
 
 /* Bulk import of CIs (ci_import). Each item is one row of the file. */
@@ -224,32 +194,8 @@ struct gl_ci_named_links {
     size_t len;
 };
 
-/* The documentation a change altered (change_documents): the version it started from and
- * the one describing the new state (0 = none yet), or the "none affected" mark. */
-struct gl_change_doc_link {
-    int64_t change_id, document_id, client_id;
-    char *title; /* owned */
-    int64_t base_version, result_version;
-    bool no_doc_affected;
-};
-
-struct gl_change_doc_links {
-    struct gl_change_doc_link *items;
-    size_t len, cap;
-};
-
-/* The client report: the client's changes whose planned or actual window meets
- * [from, to), at most GL_REPORT_CHANGES_MAX, ordered by planned (else actual) start then
- * id; their approval decisions (audit events of entity "change" whose action names an
- * approval, rejection, vote or sign-off), oldest first per change; their documentation. */
+/* The most changes one client report holds (struct gl_report_data, core/report.h). */
 #define GL_REPORT_CHANGES_MAX 10000
-
-struct gl_report_data {
-    struct gl_change_doc *changes; /* stored renderings (struct gl_change_doc) */
-    size_t nchanges;
-    struct gl_audit_list approvals; /* ordered by entity_id, id */
-    struct gl_change_doc_links docs; /* ordered by change_id, document_id */
-};
 
 /* The caller's decision on updating `stored` (visibility, permission): 0 or a gl_errcode
  * having filled err. Runs inside the write transaction. */
@@ -281,33 +227,8 @@ struct gl_doc_ref_list {
     size_t len;
 };
 
-/* The change calendar (core/calendar.h). */
-struct gl_cal_window_list {
-    struct gl_cal_window *items;
-    size_t len;
-};
-
-struct gl_cal_blackout_list {
-    struct gl_cal_blackout *items;
-    size_t len;
-};
-
-/* A change as the calendar shows it. */
-struct gl_cal_change {
-    int64_t id, version, client_id;
-    char *client_key;
-    char *title;
-    enum gl_change_type type;
-    enum gl_change_state state;
-    int64_t planned_start, planned_end;
-    char *schedule_flags; /* "blackout_override,outside_window,..."; NULL when none */
-};
-
-struct gl_cal_change_list {
-    struct gl_cal_change *items;
-    size_t len;
-};
-
+/* The change calendar's records and lists are in core/calendar.h. At most this many
+ * changes answer one calendar query (struct gl_cal_change_list). */
 #define GL_CAL_CHANGES_MAX 5000
 
 /* What the calendar recorded when a change was scheduled or moved (change_schedule). */
@@ -316,18 +237,6 @@ struct gl_schedule_record {
     const char *justification; /* borrowed; NULL = none */
     const char *flags;         /* borrowed; comma-separated, "" = none */
     const char *findings_json; /* borrowed JSON array */
-};
-
-/* A calendar feed token as listed: never its hash. client_id 0 = the per-user feed. */
-struct gl_feed_token {
-    int64_t id, user_id, client_id;
-    char *client_key;
-    int64_t created_at, revoked_at;
-};
-
-struct gl_feed_token_list {
-    struct gl_feed_token *items;
-    size_t len;
 };
 
 /* One stored policy version as listed (GET /policy/versions), newest first. */
@@ -775,7 +684,6 @@ struct gl_store *gl_store_open_sqlite(const char *path, struct gl_error *err);
 void gl_store_close(struct gl_store *st);
 
 void gl_change_page_release(struct gl_change_page *p);
-void gl_change_doc_release(struct gl_change_doc *d);
 void gl_change_doc_page_release(struct gl_change_doc_page *p);
 void gl_ci_page_release(struct gl_ci_page *p);
 void gl_client_list_release(struct gl_client_list *l);
@@ -793,14 +701,7 @@ int gl_store_audit_verify(struct gl_store *st, struct gl_audit_verifier *v,
                           struct gl_error *err);
 void gl_token_list_release(struct gl_token_list *l);
 void gl_ci_relation_list_release(struct gl_ci_relation_list *l);
-void gl_wc_rows_release(struct gl_wc_rows *r);
 void gl_ci_named_links_release(struct gl_ci_named_links *l);
-void gl_change_doc_links_release(struct gl_change_doc_links *l);
-void gl_report_data_release(struct gl_report_data *d);
-void gl_cal_window_list_release(struct gl_cal_window_list *l);
-void gl_cal_blackout_list_release(struct gl_cal_blackout_list *l);
-void gl_cal_change_list_release(struct gl_cal_change_list *l);
-void gl_feed_token_list_release(struct gl_feed_token_list *l);
 void gl_policy_version_list_release(struct gl_policy_version_list *l);
 void gl_approval_record_release(struct gl_approval_record *r);
 void gl_review_due_list_release(struct gl_review_due_list *l);

@@ -232,6 +232,54 @@ static void test_cis(void **state)
     gl_ci_page_release(&p);
 }
 
+/* A refused update (stale, duplicate key, bad reference, unknown id) writes nothing and
+ * leaves the caller's id, version and times as they were. */
+static void test_refused_update_keeps_record(void **state)
+{
+    struct gl_store *st = ((struct fx *)*state)->st;
+    struct gl_error err;
+    int64_t acme = add_client(st, "acme"), globex = add_client(st, "globex");
+    struct gl_client before, after;
+    assert_int_equal(st->clients->get_by_id(st, globex, &before, &err), 0);
+    assert_int_equal(st->clients->get_by_id(st, globex, &after, &err), 0);
+    const struct gl_client read = before;
+    free(after.key);
+    after.key = strdup("acme");
+    struct gl_write_ctx ctx = wctx(T0 + 60, "client.update");
+    assert_int_equal(st->clients->update(st, &ctx, &before, &after, &err), GL_E_DUPLICATE);
+    assert_string_equal(err.field, "key");
+    assert_int_equal(after.id, read.id);
+    assert_int_equal(after.version, read.version);
+    assert_int_equal(after.created_at, read.created_at);
+    assert_int_equal(after.updated_at, read.updated_at);
+    before.version = 7;
+    assert_int_equal(st->clients->update(st, &ctx, &before, &after, &err), GL_E_STALE);
+    assert_string_equal(err.field, "version");
+    assert_int_equal(after.version, read.version);
+    before.id = 4242;
+    assert_int_equal(st->clients->update(st, &ctx, &before, &after, &err), GL_E_NOT_FOUND);
+    assert_int_equal(after.id, read.id);
+    gl_client_release(&before);
+    gl_client_release(&after);
+
+    int64_t web = add_ci(st, acme, "web-01", "server");
+    struct gl_ci cb, ca;
+    assert_int_equal(st->cis->get(st, web, &cb, &err), 0);
+    assert_int_equal(st->cis->get(st, web, &ca, &err), 0);
+    ca.client_id = 4242;
+    ctx = wctx(T0 + 60, "ci.update");
+    assert_int_equal(st->cis->update(st, &ctx, &cb, &ca, &err), GL_E_INVALID);
+    assert_string_equal(err.field, "client");
+    assert_int_equal(ca.version, cb.version);
+    assert_int_equal(ca.updated_at, cb.updated_at);
+    gl_ci_release(&ca);
+    assert_int_equal(st->cis->get(st, web, &ca, &err), 0);
+    assert_int_equal(ca.version, 1);
+    assert_int_equal(ca.client_id, acme);
+    gl_ci_release(&cb);
+    gl_ci_release(&ca);
+}
+
 /* ---- audit chain -------------------------------------------------------------------- */
 
 static void test_audit_chain(void **state)
@@ -387,6 +435,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_migrate_idempotent, setup, teardown),
         cmocka_unit_test_setup_teardown(test_clients, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cis, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_refused_update_keeps_record, setup, teardown),
         cmocka_unit_test_setup_teardown(test_audit_chain, setup, teardown),
         cmocka_unit_test_setup_teardown(test_users_tokens, setup, teardown),
         cmocka_unit_test_setup_teardown(test_backup, setup, teardown),

@@ -49,7 +49,12 @@ static void edit(struct gl_store *st, int64_t id, int64_t at, const char *body, 
     if (want == GL_E_STALE)
         before.version--;
     struct gl_write_ctx ctx = wctx(at, "document.update");
+    const int64_t version = after.version, updated_at = after.updated_at;
     assert_int_equal(st->docs->update(st, &ctx, &before, &after, &v, &err), want);
+    if (want) { /* a refused edit leaves the caller's record as it was */
+        assert_int_equal(after.version, version);
+        assert_int_equal(after.updated_at, updated_at);
+    }
     gl_document_release(&before);
     gl_document_release(&after);
     gl_doc_version_release(&v);
