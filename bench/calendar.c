@@ -30,6 +30,7 @@
 #include <sqlite3.h>
 
 #include "cal/recur.h"
+#include "codec/json_risk.h"
 #include "codec/json_calendar.h"
 #include "core/change.h"
 #include "store/store.h"
@@ -218,7 +219,8 @@ int main(int argc, char **argv)
         return 2;
     }
     struct gl_error err;
-    struct gl_store *st = gl_store_open_sqlite(path, &err); /* migrates the copy */
+    struct gl_store *st =
+        gl_store_open_sqlite(path, gl_json_change_renderer(), &err); /* migrates the copy */
     if (!st) {
         fprintf(stderr, "bench: %s\n", err.detail);
         return 1;
@@ -234,7 +236,7 @@ int main(int argc, char **argv)
         sqlite3_finalize(q);
         sqlite3_close(db);
     }
-    if (prepare(path) < 0 || !(st = gl_store_open_sqlite(path, &err)))
+    if (prepare(path) < 0 || !(st = gl_store_open_sqlite(path, gl_json_change_renderer(), &err)))
         return 1;
     /* The data set's planned times span [t0 - 730 d, t0 + 90 d] around its generation. */
     int64_t lo = 0, hi = 0;

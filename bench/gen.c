@@ -28,6 +28,7 @@
 #include <sqlite3.h>
 
 #include "codec/json.h"
+#include "codec/json_risk.h"
 #include "core/audit.h"
 #include "core/change.h"
 #include "store/store.h"
@@ -361,7 +362,7 @@ int main(int argc, char **argv)
     if (sodium_init() < 0)
         return 1;
     struct gl_error err;
-    struct gl_store *st = gl_store_open_sqlite(path, &err);
+    struct gl_store *st = gl_store_open_sqlite(path, gl_json_change_renderer(), &err);
     if (!st) {
         fprintf(stderr, "gl-bench-gen: %s\n", err.detail);
         return 1;

@@ -24,6 +24,7 @@
 #include <time.h>
 
 #include "app/risk.h"
+#include "codec/json_risk.h"
 #include "core/change.h"
 #include "store/store.h"
 
@@ -142,7 +143,7 @@ int main(int argc, char **argv)
         return 2;
     }
     struct gl_error err = {0};
-    struct gl_store *st = gl_store_open_sqlite(db, &err);
+    struct gl_store *st = gl_store_open_sqlite(db, gl_json_change_renderer(), &err);
     if (!st) {
         fprintf(stderr, "gl-bench-risk: %s: %s\n", db, err.detail);
         return 1;

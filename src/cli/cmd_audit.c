@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 
 #include "cli/api_client.h"
+#include "codec/json_risk.h"
 #include "cli/cli.h"
 #include "codec/json.h"
 #include "core/timefmt.h"
@@ -45,7 +46,7 @@ static int open_existing(const char *db, struct gl_store **st)
     struct gl_error err = {0};
     if (stat(db, &sb) < 0)
         return gl_cli_fail("cannot read %s: %s", db, strerror(errno));
-    *st = gl_store_open_sqlite(db, &err);
+    *st = gl_store_open_sqlite(db, gl_json_change_renderer(), &err);
     if (!*st)
         return gl_cli_fail("cannot open database %s: %s", db, err.detail);
     return 0;

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 
 #include "cal/recur.h"
+#include "codec/json_risk.h"
 #include "cli/cli.h"
 #include "store/store.h"
 
@@ -54,7 +55,7 @@ static int open_store(const char *db, struct gl_store **st)
     struct gl_error err = {0};
     if (gl_cli_make_parent_dir(db) < 0)
         return GL_EXIT_FAIL;
-    *st = gl_store_open_sqlite(db, &err);
+    *st = gl_store_open_sqlite(db, gl_json_change_renderer(), &err);
     if (!*st)
         return gl_cli_fail("cannot open database %s: %s", db, err.detail);
     return 0;

@@ -19,6 +19,7 @@
 #include <sodium.h>
 
 #include "cli/cli.h"
+#include "codec/json_risk.h"
 #include "cli/cmd_policy.h"
 #include "cli/demo.h"
 #include "http/server.h"
@@ -213,7 +214,7 @@ static int run(struct serve_args *a)
     block_signals(&set);
     if (gl_cli_make_parent_dir(a->db) < 0)
         goto out;
-    if (!(st = gl_store_open_sqlite(a->db, &err))) {
+    if (!(st = gl_store_open_sqlite(a->db, gl_json_change_renderer(), &err))) {
         gl_cli_fail("cannot open database %s: %s", a->db, err.detail);
         goto out;
     }

@@ -21,6 +21,7 @@
 #include <sodium.h>
 
 #include "cli/cli.h"
+#include "codec/json_risk.h"
 #include "core/user.h"
 #include "http/secret.h"
 #include "store/store.h"
@@ -151,7 +152,7 @@ static struct gl_store *open_store(const char *db)
     struct gl_error err = {0};
     if (gl_cli_make_parent_dir(db) < 0)
         return NULL;
-    struct gl_store *st = gl_store_open_sqlite(db, &err);
+    struct gl_store *st = gl_store_open_sqlite(db, gl_json_change_renderer(), &err);
     if (!st)
         gl_cli_fail("cannot open database %s: %s", db, err.detail);
     return st;

@@ -7,6 +7,8 @@
  */
 #include "codec/json_risk.h"
 
+#include "codec/json.h"
+
 #include <string.h>
 
 #include "core/timefmt.h"
@@ -182,4 +184,36 @@ json_t *gl_json_risk_assessment(const struct gl_risk_assessment *a)
                      "uncapped_score", a->uncapped, "policy_version", (json_int_t)a->policy_version,
                      "assessed_at", time_json(a->assessed_at), "factors", gl_json_risk_factors(a),
                      "inputs", gl_json_risk_inputs(&a->inputs));
+}
+
+/* ---- the stored rendering of a change ------------------------------------------------- */
+
+static char *render_change(const struct gl_change *c)
+{
+    return gl_json_change_dump(c);
+}
+
+static char *render_with_risk(const char *rendering, const struct gl_risk_assessment *a)
+{
+    json_t *doc = json_loads(rendering, 0, NULL);
+    json_t *summary = gl_json_risk_summary(a);
+    char *s = NULL;
+    if (json_is_object(doc) && summary) {
+        json_object_set(doc, "risk", summary);
+        s = json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15));
+    }
+    json_decref(summary);
+    json_decref(doc);
+    return s;
+}
+
+static const struct gl_change_renderer json_renderer = {
+    .format = GL_JSON_CHANGE_FORMAT,
+    .change = render_change,
+    .with_risk = render_with_risk,
+};
+
+const struct gl_change_renderer *gl_json_change_renderer(void)
+{
+    return &json_renderer;
 }

@@ -27,6 +27,8 @@ json_t *gl_json_risk_factors(const struct gl_risk_assessment *a);
 int gl_json_risk_factors_parse(const json_t *arr, struct gl_risk_assessment *a,
                                struct gl_error *err);
 json_t *gl_json_risk_summary(const struct gl_risk_assessment *a);
+/* The change's wire form and its risk summary, as a store keeps them (core/risk.h). */
+const struct gl_change_renderer *gl_json_change_renderer(void);
 json_t *gl_json_risk_assessment(const struct gl_risk_assessment *a);
 
 #endif

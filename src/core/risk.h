@@ -68,6 +68,17 @@ void gl_risk_score(const struct gl_risk_inputs *in, const struct gl_policy *p,
 /* Field-by-field equality (no padding compared). */
 bool gl_risk_inputs_equal(const struct gl_risk_inputs *a, const struct gl_risk_inputs *b);
 
+/* How a change's stored wire form is made, for a store that keeps one ready for reads
+ * (struct gl_change_doc) and in its audit events: given by whoever opens the store (the
+ * codec's is gl_json_change_renderer, codec/json_risk.h), so the store depends on no wire
+ * format. Both return malloc'd text, NULL when out of memory. */
+struct gl_change_renderer {
+    int format; /* the form's version; renderings of another one are re-made */
+    char *(*change)(const struct gl_change *c);
+    /* rendering with its "risk" summary set from a; NULL also when rendering is no object */
+    char *(*with_risk)(const char *rendering, const struct gl_risk_assessment *a);
+};
+
 /* The level a score reaches under p's thresholds. */
 enum gl_risk_level gl_risk_level_for(const struct gl_policy *p, double score);
 

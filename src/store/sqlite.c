@@ -232,6 +232,8 @@ int sq_acquire(struct sq_store *s, struct sq_conn **out, struct gl_error *err)
     pthread_mutex_unlock(&s->mu);
 
     int rc = conn_open(s->path, &c, err);
+    if (!rc)
+        c->render = s->render;
     if (rc) {
         pthread_mutex_lock(&s->mu);
         s->nopen--;
@@ -559,7 +561,8 @@ static void configure_sqlite(void)
     sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
 }
 
-struct gl_store *gl_store_open_sqlite(const char *path, struct gl_error *err)
+struct gl_store *gl_store_open_sqlite(const char *path, const struct gl_change_renderer *render,
+                                      struct gl_error *err)
 {
     static pthread_once_t configured = PTHREAD_ONCE_INIT;
     pthread_once(&configured, configure_sqlite);
@@ -569,6 +572,10 @@ struct gl_store *gl_store_open_sqlite(const char *path, struct gl_error *err)
     }
     if (!path || !*path) {
         gl_error_set(err, GL_E_INVALID, "db", "no database path given");
+        return NULL;
+    }
+    if (!render || !render->change || !render->with_risk) {
+        gl_error_set(err, GL_E_INTERNAL, NULL, "no change renderer given");
         return NULL;
     }
     struct sq_store *s = calloc(1, sizeof *s);
@@ -596,6 +603,7 @@ struct gl_store *gl_store_open_sqlite(const char *path, struct gl_error *err)
     pthread_cond_init(&s->write_cv, NULL);
     pthread_mutex_init(&s->ckpt_mu, NULL);
     pthread_cond_init(&s->ckpt_cv, NULL);
+    s->render = render;
     s->path = strdup(path);
     if (!s->path) {
         gl_error_set(err, GL_E_INTERNAL, NULL, "out of memory");

@@ -447,7 +447,7 @@ int sq_change_put_doc(struct sq_conn *c, const struct gl_change *ch, const char 
     sqlite3_bind_int64(st, 1, ch->id);
     sqlite3_bind_int64(st, 2, ch->version);
     sqlite3_bind_int64(st, 3, ch->client_id);
-    sqlite3_bind_int(st, 4, GL_JSON_CHANGE_FORMAT);
+    sqlite3_bind_int(st, 4, c->render->format);
     sqlite3_bind_text(st, 5, json, -1, SQLITE_STATIC);
     return sq_exec_stmt(c, st, NULL, "store change rendering", err);
 }
@@ -458,8 +458,8 @@ static int record_change(struct sq_conn *c, const struct gl_write_ctx *ctx, cons
                          const struct gl_change *prev, const struct gl_change *next,
                          struct gl_error *err)
 {
-    char *before = prev ? gl_json_change_dump(prev) : NULL;
-    char *after = gl_json_change_dump(next);
+    char *before = prev ? c->render->change(prev) : NULL;
+    char *after = c->render->change(next);
     int rc;
     if ((prev && !before) || !after) {
         rc = gl_error_set(err, GL_E_INTERNAL, NULL, "cannot encode change snapshot");

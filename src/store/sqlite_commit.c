@@ -127,6 +127,8 @@ static int writer_conn(struct sq_store *s, struct sq_conn **out, struct gl_error
 {
     if (!s->writer) {
         int rc = sq_conn_open_writer(s->path, &s->writer, err);
+        if (!rc)
+            s->writer->render = s->render;
         if (rc)
             return rc;
         sqlite3_wal_hook(s->writer->db, on_wal_commit, s);

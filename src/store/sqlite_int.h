@@ -181,6 +181,7 @@ enum sq_stmt_id {
 
 struct sq_conn {
     sqlite3 *db;
+    const struct gl_change_renderer *render; /* the store's (gl_store_open_sqlite) */
     sqlite3_stmt *stmts[SQ_STMT__COUNT];
     struct sq_conn *next; /* idle list link */
 };
@@ -190,6 +191,9 @@ struct sq_conn {
 struct sq_store {
     struct gl_store base; /* first: a struct gl_store * is a struct sq_store * */
     char *path;
+    /* Makes the change renderings kept for reads and the change snapshots of audit events
+     * (core/risk.h): the caller's, so the store knows no wire format. */
+    const struct gl_change_renderer *render;
     pthread_mutex_t mu;
     pthread_cond_t cv;
     struct sq_conn *idle; /* connections not in use */

@@ -41,7 +41,7 @@ static int rerender_one(struct sq_conn *c, int64_t id, struct gl_error *err)
     int rc = sq_change_load(c, id, &ch, err);
     if (rc)
         goto out;
-    json = gl_json_change_dump(&ch);
+    json = c->render->change(&ch);
     if (!json) {
         rc = sq_oom(err);
         goto out;
@@ -65,7 +65,7 @@ static int rerender_job(struct sq_conn *c, void *arg, struct gl_error *err)
     if (!st)
         return GL_E_INTERNAL;
     sqlite3_bind_int64(st, 1, b->after_id);
-    sqlite3_bind_int(st, 2, GL_JSON_CHANGE_FORMAT);
+    sqlite3_bind_int(st, 2, c->render->format);
     sqlite3_bind_int(st, 3, SQ_RERENDER_BATCH);
     int src;
     while (n < SQ_RERENDER_BATCH && (src = sqlite3_step(st)) == SQLITE_ROW)

@@ -291,27 +291,15 @@ static int latest_load(struct sq_conn *c, int64_t change_id, struct gl_risk_asse
     return rc;
 }
 
-static json_t *summary_row_json(sqlite3_stmt *st)
+/* The latest assessment's summary numbers (what the rendering shows), from risk_summary_sql. */
+static void summary_row(sqlite3_stmt *st, struct gl_risk_assessment *a)
 {
-    struct gl_risk_assessment a = {0};
-    a.score = sqlite3_column_double(st, 0);
-    if (gl_risk_level_parse((const char *)sqlite3_column_text(st, 1), &a.level))
-        a.level = GL_RISK_LOW;
-    a.policy_version = sqlite3_column_int64(st, 2);
-    a.assessed_at = sqlite3_column_int64(st, 3);
-    return gl_json_risk_summary(&a);
-}
-
-static char *with_risk(const char *json, json_t *summary)
-{
-    json_t *doc = json_loads(json, 0, NULL);
-    char *s = NULL;
-    if (json_is_object(doc) && summary) {
-        json_object_set(doc, "risk", summary);
-        s = json_dumps(doc, RENDER_FLAGS);
-    }
-    json_decref(doc);
-    return s;
+    memset(a, 0, sizeof *a);
+    a->score = sqlite3_column_double(st, 0);
+    if (gl_risk_level_parse((const char *)sqlite3_column_text(st, 1), &a->level))
+        a->level = GL_RISK_LOW;
+    a->policy_version = sqlite3_column_int64(st, 2);
+    a->assessed_at = sqlite3_column_int64(st, 3);
 }
 
 int sq_risk_render(struct sq_conn *c, int64_t change_id, const char *json, char **out,
@@ -324,10 +312,12 @@ int sq_risk_render(struct sq_conn *c, int64_t change_id, const char *json, char 
     sqlite3_bind_int64(st, 1, change_id);
     int src = sqlite3_step(st), rc = 0;
     if (src == SQLITE_ROW) {
-        json_t *summary = summary_row_json(st);
-        if (!(*out = with_risk(json, summary)))
+        struct gl_risk_assessment *a = malloc(sizeof *a);
+        if (a)
+            summary_row(st, a);
+        if (!a || !(*out = c->render->with_risk(json, a)))
             rc = gl_error_set(err, GL_E_INTERNAL, NULL, "cannot render the change's risk");
-        json_decref(summary);
+        free(a);
     } else if (src != SQLITE_DONE) {
         rc = sq_error(c, src, NULL, "read risk summary", err);
     }
@@ -341,11 +331,9 @@ static int update_rendering(struct sq_conn *c, const struct gl_risk_assessment *
 {
     struct gl_change_doc doc = {0};
     int rc = sq_change_doc_load(c, a->change_id, &doc, err);
-    if (rc || !doc.json || doc.format != GL_JSON_CHANGE_FORMAT)
+    if (rc || !doc.json || doc.format != c->render->format)
         goto out; /* no rendering: readers re-encode the record */
-    json_t *summary = gl_json_risk_summary(a);
-    char *text = with_risk(doc.json, summary);
-    json_decref(summary);
+    char *text = c->render->with_risk(doc.json, a);
     if (!text) {
         rc = gl_error_set(err, GL_E_INTERNAL, NULL, "cannot render the change's risk");
         goto out;

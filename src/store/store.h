@@ -677,9 +677,12 @@ struct gl_store {
     const struct gl_template_store *templates;
 };
 
-/* Opens (creating when absent) the SQLite database at path and migrates it.
- * Returns NULL and fills err on failure. Close with gl_store_close. */
-struct gl_store *gl_store_open_sqlite(const char *path, struct gl_error *err);
+/* Opens (creating when absent) the SQLite database at path and migrates it. render makes
+ * the change renderings the store keeps for reads (borrowed; must outlive the store: the
+ * codec's gl_json_change_renderer()). Returns NULL and fills err on failure. Close with
+ * gl_store_close. */
+struct gl_store *gl_store_open_sqlite(const char *path, const struct gl_change_renderer *render,
+                                      struct gl_error *err);
 /* Accepts NULL. */
 void gl_store_close(struct gl_store *st);
 

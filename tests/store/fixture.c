@@ -20,6 +20,7 @@
 #include "fixture.h"
 
 #include "util/banned.h"
+#include "codec/json_risk.h"
 
 /* ---- backend ------------------------------------------------------------------------ */
 
@@ -27,7 +28,7 @@ struct gl_store *backend_open(const char *dir, const char *name, struct gl_error
 {
     char path[512];
     snprintf(path, sizeof path, "%s/%s", dir, name);
-    return gl_store_open_sqlite(path, err);
+    return gl_store_open_sqlite(path, gl_json_change_renderer(), err);
 }
 
 int backend_raw_exec(const char *dir, const char *sql)
