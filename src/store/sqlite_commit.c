@@ -47,22 +47,6 @@ struct sq_job {
     struct sq_job *next;
 };
 
-/* The job running on this thread (the leader's), if any; see the header comment. */
-static _Thread_local struct {
-    const struct sq_store *s;
-    struct sq_conn *c;
-} current_job;
-
-struct sq_conn *sq_job_conn(const struct sq_store *s)
-{
-    return current_job.s == s ? current_job.c : NULL;
-}
-
-bool sq_in_job(const struct sq_conn *c)
-{
-    return c && current_job.c == c;
-}
-
 static int job_stmt(struct sq_conn *c, enum sq_stmt_id id, const char *sql)
 {
     sqlite3_stmt *st = sq_stmt(c, id, sql, NULL);
@@ -87,11 +71,9 @@ static bool run_job(struct sq_store *s, struct sq_conn *c, struct sq_job *j)
         j->rc = GL_E_INTERNAL;
         return !sqlite3_get_autocommit(c->db);
     }
-    current_job.s = s;
-    current_job.c = c;
+    sq_job_enter(s, c);
     j->rc = j->fn(c, j->arg, &j->err);
-    current_job.s = NULL;
-    current_job.c = NULL;
+    sq_job_leave();
     if (j->rc && j->err.code == GL_OK)
         j->err.code = j->rc;
     if (sqlite3_get_autocommit(c->db))

@@ -259,6 +259,9 @@ int sq_write(struct sq_store *s, sq_write_fn fn, void *arg, struct gl_error *err
  * whether c is such a connection. Store calls made inside a job join its transaction. */
 struct sq_conn *sq_job_conn(const struct sq_store *s);
 bool sq_in_job(const struct sq_conn *c);
+/* sqlite_commit.c, around each job: the current thread runs a job of s on c / no more. */
+void sq_job_enter(const struct sq_store *s, struct sq_conn *c);
+void sq_job_leave(void);
 /* admin->transact (store.h). */
 int sq_transact(struct gl_store *st, gl_store_tx_fn fn, void *arg, struct gl_error *err);
 
@@ -650,9 +653,9 @@ int sq_risk_save(struct gl_store *st, const struct gl_write_ctx *ctx, int64_t cl
                  struct gl_risk_assessment *a, bool *stored, bool *changed, struct gl_error *err);
 int sq_risk_current(struct gl_store *st, int64_t change_id, struct gl_risk_assessment *out,
                     struct gl_error *err);
-/* The rendering of a change with its latest risk summary added as "risk": *out is a
- * malloc'd copy of json with the member set, or NULL (json to be used as is) when the
- * change was never assessed. Used by every write of a change's rendering. */
+/* sqlite_change.c: the rendering of a change with its latest risk summary added as "risk": *out is
+ * a malloc'd copy of json with the member set, or NULL (json to be used as is) when the change was
+ * never assessed. Used by every write of a change's rendering. */
 int sq_risk_render(struct sq_conn *c, int64_t change_id, const char *json, char **out,
                    struct gl_error *err);
 

@@ -75,10 +75,6 @@ static const char risk_insert_sql[] =
     "INSERT INTO risk_assessments (change_id, assessed_at, score, level, policy_version,"
     " inputs_json, factors_json) VALUES (?, ?, ?, ?, ?, ?, ?)";
 static const char risk_doc_set_sql[] = "UPDATE change_docs SET json = ? WHERE change_id = ?";
-static const char risk_summary_sql[] =
-    "SELECT score, level, policy_version, assessed_at FROM risk_assessments"
-    " WHERE change_id = ? ORDER BY id DESC LIMIT 1";
-
 /* ---- gathering ---------------------------------------------------------------------- */
 
 struct walk_ctx {
@@ -288,40 +284,6 @@ static int latest_load(struct sq_conn *c, int64_t change_id, struct gl_risk_asse
     sqlite3_reset(st);
     json_decref(inputs);
     json_decref(factors);
-    return rc;
-}
-
-/* The latest assessment's summary numbers (what the rendering shows), from risk_summary_sql. */
-static void summary_row(sqlite3_stmt *st, struct gl_risk_assessment *a)
-{
-    memset(a, 0, sizeof *a);
-    a->score = sqlite3_column_double(st, 0);
-    if (gl_risk_level_parse((const char *)sqlite3_column_text(st, 1), &a->level))
-        a->level = GL_RISK_LOW;
-    a->policy_version = sqlite3_column_int64(st, 2);
-    a->assessed_at = sqlite3_column_int64(st, 3);
-}
-
-int sq_risk_render(struct sq_conn *c, int64_t change_id, const char *json, char **out,
-                   struct gl_error *err)
-{
-    *out = NULL;
-    sqlite3_stmt *st = sq_stmt(c, SQ_RISK_SUMMARY, risk_summary_sql, err);
-    if (!st)
-        return GL_E_INTERNAL;
-    sqlite3_bind_int64(st, 1, change_id);
-    int src = sqlite3_step(st), rc = 0;
-    if (src == SQLITE_ROW) {
-        struct gl_risk_assessment *a = malloc(sizeof *a);
-        if (a)
-            summary_row(st, a);
-        if (!a || !(*out = c->render->with_risk(json, a)))
-            rc = gl_error_set(err, GL_E_INTERNAL, NULL, "cannot render the change's risk");
-        free(a);
-    } else if (src != SQLITE_DONE) {
-        rc = sq_error(c, src, NULL, "read risk summary", err);
-    }
-    sqlite3_reset(st);
     return rc;
 }
 
