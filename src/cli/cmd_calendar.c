@@ -18,6 +18,7 @@
 
 #include "cli/api_client.h"
 #include "cli/cli.h"
+#include "cli/table.h"
 #include "core/timefmt.h"
 #include "util/buf.h"
 
@@ -127,8 +128,15 @@ static void print_calendar(const json_t *cal)
     printf("%s (%s, notice %lld h) %s .. %s\n", str_of(cal, "client"), str_of(cal, "timezone"),
            (long long)json_integer_value(json_object_get(cal, "notice_hours")), str_of(cal, "from"),
            str_of(cal, "to"));
-    for (i = 0; i < n; i++)
-        printf("%s  %s  %-8s %s\n", lines[i].start, lines[i].end, lines[i].kind, lines[i].detail);
+    static const char *const head[] = {"START (UTC)", "END (UTC)", "KIND", "WHAT"};
+    struct gl_table *t = gl_table_new(4, head);
+    for (i = 0; t && i < n; i++) {
+        const char *row[] = {lines[i].start, lines[i].end, lines[i].kind, lines[i].detail};
+        gl_table_add_row(t, row);
+    }
+    if (t)
+        gl_table_print(t, stdout);
+    gl_table_free(t);
     free(lines);
 }
 
@@ -209,6 +217,28 @@ static int window_add(int argc, char **argv)
 static const char window_list_usage[] =
     "usage: greenlight window list CLIENT [--server URL] [--token T] [--json]\n";
 
+static void print_windows(const json_t *items)
+{
+    static const char *const head[] = {"ID", "RRULE", "START (LOCAL)", "DURATION", "CI"};
+    struct gl_table *t = gl_table_new(5, head);
+    size_t i;
+    const json_t *e;
+    if (!t)
+        return;
+    json_array_foreach(items, i, e)
+    {
+        char id[24], duration[32];
+        snprintf(id, sizeof id, "%lld", (long long)json_integer_value(json_object_get(e, "id")));
+        snprintf(duration, sizeof duration, "%lld min",
+                 (long long)json_integer_value(json_object_get(e, "duration_minutes")));
+        const char *row[] = {id, gl_api_str(e, "rrule"), gl_api_str(e, "start"), duration,
+                             gl_api_str(e, "ci")};
+        gl_table_add_row(t, row);
+    }
+    gl_table_print(t, stdout);
+    gl_table_free(t);
+}
+
 static int window_list(int argc, char **argv)
 {
     struct cal_args a;
@@ -224,17 +254,7 @@ static int window_list(int argc, char **argv)
     if (!rc && a.api.json) {
         gl_api_print_json(r.body);
     } else if (!rc) {
-        size_t i;
-        const json_t *e;
-        json_array_foreach(json_object_get(r.body, "items"), i, e)
-        {
-            const char *ci = str_of(e, "ci");
-            printf("%lld  %s  %s  %lld min%s%s\n",
-                   (long long)json_integer_value(json_object_get(e, "id")), str_of(e, "rrule"),
-                   str_of(e, "start"),
-                   (long long)json_integer_value(json_object_get(e, "duration_minutes")),
-                   *ci ? "  " : "", ci);
-        }
+        print_windows(json_object_get(r.body, "items"));
     }
     gl_buf_release(&path);
     gl_api_response_release(&r);
@@ -281,6 +301,33 @@ static const char blackout_list_usage[] =
     "usage: greenlight blackout list [CLIENT] [--server URL] [--token T] [--json]\n"
     "  the client's blackouts and the global ones (no CLIENT: the global ones)\n";
 
+static void print_blackouts(const json_t *items)
+{
+    static const char *const head[] = {"ID",        "CLIENT", "START (UTC)",
+                                       "END (UTC)", "REASON", "RRULE"};
+    struct gl_table *t = gl_table_new(6, head);
+    size_t i;
+    const json_t *e;
+    if (!t)
+        return;
+    gl_table_set_max(t, 4, 60);
+    json_array_foreach(items, i, e)
+    {
+        char id[24];
+        snprintf(id, sizeof id, "%lld", (long long)json_integer_value(json_object_get(e, "id")));
+        const char *client = gl_api_str(e, "client");
+        const char *row[] = {id,
+                             client ? client : "(global)",
+                             gl_api_str(e, "start"),
+                             gl_api_str(e, "end"),
+                             gl_api_str(e, "reason"),
+                             gl_api_str(e, "rrule")};
+        gl_table_add_row(t, row);
+    }
+    gl_table_print(t, stdout);
+    gl_table_free(t);
+}
+
 static int blackout_list(int argc, char **argv)
 {
     struct cal_args a;
@@ -296,17 +343,7 @@ static int blackout_list(int argc, char **argv)
     if (!rc && a.api.json) {
         gl_api_print_json(r.body);
     } else if (!rc) {
-        size_t i;
-        const json_t *e;
-        json_array_foreach(json_object_get(r.body, "items"), i, e)
-        {
-            const char *client = str_of(e, "client");
-            printf("%lld  %s  %s  %s  %s%s%s\n",
-                   (long long)json_integer_value(json_object_get(e, "id")),
-                   *client ? client : "(global)", str_of(e, "start"), str_of(e, "end"),
-                   str_of(e, "reason"), json_is_string(json_object_get(e, "rrule")) ? "  " : "",
-                   str_of(e, "rrule"));
-        }
+        print_blackouts(json_object_get(r.body, "items"));
     }
     gl_buf_release(&path);
     gl_api_response_release(&r);

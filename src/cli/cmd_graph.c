@@ -88,8 +88,27 @@ int gl_cmd_ci_relate(int argc, char **argv)
 
 static const char relations_usage[] =
     "usage: greenlight ci relations ID [--server URL] [--token T] [--json]\n"
-    "  prints one edge per line: FROM KIND TO (out: what ID depends on; in: what depends "
+    "  prints a table of edges: DIR FROM KIND TO (out: what ID depends on; in: what depends "
     "on ID)\n";
+
+/* One row per relation: "in" when the CI asked about is the target, "out" when the source. */
+static void print_relations(const json_t *items)
+{
+    static const char *const head[] = {"DIR", "FROM", "KIND", "TO"};
+    struct gl_table *t = gl_table_new(4, head);
+    size_t i;
+    const json_t *e;
+    if (!t)
+        return;
+    json_array_foreach(items, i, e)
+    {
+        const char *row[] = {gl_api_str(e, "direction"), gl_api_str(e, "from"),
+                             gl_api_str(e, "kind"), gl_api_str(e, "to")};
+        gl_table_add_row(t, row);
+    }
+    gl_table_print(t, stdout);
+    gl_table_free(t);
+}
 
 int gl_cmd_ci_relations(int argc, char **argv)
 {
@@ -106,13 +125,7 @@ int gl_cmd_ci_relations(int argc, char **argv)
     if (!rc && a.api.json) {
         gl_api_print_json(r.body);
     } else if (!rc) {
-        size_t i;
-        const json_t *e;
-        json_array_foreach(json_object_get(r.body, "items"), i, e)
-        {
-            printf("%-3s %s %s %s\n", gl_api_str(e, "direction"), gl_api_str(e, "from"),
-                   gl_api_str(e, "kind"), gl_api_str(e, "to"));
-        }
+        print_relations(json_object_get(r.body, "items"));
     }
     gl_buf_release(&path);
     gl_api_response_release(&r);
