@@ -217,27 +217,33 @@ static int window_add(int argc, char **argv)
 static const char window_list_usage[] =
     "usage: greenlight window list CLIENT [--server URL] [--token T] [--json]\n";
 
-static void print_windows(const json_t *items)
+static void cell_minutes(struct gl_buf *out, const json_t *item, const char *key)
 {
-    static const char *const head[] = {"ID", "RRULE", "START (LOCAL)", "DURATION", "CI"};
-    struct gl_table *t = gl_table_new(5, head);
-    size_t i;
-    const json_t *e;
-    if (!t)
-        return;
-    json_array_foreach(items, i, e)
-    {
-        char id[24], duration[32];
-        snprintf(id, sizeof id, "%lld", (long long)json_integer_value(json_object_get(e, "id")));
-        snprintf(duration, sizeof duration, "%lld min",
-                 (long long)json_integer_value(json_object_get(e, "duration_minutes")));
-        const char *row[] = {id, gl_api_str(e, "rrule"), gl_api_str(e, "start"), duration,
-                             gl_api_str(e, "ci")};
-        gl_table_add_row(t, row);
-    }
-    gl_table_print(t, stdout);
-    gl_table_free(t);
+    gl_buf_printf(out, "%lld min", (long long)json_integer_value(json_object_get(item, key)));
 }
+
+static void cell_client(struct gl_buf *out, const json_t *item, const char *key)
+{
+    const char *client = gl_api_str(item, key);
+    gl_buf_puts(out, client ? client : "(global)");
+}
+
+static const struct gl_api_col window_cols[] = {
+    {.head = "ID", .key = "id"},
+    {.head = "RRULE", .key = "rrule"},
+    {.head = "START (LOCAL)", .key = "start"},
+    {.head = "DURATION", .key = "duration_minutes", .cell = cell_minutes},
+    {.head = "CI", .key = "ci"},
+};
+
+static const struct gl_api_col blackout_cols[] = {
+    {.head = "ID", .key = "id"},
+    {.head = "CLIENT", .key = "client", .cell = cell_client},
+    {.head = "START (UTC)", .key = "start"},
+    {.head = "END (UTC)", .key = "end"},
+    {.head = "REASON", .key = "reason", .max = 60},
+    {.head = "RRULE", .key = "rrule"},
+};
 
 static int window_list(int argc, char **argv)
 {
@@ -254,7 +260,7 @@ static int window_list(int argc, char **argv)
     if (!rc && a.api.json) {
         gl_api_print_json(r.body);
     } else if (!rc) {
-        print_windows(json_object_get(r.body, "items"));
+        gl_api_table(json_object_get(r.body, "items"), window_cols, GL_NCOLS(window_cols));
     }
     gl_buf_release(&path);
     gl_api_response_release(&r);
@@ -301,33 +307,6 @@ static const char blackout_list_usage[] =
     "usage: greenlight blackout list [CLIENT] [--server URL] [--token T] [--json]\n"
     "  the client's blackouts and the global ones (no CLIENT: the global ones)\n";
 
-static void print_blackouts(const json_t *items)
-{
-    static const char *const head[] = {"ID",        "CLIENT", "START (UTC)",
-                                       "END (UTC)", "REASON", "RRULE"};
-    struct gl_table *t = gl_table_new(6, head);
-    size_t i;
-    const json_t *e;
-    if (!t)
-        return;
-    gl_table_set_max(t, 4, 60);
-    json_array_foreach(items, i, e)
-    {
-        char id[24];
-        snprintf(id, sizeof id, "%lld", (long long)json_integer_value(json_object_get(e, "id")));
-        const char *client = gl_api_str(e, "client");
-        const char *row[] = {id,
-                             client ? client : "(global)",
-                             gl_api_str(e, "start"),
-                             gl_api_str(e, "end"),
-                             gl_api_str(e, "reason"),
-                             gl_api_str(e, "rrule")};
-        gl_table_add_row(t, row);
-    }
-    gl_table_print(t, stdout);
-    gl_table_free(t);
-}
-
 static int blackout_list(int argc, char **argv)
 {
     struct cal_args a;
@@ -343,7 +322,7 @@ static int blackout_list(int argc, char **argv)
     if (!rc && a.api.json) {
         gl_api_print_json(r.body);
     } else if (!rc) {
-        print_blackouts(json_object_get(r.body, "items"));
+        gl_api_table(json_object_get(r.body, "items"), blackout_cols, GL_NCOLS(blackout_cols));
     }
     gl_buf_release(&path);
     gl_api_response_release(&r);

@@ -92,24 +92,12 @@ static const char relations_usage[] =
     "on ID)\n";
 
 /* One row per relation: "in" when the CI asked about is the target, "out" when the source. */
-static void print_relations(const json_t *items)
-{
-    static const char *const head[] = {"DIR", "FROM", "KIND", "TO"};
-    struct gl_table *t = gl_table_new(4, head);
-    size_t i;
-    const json_t *e;
-    if (!t)
-        return;
-    json_array_foreach(items, i, e)
-    {
-        const char *row[] = {gl_api_str(e, "direction"), gl_api_str(e, "from"),
-                             gl_api_str(e, "kind"), gl_api_str(e, "to")};
-        gl_table_add_row(t, row);
-    }
-    gl_table_print(t, stdout);
-    gl_table_free(t);
-}
-
+static const struct gl_api_col relation_cols[] = {
+    {.head = "DIR", .key = "direction"},
+    {.head = "FROM", .key = "from"},
+    {.head = "KIND", .key = "kind"},
+    {.head = "TO", .key = "to"},
+};
 int gl_cmd_ci_relations(int argc, char **argv)
 {
     struct graph_args a;
@@ -125,7 +113,7 @@ int gl_cmd_ci_relations(int argc, char **argv)
     if (!rc && a.api.json) {
         gl_api_print_json(r.body);
     } else if (!rc) {
-        print_relations(json_object_get(r.body, "items"));
+        gl_api_table(json_object_get(r.body, "items"), relation_cols, GL_NCOLS(relation_cols));
     }
     gl_buf_release(&path);
     gl_api_response_release(&r);
