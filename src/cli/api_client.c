@@ -1,5 +1,6 @@
 /*
- * api_client.c - libcurl requests to the Greenlight API, with problem+json reporting.
+ * api_client.c - libcurl requests to the Greenlight API, with problem+json reporting, and
+ * the JSON side of the terminal output (records as table cells and view lines, table.h).
  *
  * One curl easy handle per gl_api, reused for every request of a command (keep-alive).
  * Answers are read into a capped gl_buf, so a misbehaving server cannot exhaust memory.
@@ -449,4 +450,56 @@ void gl_api_short_time(const char *rfc3339, char out[32])
         return;
     }
     snprintf(out, 32, "%s", rfc3339);
+}
+
+void gl_api_cell_time(struct gl_buf *out, const json_t *item, const char *key)
+{
+    char t[32];
+    gl_api_short_time(gl_api_str(item, key), t);
+    gl_buf_puts(out, t);
+}
+
+/* The cells of one row, rendered into bufs; NULL for an empty one (printed "-"). */
+static void table_cells(const json_t *item, const struct gl_api_col *cols, size_t ncols,
+                        struct gl_buf *bufs, const char **cells)
+{
+    for (size_t c = 0; c < ncols; c++) {
+        gl_buf_reset(&bufs[c]);
+        if (cols[c].cell)
+            cols[c].cell(&bufs[c], item, cols[c].key);
+        else
+            gl_api_text(&bufs[c], item, cols[c].key);
+        cells[c] = bufs[c].len ? gl_buf_str(&bufs[c]) : NULL;
+    }
+}
+
+void gl_api_table(const json_t *items, const struct gl_api_col *cols, size_t ncols)
+{
+    const char **head = calloc(ncols, sizeof *head);
+    const char **cells = calloc(ncols, sizeof *cells);
+    struct gl_buf *bufs = calloc(ncols, sizeof *bufs);
+    struct gl_table *t = NULL;
+    if (!head || !cells || !bufs)
+        goto out;
+    for (size_t c = 0; c < ncols; c++)
+        head[c] = cols[c].head;
+    if (!(t = gl_table_new(ncols, head)))
+        goto out;
+    for (size_t c = 0; c < ncols; c++)
+        gl_table_set_max(t, c, cols[c].max);
+    size_t i;
+    const json_t *item;
+    json_array_foreach(items, i, item)
+    {
+        table_cells(item, cols, ncols, bufs, cells);
+        gl_table_add_row(t, cells);
+    }
+    gl_table_print(t, stdout);
+out:
+    gl_table_free(t);
+    for (size_t c = 0; bufs && c < ncols; c++)
+        gl_buf_release(&bufs[c]);
+    free(bufs);
+    free(cells);
+    free(head);
 }

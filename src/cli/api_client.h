@@ -9,6 +9,9 @@
  * Errors are reported here, once: a connection failure or an error answer prints one line
  * on stderr ("greenlight: <title>: <detail> (field: X)") and gl_api_request returns -1, on
  * which the command cleans up and exits 1.
+ *
+ * Answers are shown through table.h: gl_api_table prints a list of records as a table from
+ * a description of its columns, gl_api_view one member of a record as a view line.
  */
 #ifndef GL_CLI_API_CLIENT_H
 #define GL_CLI_API_CLIENT_H
@@ -95,6 +98,24 @@ const char *gl_api_str(const json_t *obj, const char *key);
 /* Appends obj[key] as text: strings as they are, numbers in decimal, booleans as yes/no,
  * arrays joined with ", ", null or absent as nothing. Returns 0 or -1. */
 int gl_api_text(struct gl_buf *out, const json_t *obj, const char *key);
+/*
+ * A list of JSON records as a table (table.h) on stdout, one row per item of the array
+ * items, described by its columns: each has a title, the member it shows, and how: by
+ * gl_api_text, or by cell(out, item, key) when set (gl_api_cell_time for short times).
+ * A cell that renders empty prints "-"; max caps the column's width (0 = none). An empty
+ * list prints "(none)".
+ */
+struct gl_api_col {
+    const char *head;
+    const char *key;
+    void (*cell)(struct gl_buf *out, const json_t *item, const char *key);
+    size_t max;
+};
+void gl_api_table(const json_t *items, const struct gl_api_col *cols, size_t ncols);
+#define GL_NCOLS(cols) (sizeof(cols) / sizeof((cols)[0]))
+/* A cell of gl_api_table: item[key] through gl_api_short_time. */
+void gl_api_cell_time(struct gl_buf *out, const json_t *item, const char *key);
+
 /* Prints obj[key], rendered by gl_api_text, as one "Label:  value" line of a record view
  * on stdout (table.h, gl_view_line). */
 void gl_api_view(const json_t *obj, const char *label, const char *key);

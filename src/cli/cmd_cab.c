@@ -133,29 +133,22 @@ static const char emergency_usage[] =
     "  the share of emergency changes per requester and per client (changes that left\n"
     "  draft, created in [from, to)); flagged: above 25 %% of at least 4 changes\n";
 
-static void ratio_table(const json_t *rows, const char *key, const char *title)
+static void cell_percent(struct gl_buf *out, const json_t *row, const char *key)
 {
-    const char *head[] = {title, "CHANGES", "EMERGENCY", "RATIO", "FLAGGED"};
-    struct gl_table *tb = gl_table_new(5, head);
-    size_t i;
-    json_t *row;
-    json_array_foreach(rows, i, row)
-    {
-        char n[24], e[24], ratio[24];
-        snprintf(n, sizeof n, "%lld",
-                 (long long)json_integer_value(json_object_get(row, "changes")));
-        snprintf(e, sizeof e, "%lld",
-                 (long long)json_integer_value(json_object_get(row, "emergency")));
-        snprintf(ratio, sizeof ratio, "%.0f %%",
-                 100 * json_number_value(json_object_get(row, "ratio")));
-        const char *cells[] = {gl_api_str(row, key), n, e, ratio,
-                               json_is_true(json_object_get(row, "flagged")) ? "yes" : "no"};
-        gl_table_add_row(tb, cells);
-    }
-    gl_table_print(tb, stdout);
-    gl_table_free(tb);
+    gl_buf_printf(out, "%.0f %%", 100 * json_number_value(json_object_get(row, key)));
 }
 
+static void ratio_table(const json_t *rows, const char *key, const char *title)
+{
+    const struct gl_api_col cols[] = {
+        {.head = title, .key = key},
+        {.head = "CHANGES", .key = "changes"},
+        {.head = "EMERGENCY", .key = "emergency"},
+        {.head = "RATIO", .key = "ratio", .cell = cell_percent},
+        {.head = "FLAGGED", .key = "flagged"},
+    };
+    gl_api_table(rows, cols, GL_NCOLS(cols));
+}
 static int metrics_emergency(int argc, char **argv)
 {
     struct range_args a;

@@ -18,6 +18,7 @@
 
 #include "cli/api_client.h"
 #include "cli/cli.h"
+#include "cli/table.h"
 #include "core/timefmt.h"
 #include "util/buf.h"
 
@@ -127,8 +128,15 @@ static void print_calendar(const json_t *cal)
     printf("%s (%s, notice %lld h) %s .. %s\n", str_of(cal, "client"), str_of(cal, "timezone"),
            (long long)json_integer_value(json_object_get(cal, "notice_hours")), str_of(cal, "from"),
            str_of(cal, "to"));
-    for (i = 0; i < n; i++)
-        printf("%s  %s  %-8s %s\n", lines[i].start, lines[i].end, lines[i].kind, lines[i].detail);
+    static const char *const head[] = {"START (UTC)", "END (UTC)", "KIND", "WHAT"};
+    struct gl_table *t = gl_table_new(4, head);
+    for (i = 0; t && i < n; i++) {
+        const char *row[] = {lines[i].start, lines[i].end, lines[i].kind, lines[i].detail};
+        gl_table_add_row(t, row);
+    }
+    if (t)
+        gl_table_print(t, stdout);
+    gl_table_free(t);
     free(lines);
 }
 
@@ -209,6 +217,34 @@ static int window_add(int argc, char **argv)
 static const char window_list_usage[] =
     "usage: greenlight window list CLIENT [--server URL] [--token T] [--json]\n";
 
+static void cell_minutes(struct gl_buf *out, const json_t *item, const char *key)
+{
+    gl_buf_printf(out, "%lld min", (long long)json_integer_value(json_object_get(item, key)));
+}
+
+static void cell_client(struct gl_buf *out, const json_t *item, const char *key)
+{
+    const char *client = gl_api_str(item, key);
+    gl_buf_puts(out, client ? client : "(global)");
+}
+
+static const struct gl_api_col window_cols[] = {
+    {.head = "ID", .key = "id"},
+    {.head = "RRULE", .key = "rrule"},
+    {.head = "START (LOCAL)", .key = "start"},
+    {.head = "DURATION", .key = "duration_minutes", .cell = cell_minutes},
+    {.head = "CI", .key = "ci"},
+};
+
+static const struct gl_api_col blackout_cols[] = {
+    {.head = "ID", .key = "id"},
+    {.head = "CLIENT", .key = "client", .cell = cell_client},
+    {.head = "START (UTC)", .key = "start"},
+    {.head = "END (UTC)", .key = "end"},
+    {.head = "REASON", .key = "reason", .max = 60},
+    {.head = "RRULE", .key = "rrule"},
+};
+
 static int window_list(int argc, char **argv)
 {
     struct cal_args a;
@@ -224,17 +260,7 @@ static int window_list(int argc, char **argv)
     if (!rc && a.api.json) {
         gl_api_print_json(r.body);
     } else if (!rc) {
-        size_t i;
-        const json_t *e;
-        json_array_foreach(json_object_get(r.body, "items"), i, e)
-        {
-            const char *ci = str_of(e, "ci");
-            printf("%lld  %s  %s  %lld min%s%s\n",
-                   (long long)json_integer_value(json_object_get(e, "id")), str_of(e, "rrule"),
-                   str_of(e, "start"),
-                   (long long)json_integer_value(json_object_get(e, "duration_minutes")),
-                   *ci ? "  " : "", ci);
-        }
+        gl_api_table(json_object_get(r.body, "items"), window_cols, GL_NCOLS(window_cols));
     }
     gl_buf_release(&path);
     gl_api_response_release(&r);
@@ -296,17 +322,7 @@ static int blackout_list(int argc, char **argv)
     if (!rc && a.api.json) {
         gl_api_print_json(r.body);
     } else if (!rc) {
-        size_t i;
-        const json_t *e;
-        json_array_foreach(json_object_get(r.body, "items"), i, e)
-        {
-            const char *client = str_of(e, "client");
-            printf("%lld  %s  %s  %s  %s%s%s\n",
-                   (long long)json_integer_value(json_object_get(e, "id")),
-                   *client ? client : "(global)", str_of(e, "start"), str_of(e, "end"),
-                   str_of(e, "reason"), json_is_string(json_object_get(e, "rrule")) ? "  " : "",
-                   str_of(e, "rrule"));
-        }
+        gl_api_table(json_object_get(r.body, "items"), blackout_cols, GL_NCOLS(blackout_cols));
     }
     gl_buf_release(&path);
     gl_api_response_release(&r);

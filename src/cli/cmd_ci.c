@@ -253,34 +253,21 @@ out:
     return rc;
 }
 
-static void print_cis(const json_t *items)
+static void cell_owner_client(struct gl_buf *out, const json_t *ci, const char *key)
 {
-    static const char *const head[] = {"ID", "CLIENT", "NAME", "TYPE", "CRIT", "USERS", "OWNER"};
-    struct gl_table *t = gl_table_new(7, head);
-    struct gl_buf crit = GL_BUF_INIT, users = GL_BUF_INIT;
-    size_t i;
-    const json_t *ci;
-    if (!t)
-        return;
-    gl_table_set_max(t, 2, 40);
-    json_array_foreach(items, i, ci)
-    {
-        gl_buf_reset(&crit);
-        gl_buf_reset(&users);
-        gl_api_text(&crit, ci, "criticality");
-        gl_api_text(&users, ci, "users_affected");
-        const char *client = gl_api_str(ci, "client");
-        const char *row[] = {gl_api_str(ci, "id"),   client ? client : "(shared)",
-                             gl_api_str(ci, "name"), gl_api_str(ci, "type"),
-                             gl_buf_str(&crit),      gl_buf_str(&users),
-                             gl_api_str(ci, "owner")};
-        gl_table_add_row(t, row);
-    }
-    gl_table_print(t, stdout);
-    gl_buf_release(&crit);
-    gl_buf_release(&users);
-    gl_table_free(t);
+    const char *client = gl_api_str(ci, key);
+    gl_buf_puts(out, client ? client : "(shared)");
 }
+
+static const struct gl_api_col ci_cols[] = {
+    {.head = "ID", .key = "id"},
+    {.head = "CLIENT", .key = "client", .cell = cell_owner_client},
+    {.head = "NAME", .key = "name", .max = 40},
+    {.head = "TYPE", .key = "type"},
+    {.head = "CRIT", .key = "criticality"},
+    {.head = "USERS", .key = "users_affected"},
+    {.head = "OWNER", .key = "owner"},
+};
 
 static void print_list(const struct ci_args *a, json_t *items, const char *next)
 {
@@ -290,7 +277,7 @@ static void print_list(const struct ci_args *a, json_t *items, const char *next)
         json_decref(doc);
         return;
     }
-    print_cis(items);
+    gl_api_table(items, ci_cols, GL_NCOLS(ci_cols));
     if (next)
         fprintf(stderr, "greenlight: more CIs: add --cursor %s (or --all)\n", next);
 }

@@ -8,7 +8,6 @@
 
 #include "cli/api_client.h"
 #include "cli/cli.h"
-#include "cli/table.h"
 #include "util/buf.h"
 
 #include "util/banned.h"
@@ -70,31 +69,13 @@ static int finish(int rc, struct gl_api *api, struct gl_api_response *r)
     return rc < 0 ? GL_EXIT_OK : rc;
 }
 
-static void print_clients(const json_t *items)
-{
-    static const char *const head[] = {"KEY", "NAME", "TIME ZONE", "NOTICE (H)", "SIGN-OFF"};
-    struct gl_table *t = gl_table_new(5, head);
-    struct gl_buf notice = GL_BUF_INIT, signoff = GL_BUF_INIT;
-    size_t i;
-    const json_t *c;
-    if (!t)
-        return;
-    gl_table_set_max(t, 1, 40);
-    json_array_foreach(items, i, c)
-    {
-        gl_buf_reset(&notice);
-        gl_buf_reset(&signoff);
-        gl_api_text(&notice, c, "notice_hours");
-        gl_api_text(&signoff, c, "requires_signoff");
-        const char *row[] = {gl_api_str(c, "key"), gl_api_str(c, "name"), gl_api_str(c, "timezone"),
-                             gl_buf_str(&notice), gl_buf_str(&signoff)};
-        gl_table_add_row(t, row);
-    }
-    gl_table_print(t, stdout);
-    gl_buf_release(&notice);
-    gl_buf_release(&signoff);
-    gl_table_free(t);
-}
+static const struct gl_api_col client_cols[] = {
+    {.head = "KEY", .key = "key"},
+    {.head = "NAME", .key = "name", .max = 40},
+    {.head = "TIME ZONE", .key = "timezone"},
+    {.head = "NOTICE (H)", .key = "notice_hours"},
+    {.head = "SIGN-OFF", .key = "requires_signoff"},
+};
 
 static int client_list(int argc, char **argv)
 {
@@ -110,7 +91,7 @@ static int client_list(int argc, char **argv)
     if (a.api.json)
         gl_api_print_json(r.body);
     else
-        print_clients(json_object_get(r.body, "items"));
+        gl_api_table(json_object_get(r.body, "items"), client_cols, GL_NCOLS(client_cols));
     rc = GL_EXIT_OK;
 out:
     return finish(rc, api, &r);

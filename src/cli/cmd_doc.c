@@ -102,32 +102,22 @@ static int done(int rc, struct gl_buf *path, struct gl_api_response *r)
     return rc < 0 ? GL_EXIT_OK : rc;
 }
 
-static void print_docs(const json_t *items)
-{
-    static const char *const head[] = {"ID", "CLIENT", "CI", "KIND", "VER", "STALE", "TITLE"};
-    struct gl_table *t = gl_table_new(7, head);
-    size_t i;
-    const json_t *d;
-    if (!t)
-        return;
-    gl_table_set_max(t, 6, 50);
-    json_array_foreach(items, i, d)
-    {
-        char ver[24];
-        snprintf(ver, sizeof ver, "%lld",
-                 (long long)json_integer_value(json_object_get(d, "current_version")));
-        const char *row[] = {gl_api_str(d, "id"),
-                             gl_api_str(d, "client"),
-                             gl_api_str(d, "ci"),
-                             gl_api_str(d, "kind"),
-                             ver,
-                             json_is_true(json_object_get(d, "possibly_stale")) ? "yes" : "no",
-                             gl_api_str(d, "title")};
-        gl_table_add_row(t, row);
-    }
-    gl_table_print(t, stdout);
-    gl_table_free(t);
-}
+static const struct gl_api_col doc_cols[] = {
+    {.head = "ID", .key = "id"},
+    {.head = "CLIENT", .key = "client"},
+    {.head = "CI", .key = "ci"},
+    {.head = "KIND", .key = "kind"},
+    {.head = "VER", .key = "current_version"},
+    {.head = "STALE", .key = "possibly_stale"},
+    {.head = "TITLE", .key = "title", .max = 50},
+};
+
+static const struct gl_api_col version_cols[] = {
+    {.head = "VERSION", .key = "version"},
+    {.head = "AUTHOR", .key = "author"},
+    {.head = "CREATED", .key = "created_at", .cell = gl_api_cell_time},
+    {.head = "FORMAT", .key = "format"},
+};
 
 static int doc_list(int argc, char **argv)
 {
@@ -144,7 +134,7 @@ static int doc_list(int argc, char **argv)
         gl_api_query(&path, "ci", a.ci) == 0 && gl_api_query(&path, "limit", "200") == 0)
         rc = call(&a, "GET", path.data, NULL, NULL, &r);
     if (rc == GL_EXIT_OK && !a.api.json) {
-        print_docs(json_object_get(r.body, "items"));
+        gl_api_table(json_object_get(r.body, "items"), doc_cols, GL_NCOLS(doc_cols));
         if (gl_api_str(r.body, "next_cursor"))
             fputs("greenlight: more documents exist; narrow with --client or --ci\n", stderr);
     }
@@ -278,23 +268,7 @@ static int doc_history(int argc, char **argv)
                                                  : GL_EXIT_FAIL;
     if (rc != GL_EXIT_OK || a.api.json)
         return done(rc, &path, &r);
-    static const char *const head[] = {"VERSION", "AUTHOR", "CREATED", "FORMAT"};
-    struct gl_table *t = gl_table_new(4, head);
-    size_t i;
-    const json_t *v;
-    json_array_foreach(json_object_get(r.body, "items"), i, v)
-    {
-        char num[24], when[32];
-        snprintf(num, sizeof num, "%lld",
-                 (long long)json_integer_value(json_object_get(v, "version")));
-        gl_api_short_time(gl_api_str(v, "created_at"), when);
-        const char *row[] = {num, gl_api_str(v, "author"), when, gl_api_str(v, "format")};
-        if (t)
-            gl_table_add_row(t, row);
-    }
-    if (t)
-        gl_table_print(t, stdout);
-    gl_table_free(t);
+    gl_api_table(json_object_get(r.body, "items"), version_cols, GL_NCOLS(version_cols));
     return done(rc, &path, &r);
 }
 

@@ -88,9 +88,16 @@ int gl_cmd_ci_relate(int argc, char **argv)
 
 static const char relations_usage[] =
     "usage: greenlight ci relations ID [--server URL] [--token T] [--json]\n"
-    "  prints one edge per line: FROM KIND TO (out: what ID depends on; in: what depends "
+    "  prints a table of edges: DIR FROM KIND TO (out: what ID depends on; in: what depends "
     "on ID)\n";
 
+/* One row per relation: "in" when the CI asked about is the target, "out" when the source. */
+static const struct gl_api_col relation_cols[] = {
+    {.head = "DIR", .key = "direction"},
+    {.head = "FROM", .key = "from"},
+    {.head = "KIND", .key = "kind"},
+    {.head = "TO", .key = "to"},
+};
 int gl_cmd_ci_relations(int argc, char **argv)
 {
     struct graph_args a;
@@ -106,13 +113,7 @@ int gl_cmd_ci_relations(int argc, char **argv)
     if (!rc && a.api.json) {
         gl_api_print_json(r.body);
     } else if (!rc) {
-        size_t i;
-        const json_t *e;
-        json_array_foreach(json_object_get(r.body, "items"), i, e)
-        {
-            printf("%-3s %s %s %s\n", gl_api_str(e, "direction"), gl_api_str(e, "from"),
-                   gl_api_str(e, "kind"), gl_api_str(e, "to"));
-        }
+        gl_api_table(json_object_get(r.body, "items"), relation_cols, GL_NCOLS(relation_cols));
     }
     gl_buf_release(&path);
     gl_api_response_release(&r);

@@ -213,21 +213,12 @@ static int policy_versions(int argc, char **argv)
     if (!rc && a.api.json) {
         gl_api_print_json(r.body);
     } else if (!rc) {
-        static const char *const heads[] = {"VERSION", "AT", "BY"};
-        struct gl_table *t = gl_table_new(3, heads);
-        size_t i;
-        json_t *v;
-        json_array_foreach(json_object_get(r.body, "items"), i, v)
-        {
-            char ver[24], at[32];
-            snprintf(ver, sizeof ver, "%lld",
-                     (long long)json_integer_value(json_object_get(v, "version")));
-            gl_api_short_time(gl_api_str(v, "created_at"), at);
-            const char *cells[] = {ver, at, gl_api_str(v, "created_by")};
-            gl_table_add_row(t, cells);
-        }
-        gl_table_print(t, stdout);
-        gl_table_free(t);
+        static const struct gl_api_col cols[] = {
+            {.head = "VERSION", .key = "version"},
+            {.head = "AT", .key = "created_at", .cell = gl_api_cell_time},
+            {.head = "BY", .key = "created_by"},
+        };
+        gl_api_table(json_object_get(r.body, "items"), cols, GL_NCOLS(cols));
     }
     gl_api_response_release(&r);
     return rc;

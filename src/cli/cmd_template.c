@@ -82,28 +82,15 @@ static int tpl_list(int argc, char **argv)
     if (!rc && a.api.json) {
         gl_api_print_json(r.body);
     } else if (!rc) {
-        static const char *const head[] = {"ID",       "NAME",     "CLIENT",
-                                           "MAX RISK", "CI TYPES", "STANDING"};
-        static const char *const keys[] = {"id",       "name",     "client",
-                                           "max_risk", "ci_types", "standing"};
-        struct gl_table *tb = gl_table_new(6, head);
-        size_t i;
-        json_t *item;
-        json_array_foreach(json_object_get(r.body, "items"), i, item)
-        {
-            struct gl_buf cells[6] = {GL_BUF_INIT, GL_BUF_INIT, GL_BUF_INIT,
-                                      GL_BUF_INIT, GL_BUF_INIT, GL_BUF_INIT};
-            const char *row[6];
-            for (int k = 0; k < 6; k++) {
-                gl_api_text(&cells[k], item, keys[k]);
-                row[k] = cells[k].len ? gl_buf_str(&cells[k]) : NULL;
-            }
-            gl_table_add_row(tb, row);
-            for (int k = 0; k < 6; k++)
-                gl_buf_release(&cells[k]);
-        }
-        gl_table_print(tb, stdout);
-        gl_table_free(tb);
+        static const struct gl_api_col cols[] = {
+            {.head = "ID", .key = "id"},
+            {.head = "NAME", .key = "name"},
+            {.head = "CLIENT", .key = "client"},
+            {.head = "MAX RISK", .key = "max_risk"},
+            {.head = "CI TYPES", .key = "ci_types"},
+            {.head = "STANDING", .key = "standing"},
+        };
+        gl_api_table(json_object_get(r.body, "items"), cols, GL_NCOLS(cols));
     }
     gl_buf_release(&path);
     gl_api_response_release(&r);

@@ -611,3 +611,25 @@ def _(ctx):
     r = cli(ctx, "calendar", c, "--from", "2030-06-01T00:00:00Z", "--to",
             "2032-06-01T00:00:00Z", expect_rc="nonzero")
     check("to" in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr)
+
+
+@t("CLI: window list, blackout list and calendar print tables (header row, one row a record)")
+def _(ctx):
+    c = utc_client(ctx)
+    cli(ctx, "window", "add", c, "--rrule", "FREQ=WEEKLY;BYDAY=SA", "--start",
+        "2026-01-03T22:00", "--duration", "240")
+    reason = unique("Stock count")
+    cli(ctx, "blackout", "add", c, "--start", "2030-06-10T00:00:00Z", "--end",
+        "2030-06-11T00:00:00Z", "--reason", reason)
+    lines = cli(ctx, "window", "list", c).stdout.splitlines()
+    eq(lines[0].split(), ["ID", "RRULE", "START", "(LOCAL)", "DURATION", "CI"], "window header")
+    eq(len(lines), 2, f"one window: {lines!r}")
+    check(lines[1].split()[1:5] == ["FREQ=WEEKLY;BYDAY=SA", "2026-01-03T22:00:00", "240", "min"],
+          f"window row: {lines[1]!r}")
+    lines = cli(ctx, "blackout", "list", c).stdout.splitlines()
+    eq(lines[0].split()[:2], ["ID", "CLIENT"], f"blackout header: {lines[0]!r}")
+    check(any(c in ln and reason in ln for ln in lines[1:]), f"blackout row: {lines!r}")
+    r = cli(ctx, "calendar", c, "--from", "2030-06-01T00:00:00Z", "--to", "2030-06-15T00:00:00Z")
+    lines = r.stdout.splitlines()
+    eq(lines[1].split(), ["START", "(UTC)", "END", "(UTC)", "KIND", "WHAT"], r.stdout)
+    check(any(ln.split()[2:3] == ["blackout"] and reason in ln for ln in lines), r.stdout)

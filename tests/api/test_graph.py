@@ -293,7 +293,9 @@ def _(ctx):
     eq(r.stdout.strip(), f"{app} runs_on {vm}", "ci relate output")
     r = run_cli(ctx.binary, ["ci", "relations", vm], env_extra=env, log=ctx.log)
     eq(r.returncode, 0, "ci relations exit")
-    check(f"in  {app} runs_on {vm}" in r.stdout, f"ci relations output: {r.stdout!r}")
+    rows = [ln.split() for ln in r.stdout.splitlines()]
+    eq(rows[0], ["DIR", "FROM", "KIND", "TO"], f"ci relations header: {r.stdout!r}")
+    check(["in", app, "runs_on", vm] in rows, f"ci relations output: {r.stdout!r}")
     r = run_cli(ctx.binary, ["ci", "relate", app, "hosts", vm], env_extra=env, log=ctx.log)
     eq(r.returncode, 1, "bad kind refused")
     done = completed_change(ctx, c, [vm], "resize")
