@@ -152,6 +152,27 @@ static int explain_unapproved(const struct gl_app *a, const struct gl_change *c,
                         missing[0] ? missing : "its approvals");
 }
 
+/* What the policy in force says of closing c: whether a review must come first. */
+static int review_need(const struct gl_app *a, const struct gl_change *c,
+                       struct gl_review_need *out, struct gl_error *err)
+{
+    struct gl_policy *p = malloc(sizeof *p); /* large: not on a worker's stack */
+    struct gl_risk_assessment *risk = malloc(sizeof *risk);
+    int rc = !p || !risk ? oom(err) : a->st->policy->get(a->st, p, err);
+    bool assessed = false;
+    if (!rc) {
+        rc = a->st->policy->risk_current(a->st, c->id, risk, err);
+        assessed = rc == 0;
+        if (rc == GL_E_NOT_FOUND)
+            rc = 0;
+    }
+    if (!rc)
+        gl_review_before_close(&p->review_before_close, c, assessed ? risk : NULL, out);
+    free(p);
+    free(risk);
+    return rc;
+}
+
 struct act_args {
     const struct gl_app *a;
     int64_t id;
@@ -195,15 +216,10 @@ static int act_tx(struct gl_store *st, void *arg, struct gl_error *err)
     in.actor = a->user->name;
     /* Which changes are reviewed before close is the policy's (core/review.h). */
     struct gl_review_need review;
-    if (x->action == GL_ACTION_CLOSE) {
-        struct gl_app_route *r = NULL;
-        if ((rc = gl_app_route_load(a, &before, &r, err)))
-            goto out;
-        gl_review_before_close(&r->policy.review_before_close, &before,
-                               r->assessed ? &r->risk : NULL, &review);
+    if (x->action == GL_ACTION_CLOSE && (rc = review_need(a, &before, &review, err)))
+        goto out;
+    if (x->action == GL_ACTION_CLOSE)
         in.review = &review;
-        gl_app_route_free(r);
-    }
     rc = gl_lifecycle_apply(&before, x->action, &in, a->now, &out->change, err);
     if (rc == GL_E_TRANSITION && x->action == GL_ACTION_SCHEDULE &&
         before.state == GL_STATE_ASSESSED)

@@ -26,10 +26,14 @@ static bool open_state(enum gl_change_state s)
     }
 }
 
-#define OPEN_MASK                                                                                  \
-    ((1u << GL_STATE_DRAFT) | (1u << GL_STATE_SUBMITTED) | (1u << GL_STATE_ASSESSED) |             \
-     (1u << GL_STATE_APPROVED) | (1u << GL_STATE_REJECTED) | (1u << GL_STATE_SCHEDULED) |          \
-     (1u << GL_STATE_IN_PROGRESS))
+static uint32_t open_mask(void)
+{
+    uint32_t m = 0;
+    for (int s = 0; s < GL_STATE__COUNT; s++)
+        if (open_state((enum gl_change_state)s))
+            m |= 1u << s;
+    return m;
+}
 
 int gl_app_risk_assess(const struct gl_app *a, const struct gl_change *c,
                        struct gl_risk_assessment *out, struct gl_risk_assessment *prev,
@@ -112,7 +116,7 @@ int gl_app_risk_after_ci(const struct gl_app *a, int64_t ci_id, struct gl_error 
 {
     struct gl_change_filter f = {
         .ci_id = ci_id,
-        .state_mask = OPEN_MASK,
+        .state_mask = open_mask(),
         .from = GL_TIME_UNSET,
         .to = GL_TIME_UNSET,
         .limit = GL_LIST_MAX,

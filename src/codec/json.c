@@ -85,7 +85,7 @@ static json_t *json_str_or_null(const char *s)
     return s ? json_string(s) : json_null();
 }
 
-static json_t *json_time(int64_t t)
+json_t *gl_json_time(int64_t t)
 {
     if (t == GL_TIME_UNSET)
         return json_null();
@@ -125,7 +125,7 @@ static json_t *encode_field(const struct gl_change *c, const struct field *f)
     case F_BOOL:
         return json_boolean(*(const bool *)base);
     case F_TIME:
-        return json_time(*(const int64_t *)base);
+        return gl_json_time(*(const int64_t *)base);
     case F_TYPE:
         return json_string(gl_change_type_name(*(const enum gl_change_type *)base));
     case F_STATE:
@@ -171,7 +171,7 @@ json_t *gl_json_change(const struct gl_change *c)
     json_object_set_new_nocheck(review, "summary", json_str_or_null(c->review_summary));
     json_object_set_new_nocheck(review, "lessons", json_str_or_null(c->review_lessons));
     json_object_set_new_nocheck(review, "reviewed_by", json_str_or_null(c->reviewed_by));
-    json_object_set_new_nocheck(review, "reviewed_at", json_time(c->reviewed_at));
+    json_object_set_new_nocheck(review, "reviewed_at", gl_json_time(c->reviewed_at));
     json_object_set_new_nocheck(obj, "review", review);
     return obj;
 }
@@ -339,11 +339,10 @@ out:
 
 json_t *gl_json_client(const struct gl_client *c)
 {
-    return json_pack("{s:s?, s:s?, s:s?, s:i, s:b, s:I, s:o, s:o}", "key", c->key, "name",
-                     c->name, "timezone", c->timezone, "notice_hours", c->notice_hours,
-                     "requires_signoff", c->requires_signoff, "version", (json_int_t)c->version,
-                     "created_at", json_time(c->created_at), "updated_at",
-                     json_time(c->updated_at));
+    return json_pack("{s:s?, s:s?, s:s?, s:i, s:b, s:I, s:o, s:o}", "key", c->key, "name", c->name,
+                     "timezone", c->timezone, "notice_hours", c->notice_hours, "requires_signoff",
+                     c->requires_signoff, "version", (json_int_t)c->version, "created_at",
+                     gl_json_time(c->created_at), "updated_at", gl_json_time(c->updated_at));
 }
 
 char *gl_json_client_dump(const struct gl_client *c)
@@ -423,12 +422,11 @@ json_t *gl_json_ci(const struct gl_ci *ci)
     char ident[GL_IDENT_MAX];
     gl_ci_ident_format(ci->id, ident);
     return json_pack("{s:s, s:s?, s:s?, s:s?, s:i, s:I, s:s?, s:o, s:I, s:o, s:o}", "id", ident,
-                     "client", ci->client_key, "name", ci->name, "type", ci->type,
-                     "criticality", ci->criticality, "users_affected",
-                     (json_int_t)ci->users_affected, "owner", ci->owner, "attributes",
-                     gl_json_attrs(&ci->attrs), "version", (json_int_t)ci->version,
-                     "created_at", json_time(ci->created_at), "updated_at",
-                     json_time(ci->updated_at));
+                     "client", ci->client_key, "name", ci->name, "type", ci->type, "criticality",
+                     ci->criticality, "users_affected", (json_int_t)ci->users_affected, "owner",
+                     ci->owner, "attributes", gl_json_attrs(&ci->attrs), "version",
+                     (json_int_t)ci->version, "created_at", gl_json_time(ci->created_at),
+                     "updated_at", gl_json_time(ci->updated_at));
 }
 
 char *gl_json_ci_dump(const struct gl_ci *ci)
@@ -492,7 +490,7 @@ json_t *gl_json_user(const struct gl_user *u)
                                                             : json_null()));
     }
     return json_pack("{s:I, s:s?, s:b, s:o, s:o}", "id", (json_int_t)u->id, "name", u->name,
-                     "admin", u->admin, "roles", roles, "created_at", json_time(u->created_at));
+                     "admin", u->admin, "roles", roles, "created_at", gl_json_time(u->created_at));
 }
 
 char *gl_json_user_dump(const struct gl_user *u)
@@ -513,7 +511,7 @@ json_t *gl_json_audit_event(const struct gl_audit_event *ev)
     char hash[2 * GL_AUDIT_HASH_LEN + 1];
     gl_audit_hash_hex(ev->hash, hash);
     return json_pack("{s:I, s:o, s:s?, s:s?, s:s?, s:I, s:s?, s:s?, s:o, s:o, s:s}", "id",
-                     (json_int_t)ev->id, "at", json_time(ev->at), "actor", ev->actor, "action",
+                     (json_int_t)ev->id, "at", gl_json_time(ev->at), "actor", ev->actor, "action",
                      ev->action, "entity", ev->entity, "entity_id", (json_int_t)ev->entity_id,
                      "reason", ev->reason, "request_id", ev->request_id, "before",
                      parsed_or_null(ev->before_json), "after", parsed_or_null(ev->after_json),

@@ -32,6 +32,8 @@ typedef int (*gl_json_field_check)(const char *field, void *ud, struct gl_error 
  * renderings of another version are then re-encoded instead of served (store.h). */
 #define GL_JSON_CHANGE_FORMAT 2
 
+/* An RFC 3339 UTC time, or null for GL_TIME_UNSET. */
+json_t *gl_json_time(int64_t t);
 json_t *gl_json_change(const struct gl_change *c);
 char *gl_json_change_dump(const struct gl_change *c);
 /* Applies obj's fields to c. "client" is stored in c->client_key for the caller to

@@ -11,8 +11,6 @@
 
 #include <string.h>
 
-#include "core/timefmt.h"
-
 #include "util/banned.h"
 
 json_t *gl_json_risk_inputs(const struct gl_risk_inputs *in)
@@ -159,20 +157,11 @@ int gl_json_risk_factors_parse(const json_t *arr, struct gl_risk_assessment *a,
     return 0;
 }
 
-static json_t *time_json(int64_t t)
-{
-    if (t == GL_TIME_UNSET)
-        return json_null();
-    char buf[GL_TIME_STR_MAX];
-    gl_time_format(t, buf);
-    return json_string(buf);
-}
-
 json_t *gl_json_risk_summary(const struct gl_risk_assessment *a)
 {
     return json_pack("{s:f, s:s, s:I, s:o}", "score", a->score, "level",
                      gl_risk_level_name(a->level), "policy_version", (json_int_t)a->policy_version,
-                     "assessed_at", time_json(a->assessed_at));
+                     "assessed_at", gl_json_time(a->assessed_at));
 }
 
 json_t *gl_json_risk_assessment(const struct gl_risk_assessment *a)
@@ -182,8 +171,8 @@ json_t *gl_json_risk_assessment(const struct gl_risk_assessment *a)
     return json_pack("{s:s, s:f, s:s, s:b, s:f, s:I, s:o, s:o, s:o}", "change", ident, "score",
                      a->score, "level", gl_risk_level_name(a->level), "capped", a->capped,
                      "uncapped_score", a->uncapped, "policy_version", (json_int_t)a->policy_version,
-                     "assessed_at", time_json(a->assessed_at), "factors", gl_json_risk_factors(a),
-                     "inputs", gl_json_risk_inputs(&a->inputs));
+                     "assessed_at", gl_json_time(a->assessed_at), "factors",
+                     gl_json_risk_factors(a), "inputs", gl_json_risk_inputs(&a->inputs));
 }
 
 /* ---- the stored rendering of a change ------------------------------------------------- */

@@ -38,15 +38,6 @@ int gl_h_change_approvals(struct gl_request *req, struct gl_response *res)
     return 0;
 }
 
-static json_t *time_json(int64_t t)
-{
-    if (t == GL_TIME_UNSET)
-        return json_null();
-    char buf[GL_TIME_STR_MAX];
-    gl_time_format(t, buf);
-    return json_string(buf);
-}
-
 /* ---- overdue emergency reviews ------------------------------------------------------------ */
 
 int gl_h_changes_overdue(struct gl_request *req, struct gl_response *res)
@@ -75,9 +66,10 @@ int gl_h_changes_overdue(struct gl_request *req, struct gl_response *res)
             continue; /* deleted meanwhile: nothing to flag */
         json_t *o = gl_json_change(&c);
         int64_t approved = due.items[i].approved_at;
-        json_object_set_new(o, "approved_at", time_json(approved));
-        json_object_set_new(o, "review_due",
-                            time_json(gl_approval_review_due(approved, p.emergency_review_hours)));
+        json_object_set_new(o, "approved_at", gl_json_time(approved));
+        json_object_set_new(
+            o, "review_due",
+            gl_json_time(gl_approval_review_due(approved, p.emergency_review_hours)));
         json_object_set_new(o, "review_overdue",
                             json_boolean(gl_approval_review_overdue(&c, approved,
                                                                     p.emergency_review_hours,
@@ -86,9 +78,9 @@ int gl_h_changes_overdue(struct gl_request *req, struct gl_response *res)
         gl_change_release(&c);
     }
     gl_review_due_list_release(&due);
-    return gl_res_json(res, 200, json_pack("{s:o, s:o, s:i, s:n}", "items", items, "at",
-                                           time_json(now), "review_hours",
-                                           p.emergency_review_hours, "next_cursor"));
+    return gl_res_json(res, 200,
+                       json_pack("{s:o, s:o, s:i, s:n}", "items", items, "at", gl_json_time(now),
+                                 "review_hours", p.emergency_review_hours, "next_cursor"));
 }
 
 int gl_h_emergency_overdue(struct gl_request *req, struct gl_response *res)

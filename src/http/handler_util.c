@@ -10,7 +10,6 @@
 #include "codec/json.h"
 #include "codec/json_calendar.h"
 #include "codec/json_template.h"
-#include "core/timefmt.h"
 
 #include "util/banned.h"
 
@@ -131,15 +130,6 @@ int gl_h_problem_with(struct gl_response *res, const struct gl_request *req,
     return 0;
 }
 
-static json_t *time_json(int64_t t)
-{
-    if (t == GL_TIME_UNSET)
-        return json_null();
-    char buf[GL_TIME_STR_MAX];
-    gl_time_format(t, buf);
-    return json_string(buf);
-}
-
 json_t *gl_h_route_json(const struct gl_app_route *r, const struct gl_change *c, int64_t now)
 {
     char ident[GL_IDENT_MAX];
@@ -149,16 +139,15 @@ json_t *gl_h_route_json(const struct gl_app_route *r, const struct gl_change *c,
     json_object_set_new(o, "type", json_string(gl_change_type_name(c->type)));
     json_object_set_new(o, "state", json_string(gl_change_state_name(c->state)));
     json_object_set_new(o, "route", gl_json_approval_status(&r->route, &r->status));
-    json_object_set_new(o, "risk", r->assessed ? json_pack("{s:f, s:s, s:o}", "score",
-                                                           r->risk.score, "level",
-                                                           gl_risk_level_name(r->risk.level),
-                                                           "assessed_at",
-                                                           time_json(r->risk.assessed_at))
-                                               : json_null());
+    json_object_set_new(o, "risk",
+                        r->assessed ? json_pack("{s:f, s:s, s:o}", "score", r->risk.score, "level",
+                                                gl_risk_level_name(r->risk.level), "assessed_at",
+                                                gl_json_time(r->risk.assessed_at))
+                                    : json_null());
     json_object_set_new(o, "round_reason",
                         r->record.round_reason ? json_string(r->record.round_reason)
                                                : json_null());
-    json_object_set_new(o, "approved_at", time_json(r->record.approved_at));
+    json_object_set_new(o, "approved_at", gl_json_time(r->record.approved_at));
     json_t *votes = json_array();
     for (size_t i = 0; i < r->record.votes.len; i++)
         json_array_append_new(votes, gl_json_approval_vote(&r->record.votes.items[i]));
@@ -166,7 +155,7 @@ json_t *gl_h_route_json(const struct gl_app_route *r, const struct gl_change *c,
     if (c->type == GL_TYPE_EMERGENCY) {
         int hours = r->policy.emergency_review_hours;
         json_object_set_new(o, "review_due",
-                            time_json(gl_approval_review_due(r->record.approved_at, hours)));
+                            gl_json_time(gl_approval_review_due(r->record.approved_at, hours)));
         json_object_set_new(o, "review_overdue",
                             json_boolean(gl_approval_review_overdue(c, r->record.approved_at,
                                                                     hours, now)));
